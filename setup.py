@@ -1,0 +1,65 @@
+"""Builds the optional Cython extension; without it (no compiler, no Cython, or NOOBWIRE_PURE=1) the
+package installs pure-Python and runs the same wire format on msgpack-python."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_ext import build_ext
+
+SOURCES = [Path("src/noobwire/_fast.pyx")]
+
+
+class OptionalBuildExt(build_ext):
+    """A ``build_ext`` whose failure leaves the pure-Python package installable."""
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except Exception as exc:  # no compiler, no Python headers, ...
+            self._fall_back(exc)
+
+    def build_extension(self, ext):  # type: ignore[no-untyped-def]
+        try:
+            super().build_extension(ext)
+        except Exception as exc:
+            self._fall_back(exc)
+
+    @staticmethod
+    def _fall_back(exc: Exception) -> None:
+        print(
+            f"noobwire: the compiled extension could not be built ({exc}); "
+            "installing the pure-Python backend, which is slower but reads and writes the same bytes.",
+            file=sys.stderr,
+        )
+
+
+def extensions() -> list:
+    if os.environ.get("NOOBWIRE_PURE", "") == "1":
+        print("noobwire: NOOBWIRE_PURE=1, not building the compiled extension.", file=sys.stderr)
+        return []
+    present = [str(path) for path in SOURCES if path.exists()]
+    if not present:
+        return []
+    try:
+        from Cython.Build import cythonize
+    except ImportError:
+        print("noobwire: Cython is not installed; installing the pure-Python backend.", file=sys.stderr)
+        return []
+    from setuptools import Extension
+
+    modules = [
+        Extension(
+            f"noobwire.{Path(source).stem}",
+            [source],
+            extra_compile_args=["-O2"] if os.name != "nt" else [],
+        )
+        for source in present
+    ]
+    return cythonize(modules, compiler_directives={"language_level": "3"}, quiet=True)
+
+
+setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})

@@ -1,0 +1,65 @@
+"""noobwire: a fast MessagePack codec for the messages of noob's ZeroMQ pipeline runner."""
+
+from noobwire.codec import backend, decode, encode, get_backend
+from noobwire.errors import DecodeError, EncodeError, SchemaError
+from noobwire.legacy_json import decode_json, encode_json
+from noobwire.messages import (
+    META_SIGNAL,
+    AnnounceMsg,
+    AnnounceValue,
+    DeinitMsg,
+    ErrorMsg,
+    ErrorValue,
+    Event,
+    EventMsg,
+    IdentifyMsg,
+    IdentifyValue,
+    InitMsg,
+    Message,
+    MessageAdapter,
+    MessageType,
+    MetaSignal,
+    NodeStatus,
+    PingMsg,
+    ProcessMsg,
+    ProcessValue,
+    StartMsg,
+    StatusMsg,
+    StopMsg,
+)
+
+__all__ = [
+    "META_SIGNAL",
+    "AnnounceMsg",
+    "AnnounceValue",
+    "DecodeError",
+    "DeinitMsg",
+    "EncodeError",
+    "ErrorMsg",
+    "ErrorValue",
+    "Event",
+    "EventMsg",
+    "IdentifyMsg",
+    "IdentifyValue",
+    "InitMsg",
+    "Message",
+    "MessageAdapter",
+    "MessageType",
+    "MetaSignal",
+    "NodeStatus",
+    "PingMsg",
+    "ProcessMsg",
+    "ProcessValue",
+    "SchemaError",
+    "StartMsg",
+    "StatusMsg",
+    "StopMsg",
+    "backend",
+    "decode",
+    "decode_json",
+    "encode",
+    "encode_json",
+    "get_backend",
+]
+
+__version__ = "0.1.0"
