@@ -1,0 +1,464 @@
+"""The pure-Python backend: wire format v1 on msgpack-python.
+
+It is the twin of the compiled backend: the same functions, the same bytes, the same rejections.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import msgpack
+from msgpack import ExtType, Timestamp
+
+from noobwire import values, wire
+from noobwire.errors import DecodeError, EncodeError, SchemaError
+from noobwire.framing import check_prefix, locate_malformation
+from noobwire.messages import MESSAGE_CLASSES, Message, MetaSignal
+from noobwire.schema import (
+    as_int,
+    as_str,
+    construct_message,
+    control_value_to_wire,
+    validate_control_message,
+)
+
+__all__ = ["decode_frame", "encode"]
+
+_NOEVENT = MetaSignal.NoEvent
+_UTC = UTC
+_new_object = object.__new__
+_TUPLE = ExtType(wire.EXT_TUPLE, b"")
+_SET = ExtType(wire.EXT_SET, b"")
+_FROZENSET = ExtType(wire.EXT_FROZENSET, b"")
+_NOEVENT_EXT = ExtType(wire.EXT_NOEVENT, b"")
+_EVENT = wire.EVENT_CODE
+_PROCESS = wire.PROCESS_CODE
+
+# --- encoding ----------------------------------------------------------------------------------
+
+
+def _timestamp(seconds: int, nanoseconds: int) -> Timestamp:
+    # Timestamp.__init__ re-checks what is true by construction; skipping it halves the cost.
+    stamp = _new_object(Timestamp)
+    stamp.seconds = seconds
+    stamp.nanoseconds = nanoseconds
+    return stamp
+
+
+def _datetime_ext(dt: datetime) -> Timestamp | ExtType:
+    if dt.tzinfo is _UTC:
+        delta = dt - values.EPOCH
+        return _timestamp(delta.days * 86400 + delta.seconds, delta.microseconds * 1000)
+    seconds, nanoseconds, offset_us = values.datetime_parts(dt)
+    if offset_us == 0:
+        return _timestamp(seconds, nanoseconds)
+    return ExtType(wire.EXT_DATETIME, values.datetime_payload(seconds, nanoseconds, offset_us, dt.fold))
+
+
+def _default(obj: Any) -> Any:
+    """Called by the packer for every value that is not exactly a MessagePack type."""
+    kind = type(obj)
+    if obj is _NOEVENT:
+        return _NOEVENT_EXT
+    if kind is tuple:
+        return [_TUPLE, *obj]
+    if kind is set:
+        return [_SET, *_canonical_order(obj)]
+    if kind is frozenset:
+        return [_FROZENSET, *_canonical_order(obj)]
+    if kind is datetime:
+        return _datetime_ext(obj)
+    if kind is int:  # only ints outside [-2**63, 2**64) get here
+        return ExtType(wire.EXT_BIGINT, values.bigint_payload(obj))
+    if isinstance(obj, type) and issubclass(obj, BaseException):
+        return ExtType(wire.EXT_EXCEPTION_TYPE, values.exception_type_payload(obj))
+    if values.is_numpy_value(obj):
+        payload = values.ndarray_payload(obj)
+        if payload is not None:
+            return ExtType(wire.EXT_NDARRAY, payload)
+    return ExtType(wire.EXT_PICKLE, values.pickle_payload(obj))
+
+
+def _canonical_order(items: Any) -> list[Any]:
+    """The elements of a set, ordered by their encoded bytes: the same set is always the same bytes."""
+    if len(items) < 2:
+        return list(items)
+    return sorted(items, key=_pack_element)
+
+
+def _pack_element(item: Any) -> bytes:
+    # A packer of its own: the thread's packer is busy writing the enclosing frame.
+    packed: bytes = msgpack.packb(
+        item, default=_default, use_bin_type=True, strict_types=True, datetime=False
+    )
+    return packed
+
+
+_local = threading.local()
+
+
+def _packer() -> msgpack.Packer:
+    try:
+        packer: msgpack.Packer = _local.packer
+    except AttributeError:
+        packer = _local.packer = msgpack.Packer(
+            default=_default, use_bin_type=True, strict_types=True, datetime=False
+        )
+    return packer
+
+
+def _schema_datetime(value: Any, path: str) -> Timestamp | ExtType:
+    if not isinstance(value, datetime):
+        raise EncodeError(f"expected datetime, got {type(value).__qualname__}", path)
+    return _datetime_ext(value)
+
+
+def _events_to_wire(events: Any) -> list[list[Any]]:
+    if not isinstance(events, list):
+        raise EncodeError(f"expected a list of events, got {type(events).__qualname__}", "value")
+    wire_events = []
+    # The events of one process call share one timestamp object: convert it once.
+    last_timestamp: Any = None
+    last_ext: Any = None
+    for index, event in enumerate(events):
+        try:
+            event_id = event["id"]
+            timestamp = event["timestamp"]
+            node_id = event["node_id"]
+            signal = event["signal"]
+            epoch = event["epoch"]
+            value = event["value"]
+        except (KeyError, TypeError):
+            event_id = None
+        if (
+            type(event_id) is int
+            and type(epoch) is int
+            and type(node_id) is str
+            and type(signal) is str
+            and type(timestamp) is datetime
+        ):
+            if timestamp is not last_timestamp:
+                last_timestamp, last_ext = timestamp, _datetime_ext(timestamp)
+            wire_events.append([event_id, last_ext, node_id, signal, epoch, value])
+        else:
+            wire_events.append(_event_to_wire_checked(event, f"value[{index}]"))
+    return wire_events
+
+
+def _event_to_wire_checked(event: Any, path: str) -> list[Any]:
+    """The slow twin of ``_event_to_wire``: converts subclasses, names the path of what is wrong."""
+    if not isinstance(event, dict):
+        raise EncodeError(f"expected an event dict, got {type(event).__qualname__}", path)
+    try:
+        return [
+            as_int(event["id"], f"{path}['id']"),
+            _schema_datetime(event["timestamp"], f"{path}['timestamp']"),
+            as_str(event["node_id"], f"{path}['node_id']"),
+            as_str(event["signal"], f"{path}['signal']"),
+            as_int(event["epoch"], f"{path}['epoch']"),
+            event["value"],
+        ]
+    except KeyError as exc:
+        raise EncodeError(f"missing key {exc.args[0]!r}", path) from None
+
+
+def _process_to_wire(value: Any) -> list[Any]:
+    if not isinstance(value, dict):
+        raise EncodeError(f"expected a dict, got {type(value).__qualname__}", "value")
+    try:
+        epoch, process_input = value["epoch"], value["input"]
+    except KeyError as exc:
+        raise EncodeError(f"missing key {exc.args[0]!r}", "value") from None
+    if process_input is not None and not isinstance(process_input, dict):
+        raise EncodeError(
+            f"expected a dict or None, got {type(process_input).__qualname__}", "value['input']"
+        )
+    return [as_int(epoch, "value['epoch']"), process_input]
+
+
+def _wire_value(code: int, type_name: str, value: Any) -> Any:
+    if code == _EVENT:
+        return _events_to_wire(value)
+    if code == _PROCESS:
+        return _process_to_wire(value)
+    return control_value_to_wire(type_name, value)
+
+
+def encode(msg: Message) -> bytes:
+    """Encode ``msg`` as one wire-format frame."""
+    type_name = msg.type_
+    code = wire.TYPE_CODES.get(type_name)
+    if code is None:
+        raise EncodeError(f"unknown message type {type_name!r}", "type")
+    frame = [
+        wire.VERSION,
+        code,
+        0,
+        as_str(msg.node_id, "node_id"),
+        _schema_datetime(msg.timestamp, "timestamp"),
+        _wire_value(code, type_name, msg.value),
+    ]
+    try:
+        packed: bytes = _packer().pack(frame)
+    except Exception as exc:
+        # Something deep in a value cannot be written: find it and say where it is.
+        _packer().reset()
+        path, leaf_error = locate_unencodable(msg.value, "value", _try_pack)
+        raise encode_error(leaf_error or exc, path) from exc
+    return packed
+
+
+def _try_pack(obj: Any) -> BaseException | None:
+    packer = _packer()
+    try:
+        packer.pack(obj)
+    except Exception as exc:
+        packer.reset()
+        return exc
+    return None
+
+
+def _children(obj: Any) -> list[tuple[str, Any]]:
+    kind = type(obj)
+    if kind is list or kind is tuple:
+        return [(f"[{i}]", item) for i, item in enumerate(obj)]
+    if kind is dict:
+        found: list[tuple[str, Any]] = []
+        for key, item in obj.items():
+            found.append((f" (key {key!r})", key))
+            found.append((f"[{key!r}]", item))
+        return found
+    if kind is set or kind is frozenset:
+        return [(" (an element)", item) for item in obj]
+    return []
+
+
+def locate_unencodable(
+    obj: Any, path: str, try_pack: Callable[[Any], BaseException | None]
+) -> tuple[str, BaseException | None]:
+    """Find the innermost value under ``obj`` that ``try_pack`` fails on; return its path and error.
+
+    Only called once encoding has failed, so the cost of trying each child again does not matter.
+    A value nested too deep (or cyclic) is reported where the descent starts.
+    """
+    error = try_pack(obj)
+    while error is not None and not _is_too_deep(error):
+        for step, child in _children(obj):
+            child_error = try_pack(child)
+            if child_error is not None:
+                obj, path, error = child, path + step, child_error
+                break
+        else:
+            break
+    return path, error
+
+
+def _is_too_deep(error: BaseException) -> bool:
+    return isinstance(error, ValueError) and "recursion limit" in str(error)
+
+
+def encode_error(error: BaseException, path: str) -> EncodeError:
+    """The :class:`EncodeError` for the exception a value raised when it was written."""
+    if isinstance(error, EncodeError):
+        return EncodeError(error.reason, path)
+    if isinstance(error, UnicodeEncodeError):
+        return EncodeError("str is not valid UTF-8 (it holds a lone surrogate)", path)
+    if _is_too_deep(error):
+        return EncodeError(f"value nested deeper than {wire.MAX_DEPTH} levels (or cyclic)", path)
+    return EncodeError(f"cannot encode a {type(error).__name__}: {error}", path)
+
+
+# --- decoding ----------------------------------------------------------------------------------
+
+
+class _Marker:
+    """What the ext hook returns for a container marker, until the list hook consumes it."""
+
+    __slots__ = ("build", "name")
+
+    def __init__(self, name: str, build: Callable[[list[Any]], Any]) -> None:
+        self.name, self.build = name, build
+
+
+def _build_set(items: list[Any], kind: type) -> Any:
+    try:
+        return kind(items)
+    except TypeError as exc:
+        raise DecodeError(f"{kind.__name__} with an unhashable element ({exc})") from None
+
+
+_MARKERS = {
+    wire.EXT_TUPLE: _Marker("tuple", tuple),
+    wire.EXT_SET: _Marker("set", lambda items: _build_set(items, set)),
+    wire.EXT_FROZENSET: _Marker("frozenset", lambda items: _build_set(items, frozenset)),
+}
+
+
+def _ext_value(code: int, data: bytes) -> Any:
+    if code == wire.EXT_NOEVENT:
+        if data:
+            raise DecodeError(f"NoEvent extension with {len(data)} bytes of payload (must be 0)")
+        return _NOEVENT
+    if code == wire.EXT_DATETIME:
+        return values.datetime_from_payload(data)
+    if code == wire.EXT_BIGINT:
+        return values.bigint_from_payload(data)
+    if code == wire.EXT_NDARRAY:
+        return values.ndarray_from_payload(data)
+    if code == wire.EXT_PICKLE:
+        return values.unpickle_payload(data)
+    if code == wire.EXT_EXCEPTION_TYPE:
+        return values.exception_type_from_payload(data)
+    if code in wire.OUT_OF_BAND_EXT_CODES:
+        raise DecodeError(f"out-of-band buffer reference (extension {code}) in a single frame")
+    raise DecodeError(f"unknown extension type {code}")
+
+
+_MARKER_HEADER = b"\xc7\x00"
+"""How a zero-length extension (a container marker) starts when written canonically."""
+
+
+class _MarkerFound(Exception):
+    """A frame without a canonical marker header holds a marker after all: decode it again."""
+
+
+def _unpack(buf: Any) -> Any:
+    """Unpack a whole frame, turning container markers into tuples, sets and frozensets."""
+    # The list hook costs a call per array; frames without markers (most) are read without it.
+    may_hold_markers = type(buf) is not bytes or _MARKER_HEADER in buf
+    try:
+        return _unpack_with(buf, may_hold_markers)
+    except _MarkerFound:
+        return _unpack_with(buf, True)
+
+
+def _unpack_with(buf: Any, markers: bool) -> Any:
+    open_markers = 0
+
+    def ext_hook(code: int, data: bytes) -> Any:
+        nonlocal open_markers
+        marker = _MARKERS.get(code)
+        if marker is None:
+            return _ext_value(code, data)
+        if not markers:
+            raise _MarkerFound
+        if data:
+            raise DecodeError(f"{marker.name} marker with {len(data)} bytes of payload (must be 0)")
+        open_markers += 1
+        return marker
+
+    def list_hook(items: list[Any]) -> Any:
+        nonlocal open_markers
+        if items and type(items[0]) is _Marker:
+            open_markers -= 1
+            return items[0].build(items[1:])
+        return items
+
+    try:
+        obj = msgpack.unpackb(
+            buf,
+            ext_hook=ext_hook,
+            list_hook=list_hook if markers else None,
+            raw=False,
+            strict_map_key=False,
+            timestamp=3,
+        )
+    except (DecodeError, _MarkerFound):
+        raise
+    except Exception as exc:
+        raise locate_malformation(buf) or DecodeError(
+            f"malformed MessagePack ({type(exc).__name__}: {exc})"
+        ) from None
+    if open_markers:
+        raise DecodeError("a tuple, set or frozenset marker that does not open an array")
+    return obj
+
+
+def _check_int(value: Any, what: str) -> int:
+    if type(value) is not int:
+        raise SchemaError(f"{what} must be an int, not {type(value).__qualname__}")
+    return value
+
+
+def _check_str(value: Any, what: str) -> str:
+    if type(value) is not str:
+        raise SchemaError(f"{what} must be a str, not {type(value).__qualname__}")
+    return value
+
+
+def _check_datetime(value: Any, what: str) -> datetime:
+    if type(value) is not datetime:
+        raise SchemaError(f"{what} must be a timestamp, not {type(value).__qualname__}")
+    return value
+
+
+def _events_from_wire(value: Any) -> list[dict[str, Any]]:
+    if type(value) is not list:
+        raise SchemaError("the value of an event message must be an array of events")
+    events = []
+    for event in value:
+        if type(event) is list and len(event) == 6:
+            event_id, timestamp, node_id, signal, epoch, event_value = event
+            if (
+                type(event_id) is int
+                and type(epoch) is int
+                and type(node_id) is str
+                and type(signal) is str
+                and type(timestamp) is datetime
+            ):
+                events.append(
+                    {
+                        "id": event_id,
+                        "timestamp": timestamp,
+                        "node_id": node_id,
+                        "signal": signal,
+                        "epoch": epoch,
+                        "value": event_value,
+                    }
+                )
+                continue
+        _reject_event(event, len(events))
+    return events
+
+
+def _reject_event(event: Any, index: int) -> None:
+    """Raise the :class:`SchemaError` that says what is wrong with event ``index``."""
+    if type(event) is not list or len(event) != len(wire.EVENT_FIELDS):
+        raise SchemaError(f"event {index} must be an array of 6 fields {list(wire.EVENT_FIELDS)}")
+    event_id, timestamp, node_id, signal, epoch, _ = event
+    _check_int(event_id, f"event {index} id")
+    _check_datetime(timestamp, f"event {index} timestamp")
+    _check_str(node_id, f"event {index} node_id")
+    _check_str(signal, f"event {index} signal")
+    _check_int(epoch, f"event {index} epoch")
+
+
+def _process_from_wire(value: Any) -> dict[str, Any]:
+    if type(value) is not list or len(value) != len(wire.PROCESS_FIELDS):
+        raise SchemaError("the value of a process message must be an array [epoch, input]")
+    epoch, process_input = value
+    if process_input is not None and type(process_input) is not dict:
+        raise SchemaError(f"process input must be a map or nil, not {type(process_input).__qualname__}")
+    return {"epoch": _check_int(epoch, "process epoch"), "input": process_input}
+
+
+def decode_frame(buf: Any, classes: dict[str, type[Message]] = MESSAGE_CLASSES) -> Message:
+    """Decode one non-empty MessagePack frame (a buffer) into a message of ``classes``."""
+    check_prefix(buf)
+    _, code, n_buffers, node_id, timestamp, value = _unpack(buf)
+    if type(code) is not int or not 0 <= code < len(wire.MESSAGE_TYPES):
+        raise SchemaError(f"unknown message type code {code!r}")
+    if type(n_buffers) is not int or n_buffers != 0:
+        raise DecodeError(f"the frame refers to {n_buffers!r} out-of-band buffers; it is not a single frame")
+    _check_str(node_id, "node_id")
+    _check_datetime(timestamp, "timestamp")
+    type_name = wire.MESSAGE_TYPES[code]
+    cls = classes[type_name]
+    if code == _EVENT:
+        return construct_message(cls, type_name, node_id, timestamp, _events_from_wire(value))
+    if code == _PROCESS:
+        return construct_message(cls, type_name, node_id, timestamp, _process_from_wire(value))
+    return validate_control_message(cls, type_name, node_id, timestamp, value)

@@ -1,0 +1,264 @@
+"""How a frame starts and where a malformed one goes wrong.
+
+``frame_buffer`` turns whatever a socket hands over into one buffer; ``check_prefix`` reads the array
+header and the version before anything else, so an unknown version is reported as such; and
+``locate_malformation`` walks a frame that failed to decode to say what broke and at which offset
+(it runs only on the error path).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from typing import Any
+
+from noobwire import wire
+from noobwire.errors import DecodeError
+
+__all__ = ["check_prefix", "frame_buffer", "is_json", "locate_malformation"]
+
+
+def frame_buffer(data: Any) -> Any:
+    """The bytes of the one frame to decode: ``data`` itself, a ``zmq.Frame``'s buffer, or the last
+    frame of a multipart message (the frames before it are a topic or routing identities)."""
+    if type(data) is bytes:
+        return data
+    if isinstance(data, Sequence) and not isinstance(data, bytes | bytearray | memoryview | str):
+        if not data:
+            raise DecodeError("no frames to decode")
+        data = data[-1]
+    if isinstance(data, bytes):
+        return data
+    buffer = getattr(data, "buffer", None)  # a zmq.Frame
+    if buffer is not None:
+        data = buffer
+    try:
+        view = memoryview(data)
+    except TypeError:
+        raise DecodeError(f"cannot decode a {type(data).__qualname__}: it is not a buffer") from None
+    if not view.c_contiguous:
+        raise DecodeError("cannot decode a non-contiguous buffer")
+    return view.cast("B") if view.format != "B" or view.ndim != 1 else view
+
+
+def is_json(buf: Any) -> bool:
+    """Whether a non-empty frame is a legacy JSON frame (it starts with ``{`` or JSON whitespace)."""
+    return buf[0] in wire.JSON_FIRST_BYTES
+
+
+_ARRAY_LENGTH = {0xDC: struct.Struct(">H"), 0xDD: struct.Struct(">I")}
+_INT_FORMATS = {
+    0xCC: struct.Struct(">B"),
+    0xCD: struct.Struct(">H"),
+    0xCE: struct.Struct(">I"),
+    0xCF: struct.Struct(">Q"),
+    0xD0: struct.Struct(">b"),
+    0xD1: struct.Struct(">h"),
+    0xD2: struct.Struct(">i"),
+    0xD3: struct.Struct(">q"),
+}
+
+
+def check_prefix(buf: Any) -> None:
+    """Check that a MessagePack frame is an array whose first field is version 1, of six fields."""
+    size = len(buf)
+    first = buf[0]
+    if 0x90 <= first <= 0x9F:
+        length, pos = first & 0x0F, 1
+    elif first in _ARRAY_LENGTH:
+        fmt = _ARRAY_LENGTH[first]
+        if size < 1 + fmt.size:
+            raise DecodeError("truncated array header", 0)
+        (length,) = fmt.unpack_from(buf, 1)
+        pos = 1 + fmt.size
+    else:
+        raise DecodeError(
+            f"not a noobwire frame: it starts with byte 0x{first:02x}, neither a MessagePack array nor JSON",
+            0,
+        )
+    if length == 0:
+        raise DecodeError("not a noobwire frame: an empty array", 0)
+    if pos >= size:
+        raise DecodeError("truncated before the version field", pos)
+    marker = buf[pos]
+    if marker <= 0x7F or marker >= 0xE0:
+        version = marker if marker <= 0x7F else marker - 0x100
+    elif marker in _INT_FORMATS:
+        fmt = _INT_FORMATS[marker]
+        if size < pos + 1 + fmt.size:
+            raise DecodeError("truncated version field", pos)
+        (version,) = fmt.unpack_from(buf, pos + 1)
+    else:
+        raise DecodeError("not a noobwire frame: the first field is not a version number", pos)
+    if version != wire.VERSION:
+        raise DecodeError(
+            f"unsupported wire format version {version} (this noobwire reads version {wire.VERSION})",
+            pos,
+        )
+    if length != wire.HEADER_LENGTH:
+        raise DecodeError(
+            f"a version {wire.VERSION} frame is an array of {wire.HEADER_LENGTH} fields, "
+            f"this one has {length}",
+            0,
+        )
+
+
+# --- locating a malformation ---------------------------------------------------------------------
+
+_FIXED_SIZES = {
+    0xC0: 0,
+    0xC2: 0,
+    0xC3: 0,
+    0xCA: 4,
+    0xCB: 8,
+    **{m: f.size for m, f in _INT_FORMATS.items()},
+}
+_LENGTH_PREFIXED = {  # marker: (size of the length field, what it holds)
+    0xC4: (1, "bin"),
+    0xC5: (2, "bin"),
+    0xC6: (4, "bin"),
+    0xD9: (1, "str"),
+    0xDA: (2, "str"),
+    0xDB: (4, "str"),
+    0xC7: (1, "ext"),
+    0xC8: (2, "ext"),
+    0xC9: (4, "ext"),
+}
+_FIXEXT_SIZES = {0xD4: 1, 0xD5: 2, 0xD6: 4, 0xD7: 8, 0xD8: 16}
+_CONTAINERS = {
+    0xDC: (2, 1),
+    0xDD: (4, 1),
+    0xDE: (2, 2),
+    0xDF: (4, 2),
+}  # length size, items per entry
+_UINT = {1: struct.Struct(">B"), 2: struct.Struct(">H"), 4: struct.Struct(">I")}
+
+
+class _Malformed(Exception):
+    def __init__(self, reason: str, offset: int) -> None:
+        super().__init__(reason)
+        self.reason, self.offset = reason, offset
+
+
+def locate_malformation(buf: Any) -> DecodeError | None:
+    """The first structural fault of a frame, as a :class:`DecodeError` with its offset, or None.
+
+    Structural faults: truncation, the never-used byte 0xc1, a str that is not UTF-8, a length that
+    exceeds the bytes left, a bad timestamp, nesting deeper than the limit, bytes after the frame.
+    """
+    walker = _Walker(buf)
+    try:
+        walker.walk()
+    except _Malformed as fault:
+        return DecodeError(fault.reason, fault.offset)
+    if walker.pos != len(buf):
+        return DecodeError(f"{len(buf) - walker.pos} bytes after the end of the frame", walker.pos)
+    return None
+
+
+class _Walker:
+    """Steps over one MessagePack object, checking each length against the bytes left."""
+
+    def __init__(self, buf: Any) -> None:
+        self.buf = buf
+        self.size = len(buf)
+        self.pos = 0
+
+    def take(self, count: int, what: str) -> int:
+        """Step over ``count`` bytes; return where they start."""
+        start = self.pos
+        if start + count > self.size:
+            raise _Malformed(
+                f"truncated: {what} needs {count} bytes, {max(self.size - start, 0)} are left", start
+            )
+        self.pos += count
+        return start
+
+    def uint(self, width: int) -> int:
+        start = self.take(width, "a length")
+        value: int = _UINT[width].unpack_from(self.buf, start)[0]
+        return value
+
+    def walk(self) -> None:
+        items_left = [1]  # how many items each open container still holds; the frame is the first
+        while items_left:
+            if items_left[-1] == 0:
+                items_left.pop()
+                continue
+            items_left[-1] -= 1
+            start = self.pos
+            if start >= self.size:
+                raise _Malformed("truncated: the frame ends where a value should start", start)
+            entries = self.item()
+            if entries is None:
+                continue
+            count, per_entry = entries
+            if count * per_entry > self.size - self.pos:
+                raise _Malformed(
+                    f"a container declares {count} entries but only {self.size - self.pos} bytes are left",
+                    start,
+                )
+            if len(items_left) > wire.MAX_DEPTH:
+                raise _Malformed(f"nested deeper than {wire.MAX_DEPTH} levels", start)
+            items_left.append(count * per_entry)
+
+    def item(self) -> tuple[int, int] | None:
+        """Step over one item's header (and a scalar's body); a container returns its size."""
+        start = self.take(1, "a value")
+        marker = self.buf[start]
+        if marker <= 0x7F or marker >= 0xE0:
+            return None
+        if marker <= 0x8F:
+            return marker & 0x0F, 2
+        if marker <= 0x9F:
+            return marker & 0x0F, 1
+        if marker <= 0xBF:
+            self.string(marker & 0x1F)
+        elif marker == 0xC1:
+            raise _Malformed("byte 0xc1 is never used in MessagePack", start)
+        elif marker in _FIXED_SIZES:
+            self.take(_FIXED_SIZES[marker], f"a value of type 0x{marker:02x}")
+        elif marker in _LENGTH_PREFIXED:
+            width, kind = _LENGTH_PREFIXED[marker]
+            length = self.uint(width)
+            if kind == "str":
+                self.string(length)
+            elif kind == "bin":
+                self.take(length, f"a bin of {length} bytes")
+            else:
+                self.ext(length, start)
+        elif marker in _FIXEXT_SIZES:
+            self.ext(_FIXEXT_SIZES[marker], start)
+        else:
+            width, per_entry = _CONTAINERS[marker]
+            return self.uint(width), per_entry
+        return None
+
+    def string(self, length: int) -> None:
+        start = self.take(length, f"a str of {length} bytes")
+        try:
+            bytes(self.buf[start : self.pos]).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _Malformed(f"str is not valid UTF-8 ({exc.reason})", start + exc.start) from None
+
+    def ext(self, length: int, start: int) -> None:
+        code = self.buf[self.take(1, "an extension type")]
+        payload = self.take(length, f"an extension of {length} bytes")
+        if code == wire.EXT_TIMESTAMP & 0xFF:
+            _check_timestamp(bytes(self.buf[payload : self.pos]), start)
+
+
+def _check_timestamp(payload: bytes, start: int) -> None:
+    if len(payload) == 4:
+        return
+    if len(payload) == 8:
+        nanoseconds = int.from_bytes(payload, "big") >> 34
+    elif len(payload) == 12:
+        nanoseconds, seconds = struct.unpack(">Iq", payload)
+        # the range of datetime: years 1 to 9999
+        if not -62135596800 <= seconds <= 253402300799:
+            raise _Malformed("timestamp out of the range of datetime", start)
+    else:
+        raise _Malformed(f"timestamp of {len(payload)} bytes (must be 4, 8 or 12)", start)
+    if nanoseconds > 999_999_999:
+        raise _Malformed(f"timestamp with {nanoseconds} nanoseconds", start)

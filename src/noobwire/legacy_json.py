@@ -1,0 +1,40 @@
+"""The reference JSON codec, kept to talk to unmodified noob processes.
+
+``encode_json`` writes exactly the bytes the reference's ``Message.to_bytes()`` writes, and
+``decode_json`` reads them as the reference's ``Message.from_bytes()`` does (pydantic's lax
+validation through the discriminated union on ``type``), with one difference: every failure is a
+:class:`noobwire.DecodeError` (a ``ValueError``), the pydantic ``ValidationError`` as its cause.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
+
+from noobwire.errors import DecodeError, EncodeError, SchemaError
+from noobwire.messages import Message, MessageAdapter
+
+__all__ = ["decode_json", "encode_json"]
+
+
+def encode_json(msg: Message) -> bytes:
+    """The reference JSON bytes of ``msg`` (``model_dump_json()`` as UTF-8)."""
+    try:
+        return msg.model_dump_json().encode("utf-8")
+    except PydanticSerializationError as exc:
+        raise EncodeError(f"the reference JSON codec cannot write this message: {exc}") from exc
+
+
+def decode_json(buf: Any) -> Message:
+    """Read a legacy JSON frame (bytes or a buffer) as the reference does."""
+    try:
+        return MessageAdapter.validate_json(bytes(buf))
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        if errors and errors[0]["type"] == "json_invalid":
+            raise DecodeError(f"invalid JSON frame: {errors[0]['msg']}") from exc
+        raise SchemaError(f"JSON frame breaks the schema: {exc}") from exc
+    except Exception as exc:  # a validator of the reference (unpickling a pck__ value) failed
+        raise DecodeError(f"invalid JSON frame ({type(exc).__name__}: {exc})") from exc

@@ -1,0 +1,299 @@
+"""The value kinds MessagePack lacks: their extension payloads, built and read back.
+
+Both backends write these payloads byte for byte the same way; the pure backend calls these functions
+for every such value, the compiled one for the rare kinds. numpy is imported only when an array is met.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pickle
+import re
+import struct
+import sys
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import msgpack
+
+from noobwire import wire
+from noobwire.errors import DecodeError, EncodeError
+
+__all__ = [
+    "bigint_from_payload",
+    "bigint_payload",
+    "datetime_from_payload",
+    "datetime_parts",
+    "exception_type_from_payload",
+    "exception_type_payload",
+    "is_numpy_value",
+    "ndarray_from_payload",
+    "ndarray_payload",
+    "pickle_payload",
+    "unpickle_payload",
+]
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH_NAIVE = datetime(1970, 1, 1)
+_ONE_DAY_US = 86_400_000_000
+_TS96 = struct.Struct(">Iq")
+_OFFSET = struct.Struct(">q")
+
+# --- datetimes ----------------------------------------------------------------------------------
+
+
+def datetime_parts(dt: datetime) -> tuple[int, int, int | None]:
+    """Split ``dt`` into (seconds, nanoseconds, UTC offset in microseconds or None if naive).
+
+    For an aware datetime the seconds count the UTC instant since the epoch; for a naive one they
+    count its wall-clock time read as if it were UTC.
+    """
+    offset = dt.utcoffset()
+    if offset is None:
+        delta = dt.replace(tzinfo=None) - EPOCH_NAIVE
+        offset_us = None
+    else:
+        delta = dt - EPOCH
+        offset_us = offset // timedelta(microseconds=1)
+    return delta.days * 86400 + delta.seconds, delta.microseconds * 1000, offset_us
+
+
+_FOLD_BIT = 1 << 31
+_RESERVED_BIT = 1 << 30
+
+
+def datetime_payload(seconds: int, nanoseconds: int, offset_us: int | None, fold: int) -> bytes:
+    """The payload of a ``EXT_DATETIME`` extension (naive, or aware with a non-zero offset).
+
+    The top bit of the nanoseconds field carries ``fold``.
+    """
+    head = _TS96.pack(nanoseconds | (_FOLD_BIT if fold else 0), seconds)
+    return head if offset_us is None else head + _OFFSET.pack(offset_us)
+
+
+def datetime_from_payload(payload: bytes | memoryview) -> datetime:
+    """Read back an ``EXT_DATETIME`` payload."""
+    size = len(payload)
+    if size not in (wire.DATETIME_NAIVE_SIZE, wire.DATETIME_OFFSET_SIZE):
+        raise DecodeError(f"datetime extension of {size} bytes (must be 12 or 20)")
+    nanoseconds, seconds = _TS96.unpack_from(payload)
+    fold = 1 if nanoseconds & _FOLD_BIT else 0
+    nanoseconds &= ~_FOLD_BIT
+    if nanoseconds > 999_999_999:
+        raise DecodeError(f"datetime extension with nanoseconds field 0x{nanoseconds:08x}")
+    offset_us = 0
+    tz = None
+    if size == wire.DATETIME_OFFSET_SIZE:
+        (offset_us,) = _OFFSET.unpack_from(payload, 12)
+        if offset_us == 0 or not -_ONE_DAY_US < offset_us < _ONE_DAY_US:
+            raise DecodeError(f"datetime extension with UTC offset of {offset_us} microseconds")
+        tz = timezone(timedelta(microseconds=offset_us))
+    try:
+        local = EPOCH_NAIVE + timedelta(seconds=seconds, microseconds=nanoseconds // 1000 + offset_us)
+    except OverflowError:
+        raise DecodeError("datetime extension out of the range of datetime") from None
+    return local.replace(tzinfo=tz, fold=fold)
+
+
+# --- big integers ------------------------------------------------------------------------------
+
+
+def bigint_payload(value: int) -> bytes:
+    """Two's complement, big-endian, in as few bytes as hold ``value`` with its sign."""
+    return value.to_bytes(value.bit_length() // 8 + 1, "big", signed=True)
+
+
+def bigint_from_payload(payload: bytes | memoryview) -> int:
+    """Read back an ``EXT_BIGINT`` payload."""
+    if not payload:
+        raise DecodeError("big integer extension with no bytes")
+    return int.from_bytes(payload, "big", signed=True)
+
+
+# --- numpy ----------------------------------------------------------------------------------------
+
+_header_packer = msgpack.Packer(use_bin_type=True)
+
+
+def is_numpy_value(obj: Any) -> bool:
+    """Whether ``obj`` is a numpy array (exactly ``ndarray``) or a numpy scalar."""
+    np = sys.modules.get("numpy")
+    return np is not None and (type(obj) is np.ndarray or isinstance(obj, np.generic))
+
+
+def ndarray_payload(obj: Any) -> bytes | None:
+    """The ``EXT_NDARRAY`` payload of a numpy array or scalar; None if its dtype holds objects or
+    has no size (those are pickled).
+
+    A C-contiguous array is written as it lies in memory, an F-contiguous one too (layout F); any
+    other array is first made C-contiguous (one copy).
+    """
+    import numpy as np
+    from numpy.lib.format import dtype_to_descr
+
+    if isinstance(obj, np.generic):
+        # A numpy str/bytes scalar reports itemsize 0 when empty; its array form holds one item.
+        obj = np.asarray(obj)
+        layout, data = wire.LAYOUT_SCALAR, obj
+    elif obj.flags.c_contiguous:
+        layout, data = wire.LAYOUT_C, obj
+    elif obj.flags.f_contiguous:
+        layout, data = wire.LAYOUT_F, obj.T
+    else:
+        layout, data = wire.LAYOUT_C, np.ascontiguousarray(obj)
+    if obj.dtype.hasobject or obj.dtype.itemsize == 0:
+        return None
+    # The header packer writes the tuples of a structured dtype's descr as arrays.
+    header: bytes = _header_packer.pack([dtype_to_descr(obj.dtype), list(obj.shape), layout])
+    return header + bytes(data.tobytes())
+
+
+def ndarray_from_payload(payload: bytes | memoryview) -> Any:
+    """Read back an ``EXT_NDARRAY`` payload as a new, writable array (or a numpy scalar)."""
+    try:
+        import numpy as np
+    except ImportError:
+        raise DecodeError("the frame holds a numpy array; install numpy to decode it") from None
+    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=len(payload))
+    unpacker.feed(payload)
+    try:
+        header = unpacker.unpack()
+    except (msgpack.OutOfData, ValueError) as exc:
+        raise DecodeError(f"array extension with a malformed header: {exc}") from None
+    data = memoryview(payload)[unpacker.tell() :]
+    dtype, shape, layout = _check_array_header(header)
+    count = 1
+    for dim in shape:
+        count *= dim
+    if count * dtype.itemsize != len(data):
+        raise DecodeError(
+            f"array extension of dtype {dtype.str} and shape {tuple(shape)} "
+            f"needs {count * dtype.itemsize} bytes of data, has {len(data)}"
+        )
+    try:
+        # A copy of the bytes themselves (padding included), so the array re-encodes to the same bytes.
+        flat = np.frombuffer(bytearray(data), dtype=dtype, count=count)
+        if layout == wire.LAYOUT_SCALAR:
+            return flat.reshape(())[()]
+        return flat.reshape(shape, order="F" if layout == wire.LAYOUT_F else "C")
+    except (ValueError, TypeError, MemoryError) as exc:
+        raise DecodeError(f"array extension that numpy refuses: {exc}") from None
+
+
+def _check_array_header(header: Any) -> tuple[Any, list[int], int]:
+    import numpy as np
+    from numpy.lib.format import descr_to_dtype
+
+    if type(header) is not list or len(header) != 3:
+        raise DecodeError("array extension header must be [dtype, shape, layout]")
+    descr, shape, layout = header
+    if type(layout) is not int or layout not in (wire.LAYOUT_C, wire.LAYOUT_F, wire.LAYOUT_SCALAR):
+        raise DecodeError(f"array extension with unknown layout {layout!r}")
+    if type(shape) is not list or any(type(dim) is not int or dim < 0 for dim in shape):
+        raise DecodeError(f"array extension with invalid shape {shape!r}")
+    if layout == wire.LAYOUT_SCALAR and shape:
+        raise DecodeError("numpy scalar extension with a non-empty shape")
+    try:
+        dtype = descr_to_dtype(_descr_from_wire(descr, 0))
+    except DecodeError:
+        raise
+    except Exception as exc:  # numpy raises many kinds for a bad descr
+        raise DecodeError(f"array extension with invalid dtype {descr!r}: {exc}") from None
+    if not isinstance(dtype, np.dtype) or dtype.hasobject or dtype.itemsize == 0:
+        raise DecodeError(f"array extension with unsupported dtype {descr!r}")
+    return dtype, shape, layout
+
+
+_MAX_DTYPE_NESTING = 32
+
+
+# What numpy writes for a dtype without fields (dtype.str): byte order, kind, size, datetime unit.
+# Anything else is refused before numpy parses it (no object kind "O", no deprecated aliases).
+_SIMPLE_DTYPE = re.compile(r"[<>|][biufcmMSUV][0-9]{1,9}(\[[0-9]*[A-Za-z]{1,2}\])?")
+
+
+def _descr_from_wire(descr: Any, depth: int) -> Any:
+    """Turn the arrays of a structured dtype's descr back into the tuples numpy expects."""
+    if type(descr) is str:
+        if not _SIMPLE_DTYPE.fullmatch(descr):
+            raise DecodeError(f"array extension with unsupported dtype {descr!r}")
+        return descr
+    if type(descr) is not list or depth > _MAX_DTYPE_NESTING:
+        raise DecodeError(f"array extension with invalid dtype {descr!r}")
+    fields: list[tuple[Any, ...]] = []
+    for field in descr:
+        if type(field) is not list or len(field) not in (2, 3):
+            raise DecodeError(f"array extension with invalid dtype field {field!r}")
+        name = tuple(field[0]) if type(field[0]) is list else field[0]
+        fmt = _descr_from_wire(field[1], depth + 1)
+        if len(field) == 3:
+            if type(field[2]) is not list:
+                raise DecodeError(f"array extension with invalid dtype field {field!r}")
+            fields.append((name, fmt, tuple(field[2])))
+        else:
+            fields.append((name, fmt))
+    return fields
+
+
+# --- pickled objects --------------------------------------------------------------------------------
+
+
+def pickle_payload(obj: Any) -> bytes:
+    """Pickle ``obj`` (protocol 5) or raise :class:`EncodeError` saying why it could not be."""
+    try:
+        return pickle.dumps(obj, protocol=wire.PICKLE_PROTOCOL)
+    except Exception as exc:
+        raise EncodeError(
+            f"cannot encode a value of type {type(obj).__qualname__}: it has no MessagePack form "
+            f"and pickling it failed ({type(exc).__name__}: {exc})"
+        ) from exc
+
+
+def unpickle_payload(payload: bytes | memoryview) -> Any:
+    """Unpickle an ``EXT_PICKLE`` payload; any failure is a :class:`DecodeError`."""
+    try:
+        return pickle.loads(payload)
+    except Exception as exc:
+        raise DecodeError(f"pickled value that cannot be unpickled ({type(exc).__name__}: {exc})") from exc
+
+
+# --- exception classes ---------------------------------------------------------------------------
+
+
+def exception_type_payload(cls: type) -> bytes:
+    """``"module:qualname"`` of an exception class, checked to lead back to the same class."""
+    name = f"{cls.__module__}:{cls.__qualname__}"
+    try:
+        found = _resolve(cls.__module__, cls.__qualname__)
+    except DecodeError:
+        found = None
+    if found is not cls:
+        raise EncodeError(f"exception class {name} cannot be found again by its name")
+    return name.encode("utf-8")
+
+
+def exception_type_from_payload(payload: bytes | memoryview) -> type[BaseException]:
+    """Find the exception class an ``EXT_EXCEPTION_TYPE`` payload names."""
+    try:
+        name = bytes(payload).decode("utf-8")
+    except UnicodeDecodeError:
+        raise DecodeError("exception class name is not UTF-8") from None
+    module, sep, qualname = name.partition(":")
+    if not sep or not module or not qualname:
+        raise DecodeError(f"exception class name {name!r} is not 'module:qualname'")
+    cls = _resolve(module, qualname)
+    if not (isinstance(cls, type) and issubclass(cls, BaseException)):
+        raise DecodeError(f"{name!r} is not an exception class")
+    return cls
+
+
+def _resolve(module_name: str, qualname: str) -> Any:
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except Exception as exc:
+        raise DecodeError(
+            f"cannot find exception class {module_name}:{qualname} ({type(exc).__name__}: {exc})"
+        ) from None
+    return obj
