@@ -1,0 +1,40 @@
+"""Fixtures shared by the test suite: the backends to run against, and hypothesis profiles."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from noobwire import codec
+from noobwire.codec import Backend
+
+settings.register_profile(
+    "default", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=150
+)
+settings.register_profile(
+    "thorough", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=2000
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def available_backends() -> list[str]:
+    """Every backend this installation has: ``pure`` always, ``compiled`` when it is built."""
+    names = ["pure"]
+    try:
+        codec.get_backend("compiled")
+    except ImportError:
+        pass
+    else:
+        names.append("compiled")
+    return names
+
+
+BACKENDS = available_backends()
+
+
+@pytest.fixture(params=BACKENDS, scope="session")
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """Each backend's module in turn; tests that take it run once per backend."""
+    return codec.get_backend(request.param)

@@ -1,0 +1,77 @@
+"""Strict equality for decoded values: same types, same bits, same order, same offsets."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from noobwire import Message
+
+
+def assert_same(expected: Any, actual: Any, path: str = "") -> None:
+    """Fail unless ``actual`` is ``expected`` with the same type at every level (recursively)."""
+    assert type(actual) is type(expected), f"{path}: {type(actual)} is not {type(expected)}"
+    if isinstance(expected, Message):
+        assert str(actual.type_) == str(expected.type_), f"{path}.type_"
+        assert actual.node_id == expected.node_id, f"{path}.node_id"
+        assert_same(expected.timestamp, actual.timestamp, f"{path}.timestamp")
+        assert_same(expected.value, actual.value, f"{path}.value")
+    elif isinstance(expected, np.ndarray):
+        assert actual.dtype == expected.dtype, f"{path}: dtype {actual.dtype} != {expected.dtype}"
+        assert actual.shape == expected.shape, f"{path}: shape {actual.shape} != {expected.shape}"
+        assert _items(actual) == _items(expected), f"{path}: array contents differ"
+    elif isinstance(expected, np.generic):
+        assert actual.dtype == expected.dtype, f"{path}: dtype {actual.dtype} != {expected.dtype}"
+        assert actual.tobytes() == expected.tobytes(), f"{path}: scalar differs"
+    elif isinstance(expected, float):
+        if math.isnan(expected):
+            assert math.isnan(actual), f"{path}: {actual} is not nan"
+        else:
+            assert actual == expected, f"{path}: {actual} != {expected}"
+            assert math.copysign(1, actual) == math.copysign(1, expected), f"{path}: sign of zero"
+    elif isinstance(expected, datetime):
+        assert actual == expected, f"{path}: {actual} != {expected}"
+        assert actual.utcoffset() == expected.utcoffset(), f"{path}: offset {actual.tzinfo}"
+        assert actual.replace(tzinfo=None) == expected.replace(tzinfo=None), f"{path}: wall time"
+        if not _is_utc(expected):  # a UTC datetime's fold means nothing and is not kept
+            assert actual.fold == expected.fold, f"{path}: fold"
+    elif isinstance(expected, list | tuple):
+        assert len(actual) == len(expected), f"{path}: length {len(actual)} != {len(expected)}"
+        for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
+            assert_same(e, a, f"{path}[{i}]")
+    elif isinstance(expected, dict):
+        assert list(map(_key, actual)) == list(map(_key, expected)), f"{path}: keys differ"
+        for (ek, ev), (ak, av) in zip(expected.items(), actual.items(), strict=True):
+            assert_same(ek, ak, f"{path} key {ek!r}")
+            assert_same(ev, av, f"{path}[{ek!r}]")
+    elif isinstance(expected, set | frozenset):
+        assert actual == expected, f"{path}: {actual} != {expected}"
+        assert sorted(map(_key, actual)) == sorted(map(_key, expected)), f"{path}: element types"
+    else:
+        assert actual == expected, f"{path}: {actual!r} != {expected!r}"
+
+
+def _items(array: np.ndarray) -> bytes:
+    """The bytes of an array's items, without the padding bytes of a structured dtype."""
+    if array.dtype.names:
+        return b"".join(_items(np.ascontiguousarray(array[name])) for name in array.dtype.names)
+    return array.tobytes()
+
+
+def _is_utc(value: datetime) -> bool:
+    offset = value.utcoffset()
+    return offset is not None and not offset
+
+
+def _key(value: Any) -> str:
+    """A text that tells apart values that compare equal across types (1, 1.0, True)."""
+    if isinstance(value, datetime) and _is_utc(value):
+        value = value.replace(fold=0)
+    elif isinstance(value, set | frozenset):
+        return f"{type(value).__qualname__}:{{{', '.join(sorted(map(_key, value)))}}}"
+    elif isinstance(value, tuple):
+        return f"{type(value).__qualname__}:({', '.join(map(_key, value))})"
+    return f"{type(value).__qualname__}:{value!r}"

@@ -1,0 +1,157 @@
+"""Typed JSON: how the golden vectors write the message a frame must decode to.
+
+Plain JSON carries null, booleans, ints (JSON integers), floats (JSON numbers with a point or an
+exponent), strings, lists, and str-keyed objects. Every other kind is an object with a single key
+that starts with "$":
+
+    {"$float": "nan" | "inf" | "-inf"}            {"$bytes": "<hex>"}
+    {"$tuple": [...]}  {"$set": [...]}  {"$frozenset": [...]}
+    {"$dict": [[key, value], ...]}                 (any keys, in order)
+    {"$datetime": "<ISO 8601>", "fold": 0|1}       ("fold" only when 1)
+    {"$noevent": null}                             (MetaSignal.NoEvent)
+    {"$ndarray": {"dtype": <numpy descr>, "shape": [...], "layout": "C"|"F"|"scalar",
+                  "data": "<hex of the items in that layout>"}}
+    {"$exception_type": "module:qualname"}
+    {"$pickle": "<hex of a pickle>"}               (the object it unpickles to)
+
+A message is {"type", "node_id", "timestamp", "value"} with typed values.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import pickle
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from numpy.lib.format import descr_to_dtype, dtype_to_descr
+
+import noobwire
+from noobwire.messages import MESSAGE_CLASSES
+
+
+def to_tagged(value: Any) -> Any:
+    """The typed-JSON form of a value."""
+    kind = type(value)
+    if value is None or kind in (bool, int, str):
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else {"$float": str(value)}
+    if kind is list:
+        return [to_tagged(item) for item in value]
+    if kind is dict:
+        if all(type(key) is str and not key.startswith("$") for key in value):
+            return {key: to_tagged(item) for key, item in value.items()}
+        return {"$dict": [[to_tagged(k), to_tagged(v)] for k, v in value.items()]}
+    if kind is tuple:
+        return {"$tuple": [to_tagged(item) for item in value]}
+    if kind in (set, frozenset):
+        return {f"${kind.__name__}": [to_tagged(item) for item in value]}
+    if kind is bytes:
+        return {"$bytes": value.hex()}
+    if kind is datetime:
+        tagged: dict[str, Any] = {"$datetime": value.isoformat()}
+        if value.fold:
+            tagged["fold"] = 1
+        return tagged
+    if value is noobwire.MetaSignal.NoEvent:
+        return {"$noevent": None}
+    if isinstance(value, type) and issubclass(value, BaseException):
+        return {"$exception_type": f"{value.__module__}:{value.__qualname__}"}
+    if kind is np.ndarray or isinstance(value, np.generic):
+        array = np.asarray(value)
+        layout = "scalar" if isinstance(value, np.generic) else ("C" if array.flags.c_contiguous else "F")
+        data = array.T.tobytes() if layout == "F" else array.tobytes()
+        return {
+            "$ndarray": {
+                "dtype": _lists(dtype_to_descr(array.dtype)),
+                "shape": list(array.shape),
+                "layout": layout,
+                "data": data.hex(),
+            }
+        }
+    return {"$pickle": pickle.dumps(value, protocol=5).hex()}
+
+
+def from_tagged(value: Any) -> Any:
+    """The value a typed-JSON form stands for."""
+    if isinstance(value, list):
+        return [from_tagged(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    tag = next(iter(value), None)
+    if not (isinstance(tag, str) and tag.startswith("$")):
+        return {key: from_tagged(item) for key, item in value.items()}
+    body = value[tag]
+    if tag == "$float":
+        return float(body)
+    if tag == "$bytes":
+        return bytes.fromhex(body)
+    if tag == "$dict":
+        return {from_tagged(k): from_tagged(v) for k, v in body}
+    if tag == "$tuple":
+        return tuple(from_tagged(item) for item in body)
+    if tag == "$set":
+        return {from_tagged(item) for item in body}
+    if tag == "$frozenset":
+        return frozenset(from_tagged(item) for item in body)
+    if tag == "$datetime":
+        return datetime.fromisoformat(body).replace(fold=value.get("fold", 0))
+    if tag == "$noevent":
+        return noobwire.MetaSignal.NoEvent
+    if tag == "$exception_type":
+        module, _, qualname = body.partition(":")
+        found: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            found = getattr(found, part)
+        return found
+    if tag == "$pickle":
+        return pickle.loads(bytes.fromhex(body))
+    if tag == "$ndarray":
+        dtype = descr_to_dtype(_tuples(body["dtype"]))
+        data = bytes.fromhex(body["data"])
+        array = np.frombuffer(data, dtype=dtype).copy()
+        if body["layout"] == "scalar":
+            return array.reshape(())[()]
+        return array.reshape(body["shape"], order="F" if body["layout"] == "F" else "C")
+    raise ValueError(f"unknown tag {tag}")
+
+
+def message_to_tagged(msg: noobwire.Message) -> dict[str, Any]:
+    return {
+        "type": str(msg.type_),
+        "node_id": msg.node_id,
+        "timestamp": to_tagged(msg.timestamp),
+        "value": to_tagged(msg.value),
+    }
+
+
+def message_from_tagged(tagged: dict[str, Any]) -> noobwire.Message:
+    cls = MESSAGE_CLASSES[tagged["type"]]
+    return cls(
+        node_id=tagged["node_id"],
+        timestamp=from_tagged(tagged["timestamp"]),
+        value=from_tagged(tagged["value"]),
+    )
+
+
+def _lists(descr: Any) -> Any:
+    if isinstance(descr, list | tuple):
+        return [_lists(item) for item in descr]
+    return descr
+
+
+def _tuples(descr: Any) -> Any:
+    """numpy wants the fields of a structured descr as tuples (and shapes as tuples)."""
+    if isinstance(descr, str):
+        return descr
+    fields = []
+    for field in descr:
+        name = tuple(field[0]) if isinstance(field[0], list) else field[0]
+        if len(field) == 3:
+            fields.append((name, _tuples(field[1]), tuple(field[2])))
+        else:
+            fields.append((name, _tuples(field[1])))
+    return fields

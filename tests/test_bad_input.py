@@ -1,0 +1,252 @@
+"""Bad bytes: every decoder either returns a message or raises DecodeError, on every backend."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import struct
+
+import msgpack
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import noobwire
+import noobwire.workloads
+from noobwire import DecodeError, Message, SchemaError
+from noobwire.codec import Backend
+from test_vectors import VECTORS
+
+FRAMES = {name: bytes.fromhex(vector["hex"]) for name, vector in VECTORS.items()}
+
+
+def _pickle_spans(name: str) -> list[range]:
+    """Where a vector's frame holds pickle bytes.
+
+    Pickled values are trusted input by the pickle policy: a changed byte in a pickle can make
+    ``pickle.loads`` allocate gigabytes or run code, so the byte-change sweep leaves those bytes alone
+    (they are pickle's to check, not noobwire's). Truncations still cut through them.
+    """
+    frame, text = FRAMES[name], json.dumps(VECTORS[name]["message"])
+    spans = []
+    for hex_pickle in re.findall(r'"\$pickle": "([0-9a-f]+)"', text):
+        start = frame.find(bytes.fromhex(hex_pickle))
+        assert start >= 0
+        spans.append(range(start, start + len(hex_pickle) // 2))
+    return spans
+
+
+def _mutable_positions(name: str) -> list[int]:
+    spans = _pickle_spans(name)
+    return [pos for pos in range(len(FRAMES[name])) if not any(pos in span for span in spans)]
+
+
+def decodes_or_refuses(backend: Backend, data: bytes) -> Message | DecodeError:
+    """Decode ``data``; anything but a message or a DecodeError fails the test."""
+    try:
+        return backend.decode(data)
+    except DecodeError as exc:
+        error = exc
+    assert str(error), "a DecodeError must say what was wrong"
+    return error
+
+
+@pytest.mark.parametrize("name", sorted(FRAMES))
+def test_every_truncation_is_refused(backend: Backend, name: str) -> None:
+    frame = FRAMES[name]
+    for end in range(len(frame)):
+        with pytest.raises(DecodeError):
+            backend.decode(frame[:end])
+
+
+@pytest.mark.parametrize("name", sorted(FRAMES))
+def test_every_single_byte_change_decodes_or_is_refused(backend: Backend, name: str) -> None:
+    frame = bytearray(FRAMES[name])
+    for pos in _mutable_positions(name):
+        original = frame[pos]
+        for byte in range(256):
+            if byte != original:
+                frame[pos] = byte
+                decodes_or_refuses(backend, bytes(frame))
+        frame[pos] = original
+
+
+@pytest.mark.parametrize("name", sorted(name for name in FRAMES if not _pickle_spans(name)))
+def test_random_mutations_decode_or_are_refused(backend: Backend, name: str) -> None:
+    rng = random.Random(name)  # a fixed set of mutations per vector
+    frame = FRAMES[name]
+    for _ in range(300):
+        mutated = bytearray(frame)
+        for _ in range(rng.randint(1, 4)):
+            action = rng.random()
+            pos = rng.randrange(len(mutated) + 1)
+            if action < 0.4 and mutated:
+                mutated[min(pos, len(mutated) - 1)] = rng.randrange(256)
+            elif action < 0.6:
+                mutated[pos:pos] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
+            elif action < 0.8:
+                del mutated[pos : pos + rng.randint(1, 8)]
+            else:
+                mutated[pos:pos] = rng.choice([b"\xdd\xff\xff\xff\xff", b"\xdb\xff\xff\xff\xff",
+                                               b"\xc9\x7f\xff\xff\xff\x07", b"\x91" * 50])  # fmt: skip
+        decodes_or_refuses(backend, bytes(mutated))
+
+
+@given(data=st.binary(max_size=200))
+def test_garbage_decodes_or_is_refused(backend: Backend, data: bytes) -> None:
+    decodes_or_refuses(backend, data)
+
+
+@given(data=st.binary(max_size=120))
+def test_garbage_after_a_valid_prefix_is_refused_or_decoded(backend: Backend, data: bytes) -> None:
+    decodes_or_refuses(backend, b"\x96\x01" + data)
+    decodes_or_refuses(backend, b"\x96\x01\x09\x00" + data)
+
+
+msgpack_objects = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats() | st.text()
+    | st.binary() | st.builds(msgpack.ExtType, st.integers(0, 127), st.binary(max_size=12)),
+    lambda inner: st.lists(inner, max_size=6) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    max_leaves=20,
+)  # fmt: skip
+
+
+@given(fields=st.lists(msgpack_objects, min_size=3, max_size=3), code=st.integers(0, 12))
+def test_well_formed_frames_with_wrong_fields_are_refused_or_decoded(
+    backend: Backend, fields: list, code: int
+) -> None:
+    node_id, timestamp, value = fields
+    frame = msgpack.packb([1, code, 0, node_id, timestamp, value], use_bin_type=True)
+    result = decodes_or_refuses(backend, frame)
+    if isinstance(result, Message):
+        assert isinstance(result.node_id, str)
+
+
+# --- what the errors say ----------------------------------------------------------------------------
+
+
+def test_empty_input(backend: Backend) -> None:
+    with pytest.raises(DecodeError, match="empty frame"):
+        backend.decode(b"")
+    with pytest.raises(DecodeError, match="no frames"):
+        backend.decode([])
+
+
+def test_a_frame_that_is_neither_msgpack_nor_json(backend: Backend) -> None:
+    with pytest.raises(DecodeError, match=r"starts with byte 0xc1.*at offset 0"):
+        backend.decode(b"\xc1\x00")
+
+
+def test_unknown_version_is_a_clear_error(backend: Backend) -> None:
+    frame = bytearray(noobwire.workloads.e4().to_bytes())
+    frame[1] = 2
+    with pytest.raises(DecodeError, match="unsupported wire format version 2"):
+        backend.decode(bytes(frame))
+    # even when the rest of the frame would not parse as version 1
+    with pytest.raises(DecodeError, match="unsupported wire format version 7"):
+        backend.decode(b"\x93\x07\xc1\xc1")
+
+
+def test_truncation_says_where(backend: Backend) -> None:
+    frame = noobwire.workloads.e4().to_bytes()
+    with pytest.raises(DecodeError) as info:
+        backend.decode(frame[:-5])
+    assert info.value.offset is not None
+    assert len(frame) - 30 < info.value.offset <= len(frame) - 5
+    assert "truncated" in str(info.value)
+
+
+def test_trailing_bytes_are_refused(backend: Backend) -> None:
+    frame = noobwire.workloads.e4().to_bytes()
+    with pytest.raises(DecodeError, match=f"after the end of the frame.*offset {len(frame)}"):
+        backend.decode(frame + b"\x00")
+
+
+def test_a_huge_declared_length_is_refused_at_once(backend: Backend) -> None:
+    prefix = noobwire.PingMsg(node_id="n").to_bytes()[:4]
+    for body in (b"\xdb\xff\xff\xff\xff", b"\xdd\xff\xff\xff\xff", b"\xc6\xff\xff\xff\xff",
+                 b"\xc9\xff\xff\xff\xff\x07", b"\xdf\xff\xff\xff\xff"):  # fmt: skip
+        with pytest.raises(DecodeError):
+            backend.decode(prefix + body)
+
+
+def test_deep_nesting_is_refused(backend: Backend) -> None:
+    head = b"\x96\x01\x09\x00\xa1n\xd6\xff\x00\x00\x00\x00\x91\x96\x00\xd6\xff\x00\x00\x00\x00\xa1n\xa1s\x00"
+    deep = head + b"\x91" * 2000 + b"\xc0"
+    with pytest.raises(DecodeError, match="nested deeper"):
+        backend.decode(deep)
+    # the limit counts the frame's own array: 1024 in all
+    just_fits = head + b"\x91" * (noobwire.wire.MAX_DEPTH - 3) + b"\xc0"
+    assert isinstance(backend.decode(just_fits), noobwire.EventMsg)
+    with pytest.raises(DecodeError, match="nested deeper"):
+        backend.decode(head + b"\x91" * (noobwire.wire.MAX_DEPTH - 2) + b"\xc0")
+
+
+def test_schema_violations_are_schema_errors(backend: Backend) -> None:
+    ts = msgpack.Timestamp(0, 0)
+
+    def frame(*fields: object) -> bytes:
+        return msgpack.packb([1, *fields], use_bin_type=True)
+
+    event = [1, ts, "n", "s", 3, None]
+    bad = {
+        "unknown type code": frame(11, 0, "n", ts, None),
+        "node_id not a str": frame(9, 0, 5, ts, [event]),
+        "timestamp not a timestamp": frame(9, 0, "n", 0, [event]),
+        "epoch sent as a string": frame(9, 0, "n", ts, [[1, ts, "n", "s", "3", None]]),
+        "epoch sent as a float": frame(9, 0, "n", ts, [[1, ts, "n", "s", 3.0, None]]),
+        "id sent as a bool": frame(9, 0, "n", ts, [[True, ts, "n", "s", 3, None]]),
+        "an event with a missing field": frame(9, 0, "n", ts, [[1, ts, "n", "s", 3]]),
+        "an event with an extra field": frame(9, 0, "n", ts, [[*event, 1]]),
+        "an event as a map": frame(9, 0, "n", ts, [{"id": 1}]),
+        "events not an array": frame(9, 0, "n", ts, {}),
+        "process input not a map": frame(2, 0, "n", ts, [3, [1]]),
+        "process epoch not an int": frame(2, 0, "n", ts, [None, None]),
+        "status not a status": frame(7, 0, "n", ts, "sleepy"),
+        "start value not an int": frame(6, 0, "n", ts, [1]),
+        "ping with a value": frame(5, 0, "n", ts, 3),
+        "identify with 4 fields": frame(1, 0, "n", ts, ["n", "o", "ready", None]),
+        "error with a str value": frame(10, 0, "n", ts, "pck__gASVAAA="),
+    }
+    for what, data in bad.items():
+        with pytest.raises(SchemaError):
+            backend.decode(data)
+        assert what
+
+
+def test_out_of_band_references_are_refused_in_a_single_frame(backend: Backend) -> None:
+    ts = msgpack.Timestamp(0, 0)
+    with pytest.raises(DecodeError, match="out-of-band"):
+        backend.decode(msgpack.packb([1, 9, 2, "n", ts, []]))
+    ref = msgpack.ExtType(16, struct.pack(">I", 0))
+    with pytest.raises(DecodeError, match="out-of-band"):
+        backend.decode(msgpack.packb([1, 9, 0, "n", ts, [[1, ts, "n", "s", 3, ref]]]))
+
+
+def test_misplaced_container_markers_are_refused(backend: Backend) -> None:
+    ts = msgpack.Timestamp(0, 0)
+    marker = msgpack.ExtType(1, b"")
+    for value in (marker, [1, marker], {"k": marker}, {1: [marker]}):
+        frame = msgpack.packb([1, 9, 0, "n", ts, [[1, ts, "n", "s", 3, value]]])
+        result = decodes_or_refuses(backend, frame)
+        if value == {1: [marker]}:
+            assert isinstance(result, Message)
+            assert result.value[0]["value"] == {1: ()}
+        else:
+            assert isinstance(result, DecodeError)
+
+
+def test_unknown_extension_types_are_refused(backend: Backend) -> None:
+    ts = msgpack.Timestamp(0, 0)
+    for code in (0, 11, 15, 100, 127):
+        frame = msgpack.packb([1, 9, 0, "n", ts, [[1, ts, "n", "s", 3, msgpack.ExtType(code, b"x")]]])
+        with pytest.raises(DecodeError, match="extension"):
+            backend.decode(frame)
+
+
+def test_json_garbage_is_a_decode_error(backend: Backend) -> None:
+    for data in (b"{", b"{}", b' {"type": 3}', b'{"type":"event","node_id":"n","value":"pck__!!"}',
+                 b'{"type":"event","node_id":"n","value":["pck__gASVAA=="]}'):  # fmt: skip
+        with pytest.raises(DecodeError):
+            backend.decode(data)
