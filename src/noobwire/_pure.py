@@ -328,14 +328,21 @@ class _MarkerFound(Exception):
 def _unpack(buf: Any) -> Any:
     """Unpack a whole frame, turning container markers into tuples, sets and frozensets."""
     # The list hook costs a call per array; frames without markers (most) are read without it.
-    may_hold_markers = type(buf) is not bytes or _MARKER_HEADER in buf
-    try:
-        return _unpack_with(buf, may_hold_markers)
-    except _MarkerFound:
-        return _unpack_with(buf, True)
+    if type(buf) is bytes and _MARKER_HEADER not in buf:
+        try:
+            return _unpack_with(buf, _ext_hook_without_markers, None)
+        except _MarkerFound:
+            pass  # a marker written in a longer form than canonical
+    return _unpack_with_markers(buf)
 
 
-def _unpack_with(buf: Any, markers: bool) -> Any:
+def _ext_hook_without_markers(code: int, data: bytes) -> Any:
+    if code in _MARKERS:
+        raise _MarkerFound
+    return _ext_value(code, data)
+
+
+def _unpack_with_markers(buf: Any) -> Any:
     open_markers = 0
 
     def ext_hook(code: int, data: bytes) -> Any:
@@ -343,8 +350,6 @@ def _unpack_with(buf: Any, markers: bool) -> Any:
         marker = _MARKERS.get(code)
         if marker is None:
             return _ext_value(code, data)
-        if not markers:
-            raise _MarkerFound
         if data:
             raise DecodeError(f"{marker.name} marker with {len(data)} bytes of payload (must be 0)")
         open_markers += 1
@@ -357,14 +362,18 @@ def _unpack_with(buf: Any, markers: bool) -> Any:
             return items[0].build(items[1:])
         return items
 
+    obj = _unpack_with(buf, ext_hook, list_hook)
+    if open_markers:
+        raise DecodeError("a tuple, set or frozenset marker that does not open an array")
+    return obj
+
+
+def _unpack_with(
+    buf: Any, ext_hook: Callable[[int, bytes], Any], list_hook: Callable[[list[Any]], Any] | None
+) -> Any:
     try:
-        obj = msgpack.unpackb(
-            buf,
-            ext_hook=ext_hook,
-            list_hook=list_hook if markers else None,
-            raw=False,
-            strict_map_key=False,
-            timestamp=3,
+        return msgpack.unpackb(
+            buf, ext_hook=ext_hook, list_hook=list_hook, raw=False, strict_map_key=False, timestamp=3
         )
     except (DecodeError, _MarkerFound):
         raise
@@ -372,9 +381,6 @@ def _unpack_with(buf: Any, markers: bool) -> Any:
         raise locate_malformation(buf) or DecodeError(
             f"malformed MessagePack ({type(exc).__name__}: {exc})"
         ) from None
-    if open_markers:
-        raise DecodeError("a tuple, set or frozenset marker that does not open an array")
-    return obj
 
 
 def _check_int(value: Any, what: str) -> int:

@@ -184,6 +184,7 @@ def validate_control_message(
         "value": control_value_from_wire(type_name, value),
     }
     try:
-        return cls.model_validate(data)
+        msg: Message = cls.__pydantic_validator__.validate_python(data)
     except ValidationError as exc:
         raise SchemaError(f"{type_name} message breaks the schema: {exc}") from exc
+    return msg
