@@ -1,0 +1,72 @@
+"""The ``noobwire`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from noobwire import codec
+from noobwire.workloads import WORKLOADS
+
+__all__ = ["main"]
+
+_DESCRIPTION = """\
+noobwire: a fast MessagePack codec for the messages of noob's ZeroMQ runner.
+
+commands:
+  bench   encode and decode the built-in workloads with noobwire and the reference JSON codec
+          and print time per message, frame sizes and ratios
+          example: noobwire bench --quick
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="noobwire", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    bench = commands.add_parser(
+        "bench",
+        help="time the built-in workloads",
+        description="Encode and decode each workload with every codec, interleaved in one process, "
+        "and print the median time per message, the frame size and the ratio of each codec to "
+        "noobwire's fastest backend (e.g. 12.5 = 12.5 times slower).",
+    )
+    bench.add_argument("--quick", action="store_true", help="about half a second per workload")
+    bench.add_argument(
+        "--workload",
+        action="append",
+        choices=list(WORKLOADS),
+        help="a workload to run (repeatable; default: all)",
+    )
+    bench.add_argument(
+        "--seconds", type=float, default=2.0, help="time per workload (default 2; --quick: 0.5)"
+    )
+    return parser
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from noobwire import bench
+
+    seconds = 0.5 if args.quick else args.seconds
+    print(f"noobwire {codec.backend} backend active", file=sys.stderr)
+    results = bench.run(
+        args.workload,
+        seconds=seconds,
+        progress=lambda what: print(f"  measuring {what} ...", file=sys.stderr, flush=True),
+    )
+    print(bench.format_table(results))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    if args.command == "bench":
+        return _bench(args)
+    raise AssertionError(args.command)  # argparse only lets the commands above through
+
+
+if __name__ == "__main__":
+    sys.exit(main())
