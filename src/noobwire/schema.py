@@ -25,8 +25,9 @@ __all__ = [
     "validate_control_message",
 ]
 
+_object_new = object.__new__
 _object_setattr = object.__setattr__
-_FIELDS = ("type_", "node_id", "timestamp", "value")
+_FIELDS = frozenset(("type_", "node_id", "timestamp", "value"))
 
 
 def construct_message(
@@ -37,7 +38,7 @@ def construct_message(
     The instance is what the reference's ``validate_json`` returns for the same message: ``type_`` a
     plain ``str`` and every field marked as set.
     """
-    msg = cls.__new__(cls)
+    msg = _object_new(cls)
     _object_setattr(
         msg,
         "__dict__",
