@@ -9,24 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from noobwire import codec
-from noobwire.legacy_json import decode_json, encode_json
+from noobwire.bench import codecs
+from noobwire.legacy_json import encode_json
 from noobwire.workloads import WORKLOADS, make_workload
 
-
-def _codecs() -> dict[str, tuple]:
-    found = {}
-    for name in ("compiled", "pure"):
-        try:
-            backend = codec.get_backend(name)
-        except ImportError:
-            continue
-        found[f"noobwire-{name}"] = (backend.encode, backend.decode)
-    found["reference-json"] = (encode_json, decode_json)
-    return found
-
-
-CODECS = _codecs()
+CODECS = codecs()
 
 
 @pytest.mark.parametrize("codec_name", list(CODECS))

@@ -15,6 +15,16 @@ from noobwire.codec import Backend
 from strategies import datetimes, events, json_values, messages, messages_by_type, values
 
 
+def event_message(value: object) -> EventMsg:
+    """An EventMsg carrying ``value`` as is."""
+    msg = EventMsg(node_id="n", value=[])
+    # Set after validation: the reference's validators would unpickle a "pck__" string.
+    msg.value.append(
+        {"id": 1, "timestamp": msg.timestamp, "node_id": "n", "signal": "s", "epoch": 0, "value": value}
+    )
+    return msg
+
+
 def roundtrip(backend: Backend, msg: Message) -> Message:
     data = backend.encode(msg)
     decoded = backend.decode(data)
@@ -39,19 +49,7 @@ def test_each_message_type_roundtrips(backend: Backend, data: st.DataObject) -> 
 
 @given(value=values())
 def test_every_value_kind_roundtrips_inside_an_event(backend: Backend, value: object) -> None:
-    msg = EventMsg(node_id="n", value=[])
-    # Set after validation: the reference's validators would unpickle a "pck__" string.
-    msg.value.append(
-        {
-            "id": 1,
-            "timestamp": msg.timestamp,
-            "node_id": "n",
-            "signal": "s",
-            "epoch": 0,
-            "value": value,
-        }
-    )
-    roundtrip(backend, msg)
+    roundtrip(backend, event_message(value))
 
 
 @given(timestamp=datetimes)
@@ -87,17 +85,7 @@ def _json_safe(timestamp: datetime) -> datetime:
 def test_reference_lossy_kinds_are_exact_in_msgpack(backend: Backend) -> None:
     """Tuples, sets, bytes and int keys: the reference turns them into lists, str and str keys."""
     value = {1: (1, 2), "s": {3}, "b": b"\xff\x00", "f": frozenset({"a"}), (1, "k"): None}
-    msg = EventMsg(node_id="n", value=[])
-    msg.value.append(
-        {
-            "id": 1,
-            "timestamp": msg.timestamp,
-            "node_id": "n",
-            "signal": "s",
-            "epoch": 0,
-            "value": value,
-        }
-    )
+    msg = event_message(value)
     assert_same(msg, backend.decode(backend.encode(msg)))
 
 
