@@ -75,3 +75,12 @@ def _key(value: Any) -> str:
     elif isinstance(value, tuple):
         return f"{type(value).__qualname__}:({', '.join(map(_key, value))})"
     return f"{type(value).__qualname__}:{value!r}"
+
+
+def json_safe(timestamp: datetime) -> datetime:
+    """JSON has no fold, and pydantic keeps UTC offsets to the minute only."""
+    timestamp = timestamp.replace(fold=0)
+    offset = timestamp.utcoffset()
+    if offset is not None and offset.total_seconds() % 60:
+        return timestamp.replace(tzinfo=None)
+    return timestamp

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from hypothesis import given
 from hypothesis import strategies as st
 
 import noobwire
 import noobwire.workloads
-from helpers import assert_same
+from helpers import assert_same, json_safe
 from noobwire import EventMsg, Message
 from noobwire.codec import Backend
 from strategies import datetimes, events, json_values, messages, messages_by_type, values
@@ -65,21 +63,12 @@ def test_msgpack_and_reference_json_decode_to_the_same_message(
     backend: Backend, event_list: list[dict], timestamp
 ) -> None:
     """Where the reference JSON is lossless, both formats decode to equal messages."""
-    timestamp = _json_safe(timestamp)
-    event_list = [{**event, "timestamp": _json_safe(event["timestamp"])} for event in event_list]
+    timestamp = json_safe(timestamp)
+    event_list = [{**event, "timestamp": json_safe(event["timestamp"])} for event in event_list]
     msg = EventMsg(node_id="cam", timestamp=timestamp, value=event_list)
     from_msgpack = backend.decode(backend.encode(msg))
     from_json = backend.decode(msg.to_json_bytes())
     assert_same(from_msgpack, from_json)
-
-
-def _json_safe(timestamp: datetime) -> datetime:
-    """JSON has no fold, and pydantic keeps UTC offsets to the minute only."""
-    timestamp = timestamp.replace(fold=0)
-    offset = timestamp.utcoffset()
-    if offset is not None and offset.total_seconds() % 60:
-        return timestamp.replace(tzinfo=None)
-    return timestamp
 
 
 def test_reference_lossy_kinds_are_exact_in_msgpack(backend: Backend) -> None:
