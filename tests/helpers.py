@@ -23,6 +23,9 @@ def assert_same(expected: Any, actual: Any, path: str = "") -> None:
         assert actual.dtype == expected.dtype, f"{path}: dtype {actual.dtype} != {expected.dtype}"
         assert actual.shape == expected.shape, f"{path}: shape {actual.shape} != {expected.shape}"
         assert _items(actual) == _items(expected), f"{path}: array contents differ"
+        # C- and F-contiguous arrays keep their layout; other views come back C-contiguous
+        layout = "F" if expected.flags.f_contiguous and not expected.flags.c_contiguous else "C"
+        assert actual.flags[f"{layout}_CONTIGUOUS"], f"{path}: not {layout}-contiguous"
     elif isinstance(expected, np.generic):
         assert actual.dtype == expected.dtype, f"{path}: dtype {actual.dtype} != {expected.dtype}"
         assert actual.tobytes() == expected.tobytes(), f"{path}: scalar differs"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import defaultdict
 from datetime import UTC, datetime
 
 import pytest
@@ -58,8 +59,21 @@ def test_too_deep_values_are_refused(backend: Backend) -> None:
     deep: list = []
     for _ in range(2000):
         deep = [deep]
-    with pytest.raises(EncodeError, match="nested deeper"):
+    with pytest.raises(EncodeError, match="a list nested deeper") as info:
         backend.encode(_message(deep))
+    assert info.value.path == "value[0]['value']"
+
+
+def test_a_bad_node_id_is_named(backend: Backend) -> None:
+    with pytest.raises(EncodeError, match="surrogate") as info:
+        backend.encode(noobwire.PingMsg(node_id="\ud800"))
+    assert info.value.path == "node_id"
+
+
+def test_a_huge_int_key_does_not_break_the_error(backend: Backend) -> None:
+    with pytest.raises(EncodeError, match="lock") as info:
+        backend.encode(_message({10**5000: threading.Lock()}))
+    assert info.value.path == "value[0]['value'][<int of 16610 bits>]"
 
 
 def test_cyclic_values_are_refused(backend: Backend) -> None:
@@ -132,8 +146,20 @@ def test_unknown_message_type_is_refused(backend: Backend) -> None:
         backend.encode(msg)
 
 
+def test_schema_typed_dict_subclasses_are_written_as_dicts(backend: Backend) -> None:
+    """A defaultdict as a process input is written as the dict the schema says it is."""
+    msg = noobwire.ProcessMsg(node_id="c", timestamp=T, value={"epoch": 1, "input": None})
+    msg.value["input"] = defaultdict(list, {"a": [1]})
+    decoded = backend.decode(backend.encode(msg))
+    assert_same({"a": [1]}, decoded.value["input"])
+
+
 def test_control_values_that_break_the_schema_are_refused(backend: Backend) -> None:
     bad = [
+        noobwire.ErrorMsg.model_construct(
+            node_id="n", timestamp=T, type_="error",
+            value={"err_type": KeyboardInterrupt, "err_args": (), "traceback": ""},
+        ),
         noobwire.StatusMsg.model_construct(node_id="n", timestamp=T, value=3, type_="status"),
         noobwire.PingMsg.model_construct(node_id="n", timestamp=T, value=3, type_="ping"),
         noobwire.IdentifyMsg.model_construct(node_id="n", timestamp=T, value={}, type_="identify"),

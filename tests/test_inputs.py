@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import subprocess
 import sys
 import textwrap
@@ -35,10 +36,12 @@ FRAME = E4.to_bytes()
         [b"\x00k\x8bEg", b"", FRAME],
         (b"event", zmq.Frame(FRAME)),
         [b"event", memoryview(FRAME)],
+        array.array("B", FRAME),
     ],
     ids=[
         "bytes", "bytearray", "memoryview", "memoryview-slice", "uint8-array", "zmq.Frame",
         "list", "topic+frame", "identities+frame", "tuple-of-zmq-frames", "topic+memoryview",
+        "array.array",
     ],
 )  # fmt: skip
 def test_decode_accepts_what_sockets_hand_over(backend: Backend, data: object) -> None:
@@ -49,6 +52,25 @@ def test_decode_refuses_what_is_not_a_buffer(backend: Backend) -> None:
     for data in ("a str", 5, None, [b"topic", 3]):
         with pytest.raises(DecodeError):
             backend.decode(data)
+
+
+def test_decode_refuses_a_released_buffer(backend: Backend) -> None:
+    view = memoryview(FRAME)
+    view.release()
+    with pytest.raises(DecodeError, match="released"):
+        backend.decode(view)
+
+
+def test_a_table_of_classes_applies_to_json_frames_too(backend: Backend) -> None:
+    class MyStatus(noobwire.StatusMsg):
+        pass
+
+    classes = {**noobwire.messages.MESSAGE_CLASSES, "status": MyStatus}
+    msg = noobwire.StatusMsg(node_id="n", value="ready")
+    for frame in (msg.to_bytes(), msg.to_json_bytes()):
+        decoded = backend.decode(frame, classes)
+        assert type(decoded) is MyStatus
+        assert_same(msg.value, decoded.value)
 
 
 def test_decode_refuses_a_non_contiguous_buffer(backend: Backend) -> None:

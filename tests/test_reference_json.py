@@ -106,6 +106,14 @@ def test_meta_sentinel_is_written_as_its_string_without_touching_the_message() -
     assert msg.value[0]["value"] is MetaSignal.NoEvent
 
 
+def test_a_meta_event_may_carry_any_value() -> None:
+    frame = np.arange(3)
+    msg = EventMsg(node_id="cam", timestamp=T, value=[_event(0, "__META__", frame)])
+    assert msg.value[0]["value"] is frame
+    assert_same(frame, noobwire.decode(msg.to_json_bytes()).value[0]["value"])
+    assert _noob_message(msg).to_bytes() == msg.to_json_bytes()
+
+
 def test_unserializable_values_are_pickled_and_read_back() -> None:
     frame = np.arange(6, dtype=np.uint16).reshape(2, 3)
     msg = EventMsg(node_id="cam", timestamp=T, value=[_event(0, "frame", frame)])

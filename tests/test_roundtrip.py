@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import noobwire
+import noobwire._pure
 import noobwire.workloads
 from helpers import assert_same, json_safe
 from noobwire import EventMsg, Message
@@ -96,3 +97,15 @@ def test_no_event_keeps_its_identity(backend: Backend) -> None:
     assert decoded.value[0]["value"] is noobwire.MetaSignal.NoEvent
     from_json = backend.decode(msg.to_json_bytes())
     assert from_json.value[0]["value"] is noobwire.MetaSignal.NoEvent
+
+
+def test_nested_sets_are_ordered_once_per_encode(backend: Backend, monkeypatch) -> None:
+    """Each set's canonical order is found once: nested sets cost time linear in their depth."""
+    nested: frozenset = frozenset()
+    for level in range(40):
+        nested = frozenset({nested, level})
+    packed_elements = []
+    real = noobwire._pure._pack_element
+    monkeypatch.setattr(noobwire._pure, "_pack_element", lambda item: packed_elements.append(1) or real(item))
+    roundtrip(backend, event_message(nested))
+    assert len(packed_elements) <= 2 * 2 * 40  # two elements a level, in two encodes

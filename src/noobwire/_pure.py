@@ -14,11 +14,12 @@ import msgpack
 from msgpack import ExtType, Timestamp
 
 from noobwire import values, wire
-from noobwire.errors import DecodeError, EncodeError, SchemaError
+from noobwire.errors import DecodeError, EncodeError, SchemaError, describe
 from noobwire.framing import check_prefix, locate_malformation
 from noobwire.messages import MESSAGE_CLASSES, Message, MetaSignal
 from noobwire.schema import (
     as_int,
+    as_optional_dict,
     as_str,
     construct_message,
     control_value_to_wire,
@@ -83,10 +84,20 @@ def _default(obj: Any) -> Any:
 
 
 def _canonical_order(items: Any) -> list[Any]:
-    """The elements of a set, ordered by their encoded bytes: the same set is always the same bytes."""
+    """The elements of a set, ordered by their encoded bytes: the same set is always the same bytes.
+
+    Each set's order is found once per encode (sets nested in sets would otherwise be encoded again
+    at every level of the sort, exponentially).
+    """
     if len(items) < 2:
         return list(items)
-    return sorted(items, key=_pack_element)
+    orders = _local.set_orders
+    known = orders.get(id(items))
+    if known is not None and known[0] is items:
+        return known[1]
+    ordered = sorted(items, key=_pack_element)
+    orders[id(items)] = (items, ordered)  # the set itself is kept, so its id stays its own
+    return ordered
 
 
 def _pack_element(item: Any) -> bytes:
@@ -97,17 +108,13 @@ def _pack_element(item: Any) -> bytes:
     return packed
 
 
-_local = threading.local()
+class _Local(threading.local):
+    def __init__(self) -> None:
+        self.packer = msgpack.Packer(default=_default, use_bin_type=True, strict_types=True, datetime=False)
+        self.set_orders: dict[int, tuple[Any, list[Any]]] = {}
 
 
-def _packer() -> msgpack.Packer:
-    try:
-        packer: msgpack.Packer = _local.packer
-    except AttributeError:
-        packer = _local.packer = msgpack.Packer(
-            default=_default, use_bin_type=True, strict_types=True, datetime=False
-        )
-    return packer
+_local = _Local()
 
 
 def _schema_datetime(value: Any, path: str) -> Timestamp | ExtType:
@@ -162,7 +169,7 @@ def _event_to_wire_checked(event: Any, path: str) -> list[Any]:
             event["value"],
         ]
     except KeyError as exc:
-        raise EncodeError(f"missing key {exc.args[0]!r}", path) from None
+        raise EncodeError(f"missing key {describe(exc.args[0])}", path) from None
 
 
 def _process_to_wire(value: Any) -> list[Any]:
@@ -171,12 +178,8 @@ def _process_to_wire(value: Any) -> list[Any]:
     try:
         epoch, process_input = value["epoch"], value["input"]
     except KeyError as exc:
-        raise EncodeError(f"missing key {exc.args[0]!r}", "value") from None
-    if process_input is not None and not isinstance(process_input, dict):
-        raise EncodeError(
-            f"expected a dict or None, got {type(process_input).__qualname__}", "value['input']"
-        )
-    return [as_int(epoch, "value['epoch']"), process_input]
+        raise EncodeError(f"missing key {describe(exc.args[0])}", "value") from None
+    return [as_int(epoch, "value['epoch']"), as_optional_dict(process_input, "value['input']")]
 
 
 def _wire_value(code: int, type_name: str, value: Any) -> Any:
@@ -192,7 +195,7 @@ def encode(msg: Message) -> bytes:
     type_name = msg.type_
     code = wire.TYPE_CODES.get(type_name)
     if code is None:
-        raise EncodeError(f"unknown message type {type_name!r}", "type")
+        raise EncodeError(f"unknown message type {describe(type_name)}", "type")
     frame = [
         wire.VERSION,
         code,
@@ -201,18 +204,53 @@ def encode(msg: Message) -> bytes:
         _schema_datetime(msg.timestamp, "timestamp"),
         _wire_value(code, type_name, msg.value),
     ]
+    local = _local
     try:
-        packed: bytes = _packer().pack(frame)
+        packed: bytes = local.packer.pack(frame)
     except Exception as exc:
-        # Something deep in a value cannot be written: find it and say where it is.
-        _packer().reset()
-        path, leaf_error = locate_unencodable(msg.value, "value", _try_pack)
-        raise encode_error(leaf_error or exc, path) from exc
+        local.packer.reset()
+        raise _locate_encode_error(msg, frame, exc) from exc
+    finally:
+        if local.set_orders:
+            local.set_orders.clear()
     return packed
 
 
-def _try_pack(obj: Any) -> BaseException | None:
-    packer = _packer()
+def _locate_encode_error(msg: Message, frame: list[Any], error: Exception) -> EncodeError:
+    """Something in the message cannot be written: find it and say where it is."""
+    node_id_error = try_pack(frame[3])
+    if node_id_error is not None:
+        return encode_error(node_id_error, "node_id", frame[3])
+    # Start from the values the schema leaves free, so that a value nested too deep is named by
+    # where it sits in the message rather than by the message's own nesting.
+    for path, value in _free_values(frame[1], msg.value):
+        if try_pack(value) is not None:
+            path, leaf, leaf_error = locate_unencodable(value, path, try_pack)
+            return encode_error(leaf_error or error, path, leaf)
+    path, leaf, leaf_error = locate_unencodable(msg.value, "value", try_pack)
+    return encode_error(leaf_error or error, path, leaf)
+
+
+def _free_values(code: int, value: Any) -> list[tuple[str, Any]]:
+    """The Any-typed values of a message's value, with their paths."""
+    if code == _EVENT and isinstance(value, list):
+        return [(f"value[{i}]['value']", e["value"]) for i, e in enumerate(value) if isinstance(e, dict)]
+    if code == _PROCESS and isinstance(value, dict):
+        return [("value['input']", value.get("input"))]
+    if isinstance(value, dict) and isinstance(value.get("err_args"), tuple | list):
+        return [(f"value['err_args'][{i}]", arg) for i, arg in enumerate(value["err_args"])]
+    return []
+
+
+def pack_value(obj: Any) -> bytes:
+    """Write any value (or a whole frame's array) by the format's rules for values."""
+    packed: bytes = _local.packer.pack(obj)
+    return packed
+
+
+def try_pack(obj: Any) -> BaseException | None:
+    """The exception writing ``obj`` raises, or None if it can be written."""
+    packer = _local.packer
     try:
         packer.pack(obj)
     except Exception as exc:
@@ -228,8 +266,8 @@ def _children(obj: Any) -> list[tuple[str, Any]]:
     if kind is dict:
         found: list[tuple[str, Any]] = []
         for key, item in obj.items():
-            found.append((f" (key {key!r})", key))
-            found.append((f"[{key!r}]", item))
+            found.append((f" (key {describe(key)})", key))
+            found.append((f"[{describe(key)}]", item))
         return found
     if kind is set or kind is frozenset:
         return [(" (an element)", item) for item in obj]
@@ -238,8 +276,8 @@ def _children(obj: Any) -> list[tuple[str, Any]]:
 
 def locate_unencodable(
     obj: Any, path: str, try_pack: Callable[[Any], BaseException | None]
-) -> tuple[str, BaseException | None]:
-    """Find the innermost value under ``obj`` that ``try_pack`` fails on; return its path and error.
+) -> tuple[str, Any, BaseException | None]:
+    """Find the innermost value under ``obj`` that ``try_pack`` fails on: its path, itself, its error.
 
     Only called once encoding has failed, so the cost of trying each child again does not matter.
     A value nested too deep (or cyclic) is reported where the descent starts.
@@ -253,22 +291,23 @@ def locate_unencodable(
                 break
         else:
             break
-    return path, error
+    return path, obj, error
 
 
 def _is_too_deep(error: BaseException) -> bool:
     return isinstance(error, ValueError) and "recursion limit" in str(error)
 
 
-def encode_error(error: BaseException, path: str) -> EncodeError:
-    """The :class:`EncodeError` for the exception a value raised when it was written."""
+def encode_error(error: BaseException, path: str, value: Any) -> EncodeError:
+    """The :class:`EncodeError` for the exception ``value`` raised when it was written."""
     if isinstance(error, EncodeError):
         return EncodeError(error.reason, path)
+    kind = type(value).__qualname__
     if isinstance(error, UnicodeEncodeError):
-        return EncodeError("str is not valid UTF-8 (it holds a lone surrogate)", path)
+        return EncodeError(f"a {kind} that is not valid UTF-8 (it holds a lone surrogate)", path)
     if _is_too_deep(error):
-        return EncodeError(f"value nested deeper than {wire.MAX_DEPTH} levels (or cyclic)", path)
-    return EncodeError(f"cannot encode a {type(error).__name__}: {error}", path)
+        return EncodeError(f"a {kind} nested deeper than {wire.MAX_DEPTH} levels (or cyclic)", path)
+    return EncodeError(f"cannot encode a {kind} ({type(error).__name__}: {error})", path)
 
 
 # --- decoding ----------------------------------------------------------------------------------
@@ -298,6 +337,8 @@ _MARKERS = {
 
 
 def _ext_value(code: int, data: bytes) -> Any:
+    if code in _MARKERS:  # only the marker-aware hook expects these
+        raise DecodeError(f"{_MARKERS[code].name} marker with {len(data)} bytes of payload (must be 0)")
     if code == wire.EXT_NOEVENT:
         if data:
             raise DecodeError(f"NoEvent extension with {len(data)} bytes of payload (must be 0)")
@@ -317,29 +358,16 @@ def _ext_value(code: int, data: bytes) -> Any:
     raise DecodeError(f"unknown extension type {code}")
 
 
-_MARKER_HEADER = b"\xc7\x00"
-"""How a zero-length extension (a container marker) starts when written canonically."""
-
-
-class _MarkerFound(Exception):
-    """A frame without a canonical marker header holds a marker after all: decode it again."""
+# A zero-length extension (a container marker) starts with one of these, in its canonical form or not.
+_MARKER_HEADERS = (b"\xc7\x00", b"\xc8\x00\x00", b"\xc9\x00\x00\x00\x00")
 
 
 def _unpack(buf: Any) -> Any:
     """Unpack a whole frame, turning container markers into tuples, sets and frozensets."""
-    # The list hook costs a call per array; frames without markers (most) are read without it.
-    if type(buf) is bytes and _MARKER_HEADER not in buf:
-        try:
-            return _unpack_with(buf, _ext_hook_without_markers, None)
-        except _MarkerFound:
-            pass  # a marker written in a longer form than canonical
+    # The list hook costs a call per array; frames that cannot hold a marker (most) go without it.
+    if type(buf) is bytes and not any(header in buf for header in _MARKER_HEADERS):
+        return _unpack_with(buf, _ext_value, None)
     return _unpack_with_markers(buf)
-
-
-def _ext_hook_without_markers(code: int, data: bytes) -> Any:
-    if code in _MARKERS:
-        raise _MarkerFound
-    return _ext_value(code, data)
 
 
 def _unpack_with_markers(buf: Any) -> Any:
@@ -375,7 +403,7 @@ def _unpack_with(
         return msgpack.unpackb(
             buf, ext_hook=ext_hook, list_hook=list_hook, raw=False, strict_map_key=False, timestamp=3
         )
-    except (DecodeError, _MarkerFound):
+    except DecodeError:
         raise
     except Exception as exc:
         raise locate_malformation(buf) or DecodeError(
@@ -456,9 +484,11 @@ def decode_frame(buf: Any, classes: dict[str, type[Message]] = MESSAGE_CLASSES) 
     check_prefix(buf)
     _, code, n_buffers, node_id, timestamp, value = _unpack(buf)
     if type(code) is not int or not 0 <= code < len(wire.MESSAGE_TYPES):
-        raise SchemaError(f"unknown message type code {code!r}")
+        raise SchemaError(f"unknown message type code {describe(code)}")
     if type(n_buffers) is not int or n_buffers != 0:
-        raise DecodeError(f"the frame refers to {n_buffers!r} out-of-band buffers; it is not a single frame")
+        raise DecodeError(
+            f"the frame refers to {describe(n_buffers)} out-of-band buffers; it is not a single frame"
+        )
     _check_str(node_id, "node_id")
     _check_datetime(timestamp, "timestamp")
     type_name = wire.MESSAGE_TYPES[code]

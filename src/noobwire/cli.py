@@ -33,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
         "and print the median time per message, the frame size and the ratio of each codec to "
         "noobwire's fastest backend (e.g. 12.5 = 12.5 times slower).",
     )
-    bench.add_argument("--quick", action="store_true", help="about half a second per workload")
+    bench.add_argument("--quick", action="store_true", help="a short run: at most half a second per workload")
     bench.add_argument(
         "--workload",
         action="append",
@@ -41,7 +41,9 @@ def _parser() -> argparse.ArgumentParser:
         help="a workload to run (repeatable; default: all)",
     )
     bench.add_argument(
-        "--seconds", type=float, default=2.0, help="time per workload (default 2; --quick: 0.5)"
+        "--seconds",
+        type=float,
+        help="time budget per workload (default 2, or 0.5 with --quick)",
     )
     return parser
 
@@ -49,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
 def _bench(args: argparse.Namespace) -> int:
     from noobwire import bench
 
-    seconds = 0.5 if args.quick else args.seconds
+    seconds = args.seconds if args.seconds is not None else (0.5 if args.quick else 2.0)
     print(f"noobwire {codec.backend} backend active", file=sys.stderr)
     results = bench.run(
         args.workload,

@@ -51,7 +51,7 @@ class Backend:
         if not len(buf):
             raise DecodeError("empty frame", 0)
         if is_json(buf):
-            return decode_json(buf)
+            return decode_json(buf, classes)
         return self._decode_frame(buf, classes)  # type: ignore[no-any-return]
 
 

@@ -2,9 +2,38 @@
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
-__all__ = ["DecodeError", "EncodeError", "SchemaError"]
+__all__ = ["DecodeError", "EncodeError", "SchemaError", "describe"]
+
+
+class _ShortRepr(reprlib.Repr):
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel = 2
+        self.maxlist = self.maxtuple = self.maxdict = self.maxset = self.maxfrozenset = 4
+        self.maxstring = self.maxother = 40
+
+    def repr_int(self, x: int, level: int) -> str:
+        # repr() of an int of thousands of digits raises (and is slow): say its size instead.
+        if x.bit_length() > 64:
+            return f"<int of {x.bit_length()} bits>"
+        return repr(x)
+
+    def repr_instance(self, x: Any, level: int) -> str:
+        try:
+            return super().repr_instance(x, level)
+        except Exception:
+            return f"<{type(x).__qualname__}>"
+
+
+_short_repr = _ShortRepr()
+
+
+def describe(value: Any) -> str:
+    """A short, safe repr of a value from a frame or a message, for an error message."""
+    return _short_repr.repr(value)
 
 
 class DecodeError(ValueError):

@@ -9,7 +9,6 @@ header and the version before anything else, so an unknown version is reported a
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
 from typing import Any
 
 from noobwire import wire
@@ -19,23 +18,23 @@ __all__ = ["check_prefix", "frame_buffer", "is_json", "locate_malformation"]
 
 
 def frame_buffer(data: Any) -> Any:
-    """The bytes of the one frame to decode: ``data`` itself, a ``zmq.Frame``'s buffer, or the last
-    frame of a multipart message (the frames before it are a topic or routing identities)."""
+    """The bytes of the one frame to decode: ``data`` itself (any buffer), a ``zmq.Frame``'s buffer,
+    or the last frame of a list or tuple of frames (the ones before it are a topic or identities)."""
     if type(data) is bytes:
         return data
-    if isinstance(data, Sequence) and not isinstance(data, bytes | bytearray | memoryview | str):
+    if isinstance(data, list | tuple):
         if not data:
             raise DecodeError("no frames to decode")
         data = data[-1]
-    if isinstance(data, bytes):
-        return data
+        if type(data) is bytes:
+            return data
     buffer = getattr(data, "buffer", None)  # a zmq.Frame
     if buffer is not None:
         data = buffer
     try:
         view = memoryview(data)
-    except TypeError:
-        raise DecodeError(f"cannot decode a {type(data).__qualname__}: it is not a buffer") from None
+    except (TypeError, ValueError) as exc:  # not a buffer, or a released memoryview
+        raise DecodeError(f"cannot decode a {type(data).__qualname__}: {exc}") from None
     if not view.c_contiguous:
         raise DecodeError("cannot decode a non-contiguous buffer")
     return view.cast("B") if view.format != "B" or view.ndim != 1 else view
@@ -156,9 +155,18 @@ def locate_malformation(buf: Any) -> DecodeError | None:
         walker.walk()
     except _Malformed as fault:
         return DecodeError(fault.reason, fault.offset)
+    except _OutOfBudget:
+        return None
     if walker.pos != len(buf):
         return DecodeError(f"{len(buf) - walker.pos} bytes after the end of the frame", walker.pos)
     return None
+
+
+class _OutOfBudget(Exception):
+    """The frame has too many items to walk in Python at a cost proportionate to a refusal."""
+
+
+_ITEM_BUDGET = 200_000
 
 
 class _Walker:
@@ -186,11 +194,15 @@ class _Walker:
 
     def walk(self) -> None:
         items_left = [1]  # how many items each open container still holds; the frame is the first
+        budget = _ITEM_BUDGET
         while items_left:
             if items_left[-1] == 0:
                 items_left.pop()
                 continue
             items_left[-1] -= 1
+            budget -= 1
+            if not budget:
+                raise _OutOfBudget
             start = self.pos
             if start >= self.size:
                 raise _Malformed("truncated: the frame ends where a value should start", start)

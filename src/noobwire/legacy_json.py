@@ -14,7 +14,8 @@ from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError
 
 from noobwire.errors import DecodeError, EncodeError, SchemaError
-from noobwire.messages import Message, MessageAdapter
+from noobwire.messages import MESSAGE_CLASSES, Message, MessageAdapter
+from noobwire.schema import construct_message
 
 __all__ = ["decode_json", "encode_json"]
 
@@ -27,10 +28,14 @@ def encode_json(msg: Message) -> bytes:
         raise EncodeError(f"the reference JSON codec cannot write this message: {exc}") from exc
 
 
-def decode_json(buf: Any) -> Message:
-    """Read a legacy JSON frame (bytes or a buffer) as the reference does."""
+def decode_json(buf: Any, classes: dict[str, type[Message]] = MESSAGE_CLASSES) -> Message:
+    """Read a legacy JSON frame (bytes or a buffer) as the reference does.
+
+    The mirror validates it; with a ``classes`` table other than the mirror's, the validated fields
+    are then put in the table's class for the message's type.
+    """
     try:
-        return MessageAdapter.validate_json(bytes(buf))
+        msg = MessageAdapter.validate_json(bytes(buf))
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         if errors and errors[0]["type"] == "json_invalid":
@@ -38,3 +43,7 @@ def decode_json(buf: Any) -> Message:
         raise SchemaError(f"JSON frame breaks the schema: {exc}") from exc
     except Exception as exc:  # a validator of the reference (unpickling a pck__ value) failed
         raise DecodeError(f"invalid JSON frame ({type(exc).__name__}: {exc})") from exc
+    if classes is MESSAGE_CLASSES:
+        return msg
+    type_name = str(msg.type_)
+    return construct_message(classes[type_name], type_name, msg.node_id, msg.timestamp, msg.value)

@@ -166,11 +166,8 @@ class Event(TypedDict):
 
 
 def _is_no_event(evt: Any) -> bool:
-    return (
-        isinstance(evt, dict)
-        and evt.get("signal") == META_SIGNAL
-        and evt.get("value") == MetaSignal.NoEvent.value
-    )
+    value = evt.get("value") if isinstance(evt, dict) else None
+    return isinstance(value, str) and value == MetaSignal.NoEvent.value and evt["signal"] == META_SIGNAL
 
 
 def _event_to_json(val: Any, handler: SerializerFunctionWrapHandler) -> Any:

@@ -13,11 +13,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from noobwire import wire
-from noobwire.errors import EncodeError, SchemaError
+from noobwire.errors import EncodeError, SchemaError, describe
 from noobwire.messages import Message
 
 __all__ = [
     "as_int",
+    "as_optional_dict",
     "as_str",
     "construct_message",
     "control_value_from_wire",
@@ -71,6 +72,15 @@ def as_int(value: Any, path: str) -> int:
     raise EncodeError(f"expected int, got {type(value).__qualname__}", path)
 
 
+def as_optional_dict(value: Any, path: str) -> dict[Any, Any] | None:
+    """A field the schema types as ``dict | None``: a dict subclass is written as a dict."""
+    if value is None or type(value) is dict:
+        return value
+    if isinstance(value, dict):
+        return dict(value)
+    raise EncodeError(f"expected a dict or None, got {type(value).__qualname__}", path)
+
+
 def _as_opt_str_list(value: Any, path: str) -> list[str] | None:
     if value is None:
         return None
@@ -96,7 +106,7 @@ def _identify_to_wire(value: Any, path: str) -> list[Any]:
             _as_opt_str_list(value["slots"], f"{path}['slots']"),
         ]
     except KeyError as exc:
-        raise EncodeError(f"missing key {exc.args[0]!r}", path) from None
+        raise EncodeError(f"missing key {describe(exc.args[0])}", path) from None
 
 
 def control_value_to_wire(type_name: str, value: Any) -> Any:
@@ -117,12 +127,14 @@ def control_value_to_wire(type_name: str, value: Any) -> Any:
         try:
             inbox, nodes = value["inbox"], value["nodes"]
         except KeyError as exc:
-            raise EncodeError(f"missing key {exc.args[0]!r}", path) from None
+            raise EncodeError(f"missing key {describe(exc.args[0])}", path) from None
         nodes = _mapping(nodes, f"{path}['nodes']")
         return [
             as_str(inbox, f"{path}['inbox']"),
             {
-                as_str(name, f"{path}['nodes']"): _identify_to_wire(node, f"{path}['nodes'][{name!r}]")
+                as_str(name, f"{path}['nodes']"): _identify_to_wire(
+                    node, f"{path}['nodes'][{describe(name)}]"
+                )
                 for name, node in nodes.items()
             },
         ]
@@ -131,8 +143,8 @@ def control_value_to_wire(type_name: str, value: Any) -> Any:
         try:
             err_type, err_args, traceback = value["err_type"], value["err_args"], value["traceback"]
         except KeyError as exc:
-            raise EncodeError(f"missing key {exc.args[0]!r}", path) from None
-        if not (isinstance(err_type, type) and issubclass(err_type, BaseException)):
+            raise EncodeError(f"missing key {describe(exc.args[0])}", path) from None
+        if not (isinstance(err_type, type) and issubclass(err_type, Exception)):
             raise EncodeError(
                 f"expected an exception class, got {type(err_type).__qualname__}",
                 f"{path}['err_type']",
@@ -140,7 +152,7 @@ def control_value_to_wire(type_name: str, value: Any) -> Any:
         if not isinstance(err_args, tuple | list):
             raise EncodeError(f"expected a tuple, got {type(err_args).__qualname__}", f"{path}['err_args']")
         return [err_type, list(err_args), as_str(traceback, f"{path}['traceback']")]
-    raise EncodeError(f"unknown message type {type_name!r}", "type")
+    raise EncodeError(f"unknown message type {describe(type_name)}", "type")
 
 
 # --- control messages when decoding -------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Any
 import msgpack
 
 from noobwire import wire
-from noobwire.errors import DecodeError, EncodeError
+from noobwire.errors import DecodeError, EncodeError, describe
 
 __all__ = [
     "bigint_from_payload",
@@ -145,7 +145,8 @@ def ndarray_payload(obj: Any) -> bytes | None:
         return None
     # The header packer writes the tuples of a structured dtype's descr as arrays.
     header: bytes = _header_packer.pack([dtype_to_descr(obj.dtype), list(obj.shape), layout])
-    return header + bytes(data.tobytes())
+    items: bytes = data.tobytes()
+    return header + items
 
 
 def ndarray_from_payload(payload: bytes | memoryview) -> Any:
@@ -188,9 +189,11 @@ def _check_array_header(header: Any) -> tuple[Any, list[int], int]:
         raise DecodeError("array extension header must be [dtype, shape, layout]")
     descr, shape, layout = header
     if type(layout) is not int or layout not in (wire.LAYOUT_C, wire.LAYOUT_F, wire.LAYOUT_SCALAR):
-        raise DecodeError(f"array extension with unknown layout {layout!r}")
-    if type(shape) is not list or any(type(dim) is not int or dim < 0 for dim in shape):
-        raise DecodeError(f"array extension with invalid shape {shape!r}")
+        raise DecodeError(f"array extension with unknown layout {describe(layout)}")
+    if type(shape) is not list or len(shape) > wire.MAX_NDIM:
+        raise DecodeError(f"array extension with a shape of more than {wire.MAX_NDIM} dimensions")
+    if any(type(dim) is not int or dim < 0 for dim in shape):
+        raise DecodeError(f"array extension with invalid shape {describe(shape)}")
     if layout == wire.LAYOUT_SCALAR and shape:
         raise DecodeError("numpy scalar extension with a non-empty shape")
     try:
@@ -198,9 +201,9 @@ def _check_array_header(header: Any) -> tuple[Any, list[int], int]:
     except DecodeError:
         raise
     except Exception as exc:  # numpy raises many kinds for a bad descr
-        raise DecodeError(f"array extension with invalid dtype {descr!r}: {exc}") from None
+        raise DecodeError(f"array extension with invalid dtype {describe(descr)}: {exc}") from None
     if not isinstance(dtype, np.dtype) or dtype.hasobject or dtype.itemsize == 0:
-        raise DecodeError(f"array extension with unsupported dtype {descr!r}")
+        raise DecodeError(f"array extension with unsupported dtype {describe(descr)}")
     return dtype, shape, layout
 
 
@@ -216,19 +219,19 @@ def _descr_from_wire(descr: Any, depth: int) -> Any:
     """Turn the arrays of a structured dtype's descr back into the tuples numpy expects."""
     if type(descr) is str:
         if not _SIMPLE_DTYPE.fullmatch(descr):
-            raise DecodeError(f"array extension with unsupported dtype {descr!r}")
+            raise DecodeError(f"array extension with unsupported dtype {describe(descr)}")
         return descr
     if type(descr) is not list or depth > _MAX_DTYPE_NESTING:
-        raise DecodeError(f"array extension with invalid dtype {descr!r}")
+        raise DecodeError(f"array extension with invalid dtype {describe(descr)}")
     fields: list[tuple[Any, ...]] = []
     for field in descr:
         if type(field) is not list or len(field) not in (2, 3):
-            raise DecodeError(f"array extension with invalid dtype field {field!r}")
+            raise DecodeError(f"array extension with invalid dtype field {describe(field)}")
         name = tuple(field[0]) if type(field[0]) is list else field[0]
         fmt = _descr_from_wire(field[1], depth + 1)
         if len(field) == 3:
             if type(field[2]) is not list:
-                raise DecodeError(f"array extension with invalid dtype field {field!r}")
+                raise DecodeError(f"array extension with invalid dtype field {describe(field)}")
             fields.append((name, fmt, tuple(field[2])))
         else:
             fields.append((name, fmt))
@@ -280,10 +283,10 @@ def exception_type_from_payload(payload: bytes | memoryview) -> type[BaseExcepti
         raise DecodeError("exception class name is not UTF-8") from None
     module, sep, qualname = name.partition(":")
     if not sep or not module or not qualname:
-        raise DecodeError(f"exception class name {name!r} is not 'module:qualname'")
+        raise DecodeError(f"exception class name {describe(name)} is not 'module:qualname'")
     cls = _resolve(module, qualname)
     if not (isinstance(cls, type) and issubclass(cls, BaseException)):
-        raise DecodeError(f"{name!r} is not an exception class")
+        raise DecodeError(f"{describe(name)} is not an exception class")
     return cls
 
 

@@ -71,6 +71,9 @@ LAYOUT_SCALAR: Final = 2
 DATETIME_NAIVE_SIZE: Final = 12
 DATETIME_OFFSET_SIZE: Final = 20
 
+MAX_NDIM: Final = 64
+"""An array has at most this many dimensions (numpy's own limit)."""
+
 MAX_DEPTH: Final = 1024
 """Arrays and maps nest at most this deep, the frame's own array counting as one."""
 
