@@ -59,7 +59,11 @@ def extensions() -> list:
         )
         for source in present
     ]
-    return cythonize(modules, compiler_directives={"language_level": "3"}, quiet=True)
+    try:
+        return cythonize(modules, compiler_directives={"language_level": "3"}, quiet=True)
+    except Exception as exc:  # a Cython error: still install, pure-Python
+        print(f"noobwire: Cython failed ({exc}); installing the pure-Python backend.", file=sys.stderr)
+        return []
 
 
 setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})
