@@ -278,3 +278,14 @@ def test_a_huge_malformed_frame_is_refused_without_walking_all_of_it(backend: Ba
     assert noobwire.framing.locate_malformation(frame) is None  # the walker gave up
     with pytest.raises(DecodeError, match="malformed"):
         backend.decode(frame)
+
+
+def test_a_deeply_nested_control_value_is_a_schema_error(backend: Backend) -> None:
+    """pydantic's enum validator takes the repr of what it refuses; a deep list breaks repr()."""
+    ts = msgpack.Timestamp(0, 0)
+    deep: list = []
+    for _ in range(1000):
+        deep = [deep]
+    for code, value in ((7, deep), (1, ["n", "o", deep, None, None])):
+        with pytest.raises(SchemaError):
+            backend.decode(msgpack.packb([1, code, 0, "n", ts, value]))

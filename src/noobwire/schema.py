@@ -200,4 +200,8 @@ def validate_control_message(
         msg: Message = cls.__pydantic_validator__.validate_python(data)
     except ValidationError as exc:
         raise SchemaError(f"{type_name} message breaks the schema: {exc}") from exc
+    except Exception as exc:  # a validator that failed on a hostile value (repr of a deep list, ...)
+        raise SchemaError(
+            f"{type_name} message breaks the schema ({type(exc).__name__} while validating it)"
+        ) from exc
     return msg
