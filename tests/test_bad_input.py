@@ -289,3 +289,19 @@ def test_a_deeply_nested_control_value_is_a_schema_error(backend: Backend) -> No
     for code, value in ((7, deep), (1, ["n", "o", deep, None, None])):
         with pytest.raises(SchemaError):
             backend.decode(msgpack.packb([1, code, 0, "n", ts, value]))
+
+
+def test_longer_valid_encodings_are_accepted(backend: Backend) -> None:
+    """Decoders accept any valid MessagePack encoding, not only the shortest one."""
+    ts = b"\xd6\xff\x00\x00\x00\x00"  # timestamp 32: the epoch
+    frame = (
+        b"\xdc\x00\x06"  # array 16 of 6
+        b"\xcc\x01\xd0\x09\xcd\x00\x00"  # version 1 as uint8, type 9 as int8, n_buffers 0 as uint16
+        b"\xd9\x01n" + ts  # node_id "n" as str 8
+        + b"\xdd\x00\x00\x00\x01"  # events: array 32 of 1
+        + b"\x96\x01" + ts + b"\xa1n\xa1s\x03"
+        + b"\x93\xc8\x00\x00\x01\x01\x02"  # (1, 2) with its marker as ext 16 of length 0
+    )  # fmt: skip
+    msg = backend.decode(frame)
+    assert msg.value[0]["value"] == (1, 2)
+    assert backend.encode(msg) != frame  # re-encoded in the shortest form

@@ -358,16 +358,30 @@ def _ext_value(code: int, data: bytes) -> Any:
     raise DecodeError(f"unknown extension type {code}")
 
 
-# A zero-length extension (a container marker) starts with one of these, in its canonical form or not.
-_MARKER_HEADERS = (b"\xc7\x00", b"\xc8\x00\x00", b"\xc9\x00\x00\x00\x00")
+_MARKER_HEADER = b"\xc7\x00"
+"""How a zero-length extension (a container marker) starts when it is written canonically."""
+
+
+class _MarkerFound(Exception):
+    """A frame with no canonical marker header holds a marker written in a longer form."""
 
 
 def _unpack(buf: Any) -> Any:
     """Unpack a whole frame, turning container markers into tuples, sets and frozensets."""
-    # The list hook costs a call per array; frames that cannot hold a marker (most) go without it.
-    if type(buf) is bytes and not any(header in buf for header in _MARKER_HEADERS):
-        return _unpack_with(buf, _ext_value, None)
+    # The list hook costs a call per array; frames without markers (most) are read without it.
+    # A foreign encoder may write a marker in a longer form (c8 00 00 ..): such a frame is read again.
+    if type(buf) is bytes and _MARKER_HEADER not in buf:
+        try:
+            return _unpack_with(buf, _ext_value_without_markers, None)
+        except _MarkerFound:
+            pass
     return _unpack_with_markers(buf)
+
+
+def _ext_value_without_markers(code: int, data: bytes) -> Any:
+    if code in _MARKERS and not data:
+        raise _MarkerFound
+    return _ext_value(code, data)
 
 
 def _unpack_with_markers(buf: Any) -> Any:
@@ -403,7 +417,7 @@ def _unpack_with(
         return msgpack.unpackb(
             buf, ext_hook=ext_hook, list_hook=list_hook, raw=False, strict_map_key=False, timestamp=3
         )
-    except DecodeError:
+    except (DecodeError, _MarkerFound):
         raise
     except Exception as exc:
         raise locate_malformation(buf) or DecodeError(
