@@ -305,3 +305,18 @@ def test_longer_valid_encodings_are_accepted(backend: Backend) -> None:
     msg = backend.decode(frame)
     assert msg.value[0]["value"] == (1, 2)
     assert backend.encode(msg) != frame  # re-encoded in the shortest form
+
+
+# Frames that once raised something other than DecodeError (found by fuzzing the pure backend).
+FUZZ_REGRESSIONS = {
+    "bigint type code (its repr raised ValueError)": "9601c806fa047f" + "ff" * 1785 + "00a161d6ff00000000c0",
+    "deep list as type code (its repr recursed)": "9601" + "91" * 994 + "90" + "00a161d6ff00000000c0",
+    "deep status (pydantic's enum repr recursed)": "96010700a161d6ff00000000" + "91" * 1000 + "90",
+    "deep identify status": "96010100a161d6ff0000000095a16ea16f" + "91" * 1000 + "90c0c0",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FUZZ_REGRESSIONS))
+def test_fuzz_regressions_are_decode_errors(backend: Backend, name: str) -> None:
+    with pytest.raises(DecodeError):
+        backend.decode(bytes.fromhex(FUZZ_REGRESSIONS[name]))
