@@ -362,15 +362,20 @@ _MARKER_HEADER = b"\xc7\x00"
 """How a zero-length extension (a container marker) starts when it is written canonically."""
 
 
+_SEARCH_LIMIT = 65536
+
+
 class _MarkerFound(Exception):
     """A frame with no canonical marker header holds a marker written in a longer form."""
 
 
 def _unpack(buf: Any) -> Any:
     """Unpack a whole frame, turning container markers into tuples, sets and frozensets."""
-    # The list hook costs a call per array; frames without markers (most) are read without it.
-    # A foreign encoder may write a marker in a longer form (c8 00 00 ..): such a frame is read again.
-    if type(buf) is bytes and _MARKER_HEADER not in buf:
+    # The list hook costs a call per array; small frames without markers (most) are read without it.
+    # (The search costs about a nanosecond a byte: a large frame, mostly a few big buffers, is cheaper
+    # to read with the hook.) A foreign encoder may write a marker in a longer form (c8 00 00 ..):
+    # such a frame is read again.
+    if type(buf) is bytes and len(buf) <= _SEARCH_LIMIT and _MARKER_HEADER not in buf:
         try:
             return _unpack_with(buf, _ext_value_without_markers, None)
         except _MarkerFound:
