@@ -26,10 +26,9 @@ from noobwire.schema import (
     validate_control_message,
 )
 
-__all__ = ["decode_frame", "encode"]
+__all__ = ["decode_frame", "encode", "encode_error", "locate_unencodable", "pack_value", "try_pack"]
 
 _NOEVENT = MetaSignal.NoEvent
-_UTC = UTC
 _new_object = object.__new__
 _TUPLE = ExtType(wire.EXT_TUPLE, b"")
 _SET = ExtType(wire.EXT_SET, b"")
@@ -50,7 +49,7 @@ def _timestamp(seconds: int, nanoseconds: int) -> Timestamp:
 
 
 def _datetime_ext(dt: datetime) -> Timestamp | ExtType:
-    if dt.tzinfo is _UTC:
+    if dt.tzinfo is UTC:
         delta = dt - values.EPOCH
         return _timestamp(delta.days * 86400 + delta.seconds, delta.microseconds * 1000)
     seconds, nanoseconds, offset_us = values.datetime_parts(dt)
