@@ -171,3 +171,23 @@ def test_control_values_that_break_the_schema_are_refused(backend: Backend) -> N
     for msg in bad:
         with pytest.raises(EncodeError):
             backend.encode(msg)
+
+
+@pytest.mark.parametrize("innermost", [[], {}, 1, None], ids=["empty-list", "empty-dict", "int", "nil"])
+def test_depth_limit_is_the_decoders(backend: Backend, innermost: object) -> None:
+    """What the encoder writes at the nesting limit, the decoder reads; one level more is refused."""
+
+    def nested(levels: int) -> object:
+        value = innermost
+        for _ in range(levels):
+            value = [value]
+        return value
+
+    # The frame, the event list and the event are levels 1 to 3; an event value starts at level 4.
+    is_container = isinstance(innermost, list | dict)
+    fits = noobwire.wire.MAX_DEPTH - 3 - int(is_container)
+    frame = backend.encode(_message(nested(fits)))
+    assert backend.encode(backend.decode(frame)) == frame  # (== on the messages would recurse too deep)
+    with pytest.raises(EncodeError, match="nested deeper") as info:
+        backend.encode(_message(nested(fits + 1 if is_container else fits + 2)))
+    assert info.value.path == "value[0]['value']"

@@ -215,7 +215,42 @@ def encode(msg: Message) -> bytes:
     finally:
         if local.set_orders:
             local.set_orders.clear()
+    # msgpack-python's packer writes an empty array or map one level deeper than its unpacker (and
+    # the format) allows. Only a frame holding an empty array or map header can be that deep.
+    if len(packed) > wire.MAX_DEPTH and (b"\x90" in packed or b"\x80" in packed):
+        _refuse_too_deep(code, msg.value)
     return packed
+
+
+_CONTAINERS = (list, dict, tuple, set, frozenset)
+_FREE_VALUE_DEPTH = {_EVENT: 4, _PROCESS: 3}
+"""The nesting level of a message's free values, the frame's array being level 1."""
+
+
+def _refuse_too_deep(code: int, value: Any) -> None:
+    """Raise :class:`EncodeError` if a free value holds an array or map deeper than the limit."""
+    start = _FREE_VALUE_DEPTH.get(code, 4)  # an error's arguments sit at level 4
+    for path, free in _free_values(code, value):
+        if _max_container_depth(free, start) > wire.MAX_DEPTH:
+            kind = type(free).__qualname__
+            raise EncodeError(f"a {kind} nested deeper than {wire.MAX_DEPTH} levels (or cyclic)", path)
+
+
+def _max_container_depth(obj: Any, depth: int) -> int:
+    """The level of the deepest array or map in ``obj`` (which sits at ``depth``), as written."""
+    deepest = 0
+    stack = [(obj, depth)]
+    while stack:
+        obj, depth = stack.pop()
+        kind = type(obj)
+        if kind not in _CONTAINERS:
+            continue
+        deepest = max(deepest, depth)
+        if depth > wire.MAX_DEPTH:
+            return depth
+        children = [*obj.keys(), *obj.values()] if kind is dict else obj
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _locate_encode_error(msg: Message, frame: list[Any], error: Exception) -> EncodeError:
@@ -223,6 +258,11 @@ def _locate_encode_error(msg: Message, frame: list[Any], error: Exception) -> En
     node_id_error = try_pack(frame[3])
     if node_id_error is not None:
         return encode_error(node_id_error, "node_id", frame[3])
+    if _is_too_deep(error):
+        try:
+            _refuse_too_deep(frame[1], msg.value)
+        except EncodeError as too_deep:
+            return too_deep
     # Start from the values the schema leaves free, so that a value nested too deep is named by
     # where it sits in the message rather than by the message's own nesting.
     for path, value in _free_values(frame[1], msg.value):
