@@ -24,16 +24,18 @@ from cpython.datetime cimport (
     import_datetime,
 )
 from cpython.object cimport PyObject, PyTypeObject
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.ref cimport Py_DECREF, Py_INCREF
 
 from datetime import UTC, datetime
 
 from msgpack import ExtType, Timestamp
+from pydantic import BaseModel
 
 from noobwire import _pure, values, wire
 from noobwire.errors import DecodeError, EncodeError
 from noobwire.framing import check_prefix
-from noobwire.messages import MESSAGE_CLASSES, MetaSignal
+from noobwire.messages import MESSAGE_CLASSES, MessageType, MetaSignal
 from noobwire.options import DEFAULT_OPTIONS
 from noobwire.schema import as_str, validate_control_message
 
@@ -56,6 +58,8 @@ cdef extern from "Python.h":
 
     const char* PyUnicode_AsUTF8AndSize(object o, Py_ssize_t* size) except NULL
     object PyUnicode_DecodeUTF8(const char* s, Py_ssize_t size, const char* errors)
+    Py_ssize_t PyUnicode_GET_LENGTH(object o)
+    void* PyUnicode_DATA(object o)
 
     long long PyLong_AsLongLongAndOverflow(object o, int* overflow) except? -1
     unsigned long long PyLong_AsUnsignedLongLong(object o) except? -1
@@ -80,6 +84,7 @@ cdef extern from "Python.h":
     Py_ssize_t PyDict_GET_SIZE "PyDict_Size" (object d)
     int PyDict_Next(object d, Py_ssize_t* pos, PyObject** key, PyObject** value)
     object PySet_New(object iterable)
+    object PyDict_Copy(object d)
     object PyFrozenSet_New(object iterable)
     Py_ssize_t PySet_GET_SIZE(object o)
 
@@ -90,6 +95,20 @@ cdef extern from "Python.h":
     int PyObject_GenericSetDict(object o, object value, void* context) except -1
     int PyObject_GenericSetAttr(object o, object name, object value) except -1
     object PyMemoryView_FromObject(object o)
+    PyObject** _PyObject_GetDictPtr(object o)
+
+# C constants: Cython would make Python ints of literals this large.
+cdef extern from *:
+    """
+    #define NOOBWIRE_U32_MAX 0xFFFFFFFFULL
+    #define NOOBWIRE_SSIZE_U32_MAX ((Py_ssize_t)0xFFFFFFFF)
+    #define NOOBWIRE_LOW34_MASK 0x3FFFFFFFFULL
+    #define NOOBWIRE_FNV_OFFSET 2166136261U
+    """
+    const uint64_t U32_MAX "NOOBWIRE_U32_MAX"
+    const Py_ssize_t SSIZE_U32_MAX "NOOBWIRE_SSIZE_U32_MAX"
+    const uint64_t LOW34_MASK "NOOBWIRE_LOW34_MASK"
+    const uint32_t FNV_OFFSET "NOOBWIRE_FNV_OFFSET"
 
 # --- the format ----------------------------------------------------------------------------------
 
@@ -133,10 +152,10 @@ cdef int EXT_NDARRAY = wire.EXT_NDARRAY
 cdef int EXT_PICKLE = wire.EXT_PICKLE
 cdef int EXT_EXCEPTION_TYPE = wire.EXT_EXCEPTION_TYPE
 
-cdef int64_t SECONDS_PER_DAY = 86400
+DEF SECONDS_PER_DAY = 86400
 # Days from 1970-01-01 to 0001-01-01 and to 9999-12-31: the range of datetime.
-cdef int64_t MIN_DAYS = -719162
-cdef int64_t MAX_DAYS = 2932896
+DEF MIN_DAYS = -719162
+DEF MAX_DAYS = 2932896
 
 
 cdef inline int64_t floor_div(int64_t a, int64_t b) noexcept:
@@ -173,21 +192,25 @@ cdef inline void civil_from_days(int64_t z, int* year, int* month, int* day) noe
 
 # --- encoding --------------------------------------------------------------------------------------
 
+DEF STACK_SIZE = 1024
+
 cdef struct Enc:
-    PyObject* out  # a bytes object this encoder owns, resized as it grows
+    # Small frames are written into ``stack`` and copied into a bytes object once, at the end; a
+    # frame that outgrows it moves into a bytes object that this encoder owns and resizes.
+    PyObject* out
     char* data
     Py_ssize_t length
     Py_ssize_t capacity
     int max_depth
+    char stack[STACK_SIZE]
 
 
-cdef int enc_init(Enc* e, Py_ssize_t capacity, int max_depth) except -1:
-    e.out = PyBytes_FromStringAndSize(NULL, capacity)
-    e.data = PyBytes_AS_STRING(e.out)
+cdef inline void enc_init(Enc* e, int max_depth) noexcept:
+    e.out = NULL
+    e.data = e.stack
     e.length = 0
-    e.capacity = capacity
+    e.capacity = STACK_SIZE
     e.max_depth = max_depth
-    return 0
 
 
 cdef void enc_free(Enc* e) noexcept:
@@ -197,6 +220,8 @@ cdef void enc_free(Enc* e) noexcept:
 
 
 cdef object enc_finish(Enc* e):
+    if e.out == NULL:
+        return PyBytes_FromStringAndSize_obj(e.stack, e.length)
     _PyBytes_Resize(&e.out, e.length)
     result = <object>e.out
     Py_DECREF(result)
@@ -208,7 +233,11 @@ cdef int enc_grow(Enc* e, Py_ssize_t needed) except -1:
     cdef Py_ssize_t capacity = e.capacity * 2
     while capacity < e.length + needed:
         capacity *= 2
-    _PyBytes_Resize(&e.out, capacity)
+    if e.out == NULL:
+        e.out = PyBytes_FromStringAndSize(NULL, capacity)
+        memcpy(PyBytes_AS_STRING(e.out), e.stack, e.length)
+    else:
+        _PyBytes_Resize(&e.out, capacity)
     e.data = PyBytes_AS_STRING(e.out)
     e.capacity = capacity
     return 0
@@ -263,7 +292,7 @@ cdef inline int write_header(Enc* e, Py_ssize_t n, uint8_t fix, uint8_t fix_limi
         at = enc_reserve(e, 3)
         at[0] = <char>m16
         put16(at + 1, <uint16_t>n)
-    elif n <= 0xFFFFFFFF:
+    elif n <= SSIZE_U32_MAX:
         at = enc_reserve(e, 5)
         at[0] = <char>m32
         put32(at + 1, <uint32_t>n)
@@ -309,7 +338,7 @@ cdef int write_ext_header(Enc* e, Py_ssize_t size, int code) except -1:
         at[0] = <char>0xC8
         put16(at + 1, <uint16_t>size)
         at[3] = <char>code
-    elif size <= 0xFFFFFFFF:
+    elif size <= SSIZE_U32_MAX:
         at = enc_reserve(e, 6)
         at[0] = <char>0xC9
         put32(at + 1, <uint32_t>size)
@@ -377,7 +406,7 @@ cdef int write_uint(Enc* e, unsigned long long u) except -1:
         at = enc_reserve(e, 3)
         at[0] = <char>0xCD
         put16(at + 1, <uint16_t>u)
-    elif u <= 0xFFFFFFFF:
+    elif u <= U32_MAX:
         at = enc_reserve(e, 5)
         at[0] = <char>0xCE
         put32(at + 1, <uint32_t>u)
@@ -403,7 +432,7 @@ cdef int write_timestamp(Enc* e, int64_t seconds, uint32_t nanoseconds) except -
     cdef char* at
     if (<uint64_t>seconds) >> 34 == 0:
         data64 = ((<uint64_t>nanoseconds) << 34) | <uint64_t>seconds
-        if data64 & 0xFFFFFFFF00000000 == 0:
+        if data64 >> 32 == 0:
             at = enc_reserve(e, 6)
             at[0] = <char>0xD6
             at[1] = <char>0xFF
@@ -475,17 +504,23 @@ cdef int write_tuple(Enc* e, object items, int depth) except -1:
     return 0
 
 
+cdef object encode_element(object item, int depth, int max_depth):
+    """One element of a set, encoded on its own so that the elements can be sorted."""
+    cdef Enc* element = <Enc*>PyMem_Malloc(sizeof(Enc))  # not on the C stack: sets nest deeply
+    if element == NULL:
+        raise MemoryError()
+    enc_init(element, max_depth)
+    try:
+        write_value(element, item, depth)
+        return enc_finish(element)
+    finally:
+        enc_free(element)
+        PyMem_Free(element)
+
+
 cdef int write_set(Enc* e, object items, uint8_t marker, int depth) except -1:
     """A set's elements in canonical order: sorted by their encoded bytes."""
-    cdef Enc element
-    cdef list encoded = []
-    for item in items:
-        enc_init(&element, 64, e.max_depth)
-        try:
-            write_value(&element, item, depth + 1)
-            encoded.append(enc_finish(&element))
-        finally:
-            enc_free(&element)
+    cdef list encoded = [encode_element(item, depth + 1, e.max_depth) for item in items]
     encoded.sort()
     write_array_header(e, len(encoded) + 1)
     write_marker(e, marker)
@@ -572,24 +607,29 @@ cdef int write_msgpack_timestamp(Enc* e, object stamp) except -1:
 
 # --- the hot messages -------------------------------------------------------------------------------
 
-cdef inline object field(object msg, object fields, str name):
-    cdef PyObject* found
-    if fields is not None:
-        found = PyDict_GetItem(fields, name)
-        if found != NULL:
-            return <object>found
-    return getattr(msg, name)
-
-
-cdef int write_header_datetime(Enc* e, object value, str path) except -1:
-    if type(value) is datetime:
-        return write_datetime(e, value)
-    return write_value(e, _pure._schema_datetime(value, path), MAX_DEPTH)
-
-
 cdef inline object item_or_none(object mapping, str key):
     cdef PyObject* found = PyDict_GetItem(mapping, key)
     return <object>found if found != NULL else None
+
+
+cdef PyObject* EVENT_KEYS[6]
+EVENT_KEYS[:] = [<PyObject*>K_ID, <PyObject*>K_TIMESTAMP, <PyObject*>K_NODE_ID, <PyObject*>K_SIGNAL,
+                 <PyObject*>K_EPOCH, <PyObject*>K_VALUE]
+
+
+cdef inline bint event_in_order(object event, PyObject** fields) noexcept:
+    """Whether ``event`` is a dict of exactly the six event keys in the schema's order (as every
+    validated event is); if so, ``fields`` holds its values (borrowed)."""
+    if PyDict_GET_SIZE(event) != 6:
+        return False
+    cdef Py_ssize_t pos = 0
+    cdef PyObject* key
+    cdef int i = 0
+    while PyDict_Next(event, &pos, &key, &fields[i]):
+        if key != EVENT_KEYS[i]:
+            return False
+        i += 1
+    return True
 
 
 cdef int write_events(Enc* e, object events) except -1:
@@ -597,14 +637,22 @@ cdef int write_events(Enc* e, object events) except -1:
         raise EncodeError(f"expected a list of events, got {type(events).__qualname__}", "value")
     cdef Py_ssize_t n = len(events)
     cdef Py_ssize_t i
-    cdef PyObject* found
+    cdef PyObject* fields[6]
+    last_timestamp = None  # the previous event's timestamp, and where its bytes are
+    cdef Py_ssize_t stamp_at = 0, stamp_size = 0, start
     write_array_header(e, n)
     for i in range(n):
         event = events[i]
-        if type(event) is dict:
-            found = PyDict_GetItem(event, K_VALUE)
-            value = <object>found if found != NULL else None
-            event_id = item_or_none(event, K_ID) if found != NULL else None
+        if type(event) is dict and event_in_order(event, fields):
+            event_id = <object>fields[0]
+            timestamp = <object>fields[1]
+            node_id = <object>fields[2]
+            signal = <object>fields[3]
+            epoch = <object>fields[4]
+            value = <object>fields[5]
+        elif type(event) is dict:
+            value = item_or_none(event, K_VALUE)
+            event_id = item_or_none(event, K_ID) if K_VALUE in event else None
             timestamp = item_or_none(event, K_TIMESTAMP)
             node_id = item_or_none(event, K_NODE_ID)
             signal = item_or_none(event, K_SIGNAL)
@@ -623,7 +671,12 @@ cdef int write_events(Enc* e, object events) except -1:
                 and type(signal) is str and type(timestamp) is datetime):
             enc_reserve(e, 1)[0] = <char>0x96
             write_int(e, event_id)
-            write_datetime(e, timestamp)
+            if timestamp is last_timestamp:  # the events of one call share one
+                memcpy(enc_reserve(e, stamp_size), e.data + stamp_at, stamp_size)
+            else:
+                start = e.length
+                write_datetime(e, timestamp)
+                last_timestamp, stamp_at, stamp_size = timestamp, start, e.length - start
             write_str(e, node_id)
             write_str(e, signal)
             write_int(e, epoch)
@@ -638,11 +691,17 @@ cdef int write_events(Enc* e, object events) except -1:
 
 
 cdef int write_process(Enc* e, object value) except -1:
+    cdef PyObject* key
     cdef PyObject* epoch = NULL
     cdef PyObject* process_input = NULL
-    if type(value) is dict:
-        epoch = PyDict_GetItem(value, K_EPOCH)
-        process_input = PyDict_GetItem(value, K_INPUT)
+    cdef Py_ssize_t pos = 0
+    if type(value) is dict and PyDict_GET_SIZE(value) == 2:
+        PyDict_Next(value, &pos, &key, &epoch)
+        if key != <PyObject*>K_EPOCH:
+            epoch = NULL
+        PyDict_Next(value, &pos, &key, &process_input)
+        if key != <PyObject*>K_INPUT:
+            process_input = NULL
     if (epoch != NULL and process_input != NULL and type(<object>epoch) is int
             and (<object>process_input is None or type(<object>process_input) is dict)):
         enc_reserve(e, 1)[0] = <char>0x92
@@ -654,20 +713,62 @@ cdef int write_process(Enc* e, object value) except -1:
     return write_value(e, checked[1], 3)
 
 
-cdef object encode_hot(object msg, int code, object fields, int max_depth):
+cdef PyObject* MESSAGE_KEYS[4]
+MESSAGE_KEYS[:] = [<PyObject*>K_TYPE, <PyObject*>K_NODE_ID, <PyObject*>K_TIMESTAMP, <PyObject*>K_VALUE]
+
+
+cdef inline bint message_fields(object msg, PyObject** fields) noexcept:
+    """The fields of a pydantic message from its ``__dict__`` (borrowed), if it holds exactly them, in
+    the schema's order; else False and the caller reads the attributes."""
+    cdef PyObject** dict_ptr = _PyObject_GetDictPtr(msg)
+    if dict_ptr == NULL or dict_ptr[0] == NULL:
+        return False
+    cdef object instance_dict = <object>dict_ptr[0]
+    if type(instance_dict) is not dict or PyDict_GET_SIZE(instance_dict) != 4:
+        return False
+    cdef Py_ssize_t pos = 0
+    cdef PyObject* key
+    cdef int i = 0
+    while PyDict_Next(instance_dict, &pos, &key, &fields[i]):
+        if key != MESSAGE_KEYS[i]:
+            return False
+        i += 1
+    return True
+
+
+cdef object EVENT_MEMBER = MessageType.event
+cdef object PROCESS_MEMBER = MessageType.process
+cdef str K_EVENT = "event"
+cdef str K_PROCESS = "process"
+
+
+cdef inline int message_type_code(object type_name) except -2:
+    """The type code of a message's ``type_`` (a str or a str enum member), or -1."""
+    # The mirror's own members first: an enum member hashes in Python, slowly.
+    if type_name is EVENT_MEMBER or type_name is K_EVENT:
+        return EVENT_CODE
+    if type_name is PROCESS_MEMBER or type_name is K_PROCESS:
+        return PROCESS_CODE
+    if not isinstance(type_name, str):
+        return -1
+    cdef PyObject* found = PyDict_GetItemWithError(_TYPE_CODES, type_name)
+    return -1 if found == NULL else <int><object>found
+
+
+cdef object encode_hot(int code, object node_id, object timestamp, object value, int max_depth):
     cdef Enc e
-    value = field(msg, fields, K_VALUE)
-    cdef Py_ssize_t capacity = 64 + 48 * len(value) if code == EVENT_CODE and isinstance(value, list) else 128
-    enc_init(&e, capacity, max_depth)
+    enc_init(&e, max_depth)
     try:
         at = enc_reserve(&e, 4)
         at[0] = <char>0x96
         at[1] = 1
         at[2] = <char>code
         at[3] = 0
-        node_id = field(msg, fields, K_NODE_ID)
         write_str(&e, node_id if type(node_id) is str else as_str(node_id, "node_id"))
-        write_header_datetime(&e, field(msg, fields, K_TIMESTAMP), "timestamp")
+        if type(timestamp) is datetime:
+            write_datetime(&e, timestamp)
+        else:
+            write_value(&e, _pure._schema_datetime(timestamp, "timestamp"), MAX_DEPTH)
         if code == EVENT_CODE:
             write_events(&e, value)
         else:
@@ -679,24 +780,27 @@ cdef object encode_hot(object msg, int code, object fields, int max_depth):
 
 def encode(msg, options=DEFAULT_OPTIONS):
     """Encode ``msg`` as one wire-format frame (the same bytes as the pure backend)."""
+    cdef PyObject* fields[4]
     cdef int max_depth = DEFAULT_MAX_DEPTH if options is _DEFAULT_OPTIONS else options.max_depth
+    if message_fields(msg, fields):
+        type_name = <object>fields[0]
+        node_id = <object>fields[1]
+        timestamp = <object>fields[2]
+        value = <object>fields[3]
+    else:
+        type_name = msg.type_
+        node_id = timestamp = value = None
+    cdef int code = message_type_code(type_name)
+    if code != EVENT_CODE and code != PROCESS_CODE:
+        return _pure.encode(msg)
+    if node_id is None:
+        node_id, timestamp, value = msg.node_id, msg.timestamp, msg.value
     try:
-        fields = PyObject_GenericGetDict(msg, NULL)
-    except (AttributeError, TypeError):
-        fields = None
-    if type(fields) is not dict:
-        fields = None
-    type_name = field(msg, fields, K_TYPE)
-    cdef PyObject* found = PyDict_GetItemWithError(_TYPE_CODES, type_name) if isinstance(type_name, str) else NULL
-    cdef int code = -1 if found == NULL else <int><object>found
-    if code == EVENT_CODE or code == PROCESS_CODE:
-        try:
-            return encode_hot(msg, code, fields, max_depth)
-        except Exception:
-            pass
-        # Outside the handler, so that the pure backend's error does not chain this one.
-        return _explain_encode(msg, options)
-    return _pure.encode(msg)
+        return encode_hot(code, node_id, timestamp, value, max_depth)
+    except Exception:
+        pass
+    # Outside the handler, so that the pure backend's error does not chain this one.
+    return _explain_encode(msg, options)
 
 
 cdef object _explain_encode(object msg, object options):
@@ -755,6 +859,49 @@ cdef inline Py_ssize_t checked_length(Dec* d, uint64_t n, Py_ssize_t min_item_si
 cdef object read_str_body(Dec* d, Py_ssize_t n):
     checked_length(d, n, 1)
     return PyUnicode_DecodeUTF8(<const char*>take(d, n), n, NULL)
+
+
+DEF STR_CACHE_SIZE = 512
+DEF STR_CACHE_MAX_LENGTH = 24
+
+cdef PyObject* STR_CACHE[STR_CACHE_SIZE]
+"""Short ASCII strings read before, by a hash of their bytes: map keys, node ids and signal names
+repeat from frame to frame, and a cached one is neither decoded, allocated nor hashed again."""
+
+
+cdef object read_short_str(Dec* d, object buf, int depth):
+    """A value that is most likely a short str (a key, a node id, a signal): read through the cache."""
+    cdef const uint8_t* at = d.pos
+    cdef Py_ssize_t n
+    cdef uint32_t h = FNV_OFFSET
+    cdef Py_ssize_t i
+    cdef const uint8_t* data
+    cdef PyObject* cached
+    if at < d.end and 0xA0 <= at[0] <= 0xA0 + STR_CACHE_MAX_LENGTH:
+        n = at[0] & 0x1F
+        if n <= d.end - at - 1 and n <= d.max_length:
+            data = at + 1
+            for i in range(n):
+                if data[i] >= 0x80:
+                    break
+                h = (h ^ data[i]) * 16777619
+            else:
+                h = (h ^ <uint32_t>n) & (STR_CACHE_SIZE - 1)
+                cached = STR_CACHE[h]
+                if (cached != NULL and PyUnicode_GET_LENGTH(<object>cached) == n
+                        and memcmp(PyUnicode_DATA(<object>cached), data, n) == 0 and n <= d.max_length):
+                    d.pos = data + n
+                    return <object>cached
+                text = PyUnicode_DecodeUTF8(<const char*>data, n, NULL)
+                hash(text)  # computed once, kept with the cached object
+                Py_INCREF(text)
+                if cached != NULL:
+                    STR_CACHE[h] = NULL
+                    Py_DECREF(<object>cached)
+                STR_CACHE[h] = <PyObject*>text
+                d.pos = data + n
+                return text
+    return read_value(d, depth, buf)
 
 
 cdef inline Py_ssize_t read_length(Dec* d, uint8_t width) except -1:
@@ -895,7 +1042,7 @@ cdef object read_map(Dec* d, Py_ssize_t n, int depth, object buf):
     checked_length(d, n, 2)
     mapping = _PyDict_NewPresized(n)
     for i in range(n):
-        key = read_value(d, depth + 1, buf)
+        key = read_short_str(d, buf, depth + 1)
         PyDict_SetItem(mapping, key, read_value(d, depth + 1, buf))
     return mapping
 
@@ -935,7 +1082,7 @@ cdef object read_timestamp(Dec* d, const uint8_t* payload, Py_ssize_t size):
         nanoseconds = 0
     elif size == 8:
         data64 = get64(payload)
-        seconds = <int64_t>(data64 & 0x3FFFFFFFF)
+        seconds = <int64_t>(data64 & LOW34_MASK)
         nanoseconds = <uint32_t>(data64 >> 34)
     elif size == 12:
         nanoseconds = get32(payload)
@@ -961,7 +1108,7 @@ cdef object read_timestamp(Dec* d, const uint8_t* payload, Py_ssize_t size):
 
 
 cdef inline object read_exact_str(Dec* d, object buf):
-    value = read_value(d, 4, buf)
+    value = read_short_str(d, buf, 4)
     if type(value) is not str:
         raise _Refused("not a str")
     return value
@@ -1036,14 +1183,68 @@ cdef object read_process(Dec* d, object buf):
     return process
 
 
+cdef extern from "Python.h":
+    ctypedef struct PyMemberDef:
+        Py_ssize_t offset
+    ctypedef struct PyMemberDescrObject:
+        PyMemberDef* d_member
+    ctypedef PyObject* (*allocfunc)(PyTypeObject* cls, Py_ssize_t n)
+    ctypedef struct PyTypeObjectSlots "PyTypeObject":
+        allocfunc tp_alloc
+        void* tp_new
+        unsigned long tp_flags
+    unsigned long Py_TPFLAGS_IS_ABSTRACT
+    PyTypeObject PyBaseObject_Type
+
+
+cdef PyTypeObject* BASE_MODEL = <PyTypeObject*>BaseModel
+
+
+cdef Py_ssize_t slot_offset(str name) except -1:
+    descriptor = BaseModel.__dict__[name]
+    if type(descriptor).__name__ != "member_descriptor":
+        raise ImportError(f"pydantic's BaseModel.{name} is not a slot")
+    return (<PyMemberDescrObject*>descriptor).d_member.offset
+
+
+# Where BaseModel keeps the three slots every instance has; written directly into a new instance.
+cdef Py_ssize_t FIELDS_SET_OFFSET = slot_offset(K_FIELDS_SET)
+cdef Py_ssize_t EXTRA_OFFSET = slot_offset(K_EXTRA)
+cdef Py_ssize_t PRIVATE_OFFSET = slot_offset(K_PRIVATE)
+
+
+cdef inline void set_new_slot(object obj, Py_ssize_t offset, object value) noexcept:
+    Py_INCREF(value)
+    (<PyObject**>((<char*><PyObject*>obj) + offset))[0] = <PyObject*>value
+
+
+cdef dict FIELDS_TEMPLATE = {K_TYPE: None, K_NODE_ID: None, K_TIMESTAMP: None, K_VALUE: None}
+
+
 cdef object construct(object cls, str type_name, object node_id, object timestamp, object value):
     """``schema.construct_message`` in C: the instance without a second validation."""
-    msg = _object_new(cls)
-    fields = _PyDict_NewPresized(4)
+    cdef PyTypeObjectSlots* slots = <PyTypeObjectSlots*>cls
+    fields = PyDict_Copy(FIELDS_TEMPLATE)  # its keys are cloned, not inserted one by one
     PyDict_SetItem(fields, K_TYPE, type_name)
     PyDict_SetItem(fields, K_NODE_ID, node_id)
     PyDict_SetItem(fields, K_TIMESTAMP, timestamp)
     PyDict_SetItem(fields, K_VALUE, value)
+    cdef PyObject* allocated
+    if (PyType_Check(cls) and PyType_IsSubtype(<PyTypeObject*>cls, BASE_MODEL)
+            and slots.tp_new == (<PyTypeObjectSlots*>&PyBaseObject_Type).tp_new
+            and not (slots.tp_flags & Py_TPFLAGS_IS_ABSTRACT)):
+        # What object.__new__ does for a pydantic model: a zeroed instance, whose slots are filled here.
+        allocated = slots.tp_alloc(<PyTypeObject*>cls, 0)
+        if allocated == NULL:
+            raise MemoryError()
+        msg = <object>allocated
+        Py_DECREF(msg)
+        set_new_slot(msg, FIELDS_SET_OFFSET, PySet_New(_FIELDS_SET))
+        set_new_slot(msg, EXTRA_OFFSET, None)
+        set_new_slot(msg, PRIVATE_OFFSET, None)
+        PyObject_GenericSetDict(msg, fields, NULL)
+        return msg
+    msg = _object_new(cls)
     PyObject_GenericSetDict(msg, fields, NULL)
     PyObject_GenericSetAttr(msg, K_FIELDS_SET, PySet_New(_FIELDS_SET))
     PyObject_GenericSetAttr(msg, K_EXTRA, None)
@@ -1088,7 +1289,7 @@ cdef object decode_fields(Dec* d, object buf, Py_ssize_t size, object classes, o
     n_buffers = read_value(d, 2, buf)
     if type(n_buffers) is not int or n_buffers != 0:
         raise _Refused("n_buffers")
-    node_id = read_value(d, 2, buf)
+    node_id = read_short_str(d, buf, 2)
     if type(node_id) is not str:
         raise _Refused("node_id")
     timestamp = read_value(d, 2, buf)
@@ -1103,7 +1304,8 @@ cdef object decode_fields(Dec* d, object buf, Py_ssize_t size, object classes, o
         value = read_value(d, 2, buf)
     if d.pos != d.end:
         raise _Refused("extra bytes")
-    cls = classes[type_name]
+    cdef PyObject* found = PyDict_GetItemWithError(classes, type_name) if type(classes) is dict else NULL
+    cls = <object>found if found != NULL else classes[type_name]
     if code == EVENT_CODE or code == PROCESS_CODE:
         return construct(cls, type_name, node_id, timestamp, value)
     return validate_control_message(cls, type_name, node_id, timestamp, value)
@@ -1137,3 +1339,4 @@ cdef object _explain_decode(object buf, object classes, object options):
         "noobwire internal error: the compiled decoder refused a frame that the pure decoder reads; "
         "please report it"
     )
+

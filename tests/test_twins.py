@@ -1,0 +1,255 @@
+"""The compiled backend against its pure twin: the same bytes out, the same messages or errors back.
+
+The compiled backend asks the pure one to explain a message or frame it refuses, so an error is the
+same error on both by construction. What these tests pin down is everything else: that the compiled
+path itself writes the pure bytes and reads the pure messages, without handing valid input over (a
+recorder on the pure functions sees every hand-over), and that it refuses exactly what pure refuses.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import msgpack
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import noobwire
+from helpers import assert_same
+from noobwire import Message, _pure, wire
+from noobwire.workloads import WORKLOADS, make_workload
+from strategies import messages, values
+from test_differential import frames
+from test_vectors import VECTORS
+
+_fast = pytest.importorskip("noobwire._fast", reason="the compiled extension is not built")
+
+HOT_TYPES = ("event", "process")
+VECTOR_FRAMES = [bytes.fromhex(vector["hex"]) for vector in VECTORS.values()]
+
+
+@contextmanager
+def handovers() -> Iterator[list[str]]:
+    """Record each time the compiled backend hands a message or frame over to the pure one."""
+    calls: list[str] = []
+
+    def recording(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            calls.append(name)
+            return function(*args, **kwargs)
+
+        return recorded
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_pure, "encode", recording("encode", _pure.encode))
+        patch.setattr(_pure, "decode_frame", recording("decode", _pure.decode_frame))
+        yield calls
+
+
+def outcome(function: Callable[[], Any]) -> tuple[str, Any]:
+    """What a call returns, or the type and text of what it raises."""
+    try:
+        return "ok", function()
+    except Exception as exc:  # the kind of failure is what is compared
+        return type(exc).__name__, str(exc)
+
+
+def assert_same_outcome(compiled: tuple[str, Any], pure: tuple[str, Any]) -> None:
+    assert compiled[0] == pure[0], (compiled, pure)
+    if compiled[0] == "ok" and isinstance(pure[1], Message):
+        assert_same(pure[1], compiled[1])
+    else:
+        assert compiled == pure
+
+
+def test_the_compiled_backend_is_active() -> None:
+    assert noobwire.backend == "compiled"
+    assert noobwire.get_backend("compiled").name == "compiled"
+
+
+@pytest.mark.parametrize("name", list(WORKLOADS))
+def test_workloads_take_the_compiled_path_both_ways(name: str) -> None:
+    msg = make_workload(name)
+    with handovers() as calls:
+        frame = _fast.encode(msg)
+        decoded = _fast.decode_frame(frame)
+    assert frame == _pure.encode(msg)
+    assert_same(_pure.decode_frame(frame), decoded)
+    expected = [] if msg.type_ in HOT_TYPES else ["encode"]
+    assert calls == expected
+
+
+@given(msg=messages())
+def test_compiled_writes_the_pure_bytes(msg: Message) -> None:
+    with handovers() as calls:
+        frame = _fast.encode(msg)
+    assert frame == _pure.encode(msg)
+    assert calls == ([] if msg.type_ in HOT_TYPES else ["encode"])
+
+
+@given(msg=messages())
+def test_compiled_reads_the_pure_messages(msg: Message) -> None:
+    frame = _pure.encode(msg)
+    with handovers() as calls:
+        decoded = _fast.decode_frame(frame)
+    assert_same(_pure.decode_frame(frame), decoded)
+    assert calls == []
+
+
+@pytest.mark.parametrize("name", sorted(VECTORS))
+def test_vectors_take_the_compiled_path(name: str) -> None:
+    frame = bytes.fromhex(VECTORS[name]["hex"])
+    with handovers() as calls:
+        decoded = _fast.decode_frame(frame)
+        encoded = _fast.encode(decoded)
+    assert encoded == frame
+    assert calls == ([] if decoded.type_ in HOT_TYPES else ["encode"])
+
+
+@given(frame=frames())
+def test_mixed_right_and_wrong_fields_get_the_same_verdict(frame: bytes) -> None:
+    assert_same_outcome(
+        outcome(lambda: _fast.decode_frame(frame)), outcome(lambda: _pure.decode_frame(frame))
+    )
+
+
+@given(
+    index=st.integers(0, len(VECTOR_FRAMES) - 1),
+    edits=st.lists(st.tuples(st.sampled_from("rid"), st.integers(0, 10**6), st.integers(0, 255)), max_size=4),
+)
+def test_mutated_vectors_get_the_same_verdict(index: int, edits: list[tuple[str, int, int]]) -> None:
+    frame = bytearray(VECTOR_FRAMES[index])
+    for kind, at, byte in edits:
+        at %= len(frame) + 1
+        if kind == "r" and at < len(frame):
+            frame[at] = byte
+        elif kind == "i":
+            frame.insert(at, byte)
+        elif kind == "d" and at < len(frame):
+            del frame[at]
+    if _touches_a_pickle(bytes(frame)):
+        return  # a mutated pickle is pickle's to refuse (see test_bad_input)
+    data = bytes(frame)
+    assert_same_outcome(outcome(lambda: _fast.decode_frame(data)), outcome(lambda: _pure.decode_frame(data)))
+
+
+def _touches_a_pickle(frame: bytes) -> bool:
+    return bytes([wire.EXT_PICKLE]) + b"\x80\x05" in frame
+
+
+def test_every_truncation_and_byte_change_gets_the_same_verdict() -> None:
+    """The deterministic sweep of test_bad_input, comparing the twins' verdicts instead."""
+    rng = random.Random(7)
+    for frame in VECTOR_FRAMES:
+        if _touches_a_pickle(frame):
+            continue
+        candidates = [frame[:cut] for cut in range(1, len(frame))]
+        for _ in range(40):
+            mutated = bytearray(frame)
+            mutated[rng.randrange(len(frame))] = rng.randrange(256)
+            candidates.append(bytes(mutated))
+        for data in candidates:
+            assert_same_outcome(
+                outcome(lambda data=data: _fast.decode_frame(data)),
+                outcome(lambda data=data: _pure.decode_frame(data)),
+            )
+
+
+def _nested(kind: str, levels: int, innermost: Any) -> Any:
+    wrap: dict[str, Callable[[Any], Any]] = {
+        "list": lambda value: [value],
+        "tuple": lambda value: (value,),
+        "dict": lambda value: {"k": value},
+        "frozenset": lambda value: frozenset([value]),
+    }
+    value = innermost
+    for _ in range(levels):
+        value = wrap[kind](value)
+    return value
+
+
+HASHABLE_INNERMOST = [1, ()]
+DEPTH_CASES = [
+    *[(kind, inner) for kind in ("list", "tuple", "dict") for inner in (1, (), [], {})],
+    *[(kind, inner) for kind in ("frozenset", "key") for inner in HASHABLE_INNERMOST],
+]
+
+
+@pytest.mark.parametrize(("kind", "innermost"), DEPTH_CASES, ids=[f"{k}-{i!r}" for k, i in DEPTH_CASES])
+def test_the_depth_limit_is_the_same(kind: str, innermost: Any) -> None:
+    timestamp = make_workload("E4").timestamp
+    for levels in range(wire.MAX_DEPTH - 8, wire.MAX_DEPTH - 1):
+        if kind == "key":  # a map whose key is nested tuples
+            value = {_nested("tuple", levels - 1, innermost): None}
+        else:
+            value = _nested(kind, levels, innermost)
+        event = {"id": 0, "timestamp": timestamp, "node_id": "n", "signal": "s", "epoch": 0}
+        msg = noobwire.EventMsg.model_construct(
+            node_id="n", timestamp=timestamp, value=[{**event, "value": value}]
+        )
+        compiled, pure = (
+            outcome(lambda msg=msg: _fast.encode(msg)),
+            outcome(lambda msg=msg: _pure.encode(msg)),
+        )
+        assert compiled == pure, (kind, levels)
+        if pure[0] == "ok":
+            assert _fast.encode(_fast.decode_frame(pure[1])) == pure[1]
+
+
+@given(value=values())
+def test_a_process_input_of_any_value(value: Any) -> None:
+    msg = noobwire.ProcessMsg(node_id="n", value={"epoch": 1, "input": {"x": value}})
+    assert _fast.encode(msg) == _pure.encode(msg)
+
+
+def test_subclasses_and_mappings_take_the_slow_path_to_the_same_bytes() -> None:
+    """Schema fields of subclass types are coerced; an event that is not a dict is refused alike."""
+    base = make_workload("E4")
+    event = dict(base.value[0])
+    odd = noobwire.EventMsg.model_construct(
+        node_id="n",
+        timestamp=base.timestamp,
+        value=[
+            {**event, "epoch": True, "signal": noobwire.MetaSignal.NoEvent},
+            {**event, "extra": "ignored"},
+            dict(reversed(list(event.items()))),
+        ],
+    )
+    assert _fast.encode(odd) == _pure.encode(odd)
+    broken = noobwire.EventMsg.model_construct(node_id="n", timestamp=base.timestamp, value=[("not", "dict")])
+    assert outcome(lambda: _fast.encode(broken)) == outcome(lambda: _pure.encode(broken))
+
+
+def _raw_ext(code: int, data: bytes) -> msgpack.ExtType:
+    # msgpack.ExtType refuses negative codes; its packer writes them all the same.
+    return tuple.__new__(msgpack.ExtType, (code, data))
+
+
+ext_codes = st.sampled_from([-128, -2, -1, *range(0, 12), 15, 16, 31, 32, 127])
+raw_exts = st.builds(_raw_ext, ext_codes, st.binary(max_size=24)) | st.builds(
+    _raw_ext, st.just(-1), st.sampled_from([4, 8, 12]).flatmap(lambda n: st.binary(min_size=n, max_size=n))
+)
+wire_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats() | st.text(max_size=8)
+    | st.binary(max_size=8)
+    | raw_exts,
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(max_size=4) | st.integers(-(2**63), 2**64 - 1), inner, max_size=3),
+    max_leaves=12,
+)  # fmt: skip
+
+
+@given(value=wire_values, as_input=st.booleans())
+def test_any_msgpack_value_gets_the_same_verdict(value: Any, as_input: bool) -> None:
+    """Arbitrary MessagePack, extensions of every code and payload, where a message holds a value."""
+    stamp = msgpack.Timestamp(1, 0)
+    if as_input:
+        body = [wire.VERSION, wire.PROCESS_CODE, 0, "n", stamp, [1, {"x": value}]]
+    else:
+        body = [wire.VERSION, wire.EVENT_CODE, 0, "n", stamp, [[1, stamp, "n", "s", 1, value]]]
+    data = msgpack.packb(body, use_bin_type=True)
+    assert_same_outcome(outcome(lambda: _fast.decode_frame(data)), outcome(lambda: _pure.decode_frame(data)))
