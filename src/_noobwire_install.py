@@ -13,11 +13,12 @@ This module runs at start-up: it imports nothing beyond what the interpreter has
 itself only once the noob message module is imported.
 """
 
-from __future__ import annotations
-
 import os
 import sys
-from typing import Any
+
+TYPE_CHECKING = False  # typing (and __future__) cost milliseconds to import, at every start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["DEFAULT_MODULE", "ENV_INSTALL", "activate", "target_module"]
 
@@ -60,7 +61,7 @@ def activate() -> None:
         sys.meta_path.insert(0, _PatchOnImport(name))
 
 
-def _install(module: Any) -> None:
+def _install(module: "Any") -> None:
     from noobwire.noob import install_from_environment
 
     install_from_environment(module)
@@ -72,7 +73,7 @@ class _PatchOnImport:
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+    def find_spec(self, fullname: str, path: "Any", target: "Any" = None) -> "Any":
         if fullname != self.name:
             return None
         for finder in sys.meta_path:
@@ -92,16 +93,16 @@ class _PatchOnImport:
 class _PatchingLoader:
     """Runs the module with its own loader, then installs noobwire into it (if still asked to)."""
 
-    def __init__(self, loader: Any) -> None:
+    def __init__(self, loader: "Any") -> None:
         self._loader = loader
 
-    def create_module(self, spec: Any) -> Any:
+    def create_module(self, spec: "Any") -> "Any":
         return self._loader.create_module(spec)
 
-    def exec_module(self, module: Any) -> None:
+    def exec_module(self, module: "Any") -> None:
         self._loader.exec_module(module)
         if target_module() == module.__name__:
             _install(module)
 
-    def __getattr__(self, name: str) -> Any:  # get_source, get_filename, ... of the real loader
+    def __getattr__(self, name: str) -> "Any":  # get_source, get_filename, ... of the real loader
         return getattr(self._loader, name)

@@ -211,6 +211,15 @@ def test_noobs_own_no_event_crosses_as_itself(target: ModuleType) -> None:
     assert sent.value[0]["value"] is no_event  # the sender's message is left as it was
 
 
+def test_a_message_that_cannot_be_encoded_is_an_encode_error(target: ModuleType) -> None:
+    broken = target.EventMsg.model_construct(node_id="cam", value=[_event(1), "not an event"])
+    with (
+        install(module=target),
+        pytest.raises(noobwire.EncodeError, match=r"expected an event dict.* at value\[1\]"),
+    ):
+        broken.to_bytes()
+
+
 def test_legacy_json_is_read_by_noobs_own_code(target: ModuleType) -> None:
     legacy = noobwire.EventMsg(node_id="cam", timestamp=NOW, value=[_event(0.5)]).to_json_bytes()
     with install(module=target):

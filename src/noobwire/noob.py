@@ -23,9 +23,9 @@ from types import ModuleType, TracebackType
 from typing import Any
 
 from _noobwire_install import DEFAULT_MODULE, ENV_INSTALL
-from noobwire import codec
+from noobwire import codec, wire
 from noobwire.errors import DecodeError
-from noobwire.framing import frame_buffer, is_json
+from noobwire.framing import frame_buffer
 from noobwire.messages import MESSAGE_CLASSES, MetaSignal
 from noobwire.noob_compat import find_meta_signal, schema_differences
 
@@ -47,6 +47,7 @@ ENV_JSON_FALLBACK = "NOOBWIRE_JSON_FALLBACK"
 _PATCHED = ("to_bytes", "from_bytes")
 _ABSENT = object()
 _OUR_NO_EVENT = MetaSignal.NoEvent
+_JSON_FIRST_BYTES = wire.JSON_FIRST_BYTES
 
 
 class IncompatibleNoobError(RuntimeError):
@@ -218,14 +219,22 @@ def _to_bytes(their_no_event: Any) -> Callable[[Any], bytes]:
 
     def to_bytes_with_no_event(self: Any) -> bytes:
         """Encode this message as one noobwire MessagePack frame (patched in by noobwire)."""
-        events = self.value
-        if self.type_ == "event" and type(events) is list:
-            for event in events:
-                if type(event) is dict and event.get("value") is no_event:
-                    return encode(_with_our_no_event(self, no_event))
+        if self.type_ == "event" and _holds(self.value, no_event):
+            return encode(_with_our_no_event(self, no_event))
         return encode(self)
 
     return to_bytes_with_no_event
+
+
+def _holds(events: Any, no_event: Any) -> bool:
+    """Whether an event message's events carry ``no_event`` as their value."""
+    try:
+        for event in events:
+            if event["value"] is no_event:
+                return True
+    except Exception:  # not a list of event dicts: the encoder says what is wrong, and where
+        return False
+    return False
 
 
 def _with_our_no_event(msg: Any, no_event: Any) -> Any:
@@ -243,6 +252,7 @@ def _from_bytes(installation: Installation, their_meta_signal: Any) -> Callable[
     classes = installation.classes
     original = _raw_attribute(installation.message_class, "from_bytes")
     json_fallback = installation.json_fallback
+    event_class = classes["event"]
     no_event = None if their_meta_signal is None else their_meta_signal.NoEvent
     if no_event is _OUR_NO_EVENT:
         no_event = None
@@ -253,15 +263,16 @@ def _from_bytes(installation: Installation, their_meta_signal: Any) -> Callable[
         A noobwire MessagePack frame is decoded by noobwire; a legacy JSON frame by noob's own
         ``from_bytes``, unless noobwire was installed with ``json_fallback=False``.
         """
-        buf = frame_buffer(msg)
-        if len(buf) and is_json(buf):
+        # noob hands over the list recv_multipart() returned: take its last frame without a call
+        buf = msg[-1] if type(msg) is list and msg and type(msg[-1]) is bytes else frame_buffer(msg)
+        if len(buf) and buf[0] in _JSON_FIRST_BYTES:
             if not json_fallback:
                 raise DecodeError(
                     "a legacy JSON frame, refused: noobwire is installed with json_fallback=False"
                 )
             return original.__get__(None, cls)(msg)
         result = decode(buf, classes)
-        if no_event is not None and result.type_ == "event":
+        if no_event is not None and type(result) is event_class:
             for event in result.value:
                 if event["value"] is _OUR_NO_EVENT:
                     event["value"] = no_event
