@@ -1,5 +1,6 @@
 """Builds the optional Cython extension; without it (no compiler, no Cython, or NOOBWIRE_PURE=1) the
-package installs pure-Python and runs the same wire format on msgpack-python."""
+package installs pure-Python and runs the same wire format on msgpack-python. Also puts the start-up hook
+``noobwire_install.pth`` at the top of site-packages (see ``src/_noobwire_install.py``)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,27 @@ from pathlib import Path
 
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
 
 SOURCES = [Path("src/noobwire/_fast.pyx")]
+PTH_FILE = Path("src/noobwire_install.pth")
+
+
+class BuildPyWithPth(build_py):
+    """A ``build_py`` that also puts the start-up hook's ``.pth`` file at the root of the wheel, where the
+    installer puts it in site-packages, the only place the interpreter reads ``.pth`` files from.
+
+    A wheel is made from ``build_lib``; an editable wheel is made from the directory that the ``install``
+    command was pointed at (``build_lib`` is thrown away), so in editable mode the file goes there.
+    """
+
+    def run(self) -> None:
+        super().run()
+        if getattr(self, "editable_mode", False):
+            root = self.get_finalized_command("install").install_lib
+        else:
+            root = self.build_lib
+        self.copy_file(str(PTH_FILE), str(Path(root, PTH_FILE.name)), preserve_mode=False)
 
 
 class OptionalBuildExt(build_ext):
@@ -66,4 +86,4 @@ def extensions() -> list:
         return []
 
 
-setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})
+setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt, "build_py": BuildPyWithPth})

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
-from noobwire import codec
+from noobwire import cli_inspect, cli_schema, codec
 from noobwire.workloads import WORKLOADS
 
 __all__ = ["main"]
@@ -18,6 +19,12 @@ commands:
   bench   encode and decode the built-in workloads with noobwire and the reference JSON codec
           and print time per message, frame sizes and ratios
           example: noobwire bench --quick
+  inspect decode one captured frame (noobwire MessagePack or the reference's JSON) and print it
+          example: noobwire inspect --hex frame.hex
+  schema  print the JSON schemas of the messages
+          example: noobwire schema EventMsg
+
+'noobwire COMMAND --help' explains a command.
 """
 
 
@@ -45,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         help="time budget per workload (default 2, or 0.5 with --quick)",
     )
+    cli_inspect.add_command(commands)
+    cli_schema.add_command(commands)
     return parser
 
 
@@ -67,7 +76,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "bench":
         return _bench(args)
-    raise AssertionError(args.command)  # argparse only lets the commands above through
+    try:
+        return args.run(args)  # type: ignore[no-any-return]  # the commands of their own modules
+    except BrokenPipeError:  # the reader stopped reading (noobwire schema | head): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush cannot fail
+        return 0
 
 
 if __name__ == "__main__":

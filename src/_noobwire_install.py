@@ -1,0 +1,108 @@
+"""The start-up hook that carries ``noobwire.noob.install()`` into new Python processes.
+
+``noobwire_install.pth`` (installed next to this module) imports it at interpreter start-up only when
+``NOOBWIRE_INSTALL`` is set, so every other interpreter pays nothing. ``install()`` sets that variable, and
+the processes a noob runner starts by spawn or forkserver inherit it: in them, this hook waits for the noob
+message module to be imported and patches it right after it has run. Setting ``NOOBWIRE_INSTALL=1`` by hand
+does the same for every Python process started with it.
+
+``NOOBWIRE_INSTALL``: unset, empty, ``0``, ``false``, ``no`` or ``off``: do nothing; ``1``, ``true``, ``yes``
+or ``on``: patch ``noob.network.message``; any other dotted name: patch the module of that name.
+
+This module runs at start-up: it imports nothing beyond what the interpreter has already loaded, and noobwire
+itself only once the noob message module is imported.
+"""
+
+import os
+import sys
+
+TYPE_CHECKING = False  # typing (and __future__) cost milliseconds to import, at every start-up
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = ["DEFAULT_MODULE", "ENV_INSTALL", "activate", "target_module"]
+
+ENV_INSTALL = "NOOBWIRE_INSTALL"
+"""The environment variable that asks for noobwire to be installed into noob in every new process."""
+
+DEFAULT_MODULE = "noob.network.message"
+"""The module that holds noob's message classes."""
+
+_OFF = ("", "0", "false", "no", "off")
+_ON = ("1", "true", "yes", "on")
+
+
+def target_module(value: str | None = None) -> str | None:
+    """The module ``NOOBWIRE_INSTALL`` (or ``value``) asks to patch, or None if it asks for nothing."""
+    if value is None:
+        value = os.environ.get(ENV_INSTALL, "")
+    value = value.strip()
+    if value.lower() in _OFF:
+        return None
+    if value.lower() in _ON:
+        return DEFAULT_MODULE
+    if all(part.isidentifier() for part in value.split(".")):
+        return value
+    return None
+
+
+def activate() -> None:
+    """Patch the target module when it is imported (or now, if it already is). Called by the ``.pth``."""
+    name = target_module()
+    if name is None:
+        value = os.environ.get(ENV_INSTALL, "").strip()
+        if value.lower() not in _OFF:
+            sys.stderr.write(f"noobwire: ignoring {ENV_INSTALL}={value!r}: neither 1 nor a module name\n")
+        return
+    if name in sys.modules:
+        _install(sys.modules[name])
+        return
+    if not any(isinstance(finder, _PatchOnImport) and finder.name == name for finder in sys.meta_path):
+        sys.meta_path.insert(0, _PatchOnImport(name))
+
+
+def _install(module: "Any") -> None:
+    from noobwire.noob import install_from_environment
+
+    install_from_environment(module)
+
+
+class _PatchOnImport:
+    """A meta path finder that lets the other finders find one module, and patches it once it has run."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def find_spec(self, fullname: str, path: "Any", target: "Any" = None) -> "Any":
+        if fullname != self.name:
+            return None
+        for finder in sys.meta_path:
+            find_spec = getattr(finder, "find_spec", None)
+            if finder is self or find_spec is None:
+                continue
+            spec = find_spec(fullname, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+            spec.loader = _PatchingLoader(spec.loader)
+        return spec
+
+
+class _PatchingLoader:
+    """Runs the module with its own loader, then installs noobwire into it (if still asked to)."""
+
+    def __init__(self, loader: "Any") -> None:
+        self._loader = loader
+
+    def create_module(self, spec: "Any") -> "Any":
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: "Any") -> None:
+        self._loader.exec_module(module)
+        if target_module() == module.__name__:
+            _install(module)
+
+    def __getattr__(self, name: str) -> "Any":  # get_source, get_filename, ... of the real loader
+        return getattr(self._loader, name)

@@ -1,0 +1,239 @@
+"""``noobwire inspect``: decode one captured frame (noobwire MessagePack or the reference's JSON), show it."""
+
+from __future__ import annotations
+
+import argparse
+import reprlib
+import sys
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import msgpack
+
+from noobwire import codec, wire
+from noobwire.errors import DecodeError, EncodeError
+from noobwire.framing import is_json
+from noobwire.legacy_json import encode_json
+from noobwire.messages import PICKLE_PREFIX, Message
+
+__all__ = ["add_command", "describe_frame", "format_message", "read_frame", "run"]
+
+_EXAMPLES = """\
+examples:
+  noobwire inspect frame.bin          a frame saved from a socket: open("frame.bin", "wb").write(frames[-1])
+  noobwire inspect --hex frame.hex    the same frame written as hex text
+  noobwire inspect --json frame.bin   the message as the reference's JSON (what an unpatched noob sends)
+  echo 96010700a363616dd7ff1d6f2800695661c0a57265616479 | noobwire inspect --hex -
+"""
+
+
+class InspectError(Exception):
+    """Input that ``inspect`` cannot show: unreadable, not hex, or not a valid frame."""
+
+
+def add_command(commands: Any) -> None:
+    """Register ``inspect`` with the ``noobwire`` command line's subcommands."""
+    parser = commands.add_parser(
+        "inspect",
+        help="decode one captured frame and print the message",
+        description="Decode one frame (noobwire MessagePack or the reference's JSON: the first byte tells\n"
+        "them apart) and print the message: its type, node_id and timestamp, each event on a line,\n"
+        "arrays as dtype, shape and first values. A frame that does not decode gives the error, with\n"
+        "the byte offset where it was found, and exit status 1.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("file", metavar="FILE", help="the file that holds the frame, or - for standard input")
+    parser.add_argument("--hex", action="store_true", help="the input is hex text (whitespace is ignored)")
+    parser.add_argument("--json", action="store_true", help="print the message as the reference's JSON")
+    parser.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="decode pickled values (refused by default: unpickling runs code chosen by the frame's writer)",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Carry out ``noobwire inspect``; returns the exit status."""
+    try:
+        frame = read_frame(args.file, hex_input=args.hex)
+        print(describe_frame(frame, as_json=args.json, allow_pickle=args.allow_pickle))
+    except InspectError as exc:
+        print(f"noobwire inspect: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def read_frame(source: str, hex_input: bool = False) -> bytes:
+    """The bytes of the frame in file ``source`` (``-``: standard input), read as hex text if asked."""
+    try:
+        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    except OSError as exc:
+        raise InspectError(f"cannot read {source}: {exc.strerror or exc}") from None
+    if not hex_input:
+        return data
+    text = "".join(data.decode("ascii", errors="replace").split())
+    try:
+        return bytes.fromhex(text.removeprefix("0x"))
+    except ValueError as exc:
+        raise InspectError(f"{source} is not hex text ({exc})") from None
+
+
+def describe_frame(frame: bytes, as_json: bool = False, allow_pickle: bool = False) -> str:
+    """The text ``inspect`` prints for a frame. Raises :class:`InspectError` if it does not decode."""
+    kind = "the reference's JSON" if frame and is_json(frame) else "noobwire MessagePack"
+    if not allow_pickle and _holds_pickles(frame):
+        raise InspectError(
+            "the frame holds pickled values, and unpickling runs code chosen by whoever wrote the frame; "
+            "pass --allow-pickle to decode it if you trust its source"
+        )
+    try:
+        msg = codec.decode(frame)
+    except DecodeError as exc:
+        raise InspectError(_decode_failure(frame, kind, exc)) from None
+    if as_json:
+        try:
+            return encode_json(msg).decode("utf-8")
+        except EncodeError as exc:
+            raise InspectError(f"the message cannot be written as the reference's JSON: {exc}") from None
+    return format_message(msg, f"{len(frame):,} bytes of {kind}")
+
+
+def _holds_pickles(frame: bytes) -> bool:
+    """Whether a frame carries a pickle (found without unpickling; a frame too broken to scan is left to
+    the decoder, which reports where it breaks)."""
+    if not frame:
+        return False
+    if is_json(frame):
+        return f'"{PICKLE_PREFIX}'.encode() in frame
+    found = False
+
+    def ext_hook(code: int, data: bytes) -> None:
+        nonlocal found
+        found = found or code == wire.EXT_PICKLE
+
+    try:
+        msgpack.unpackb(frame, ext_hook=ext_hook, raw=False, strict_map_key=False, timestamp=0)
+    except Exception:
+        return False
+    return found
+
+
+def _decode_failure(frame: bytes, kind: str, error: DecodeError) -> str:
+    lines = [f"cannot decode the frame ({len(frame):,} bytes, read as {kind}): {error}"]
+    if error.offset is not None and frame:
+        lines.append(_hex_around(frame, error.offset))
+    return "\n".join(lines)
+
+
+def _hex_around(frame: bytes, offset: int, width: int = 8) -> str:
+    """The bytes around ``offset`` in hex, the one at ``offset`` in brackets."""
+    start, end = max(0, offset - width), min(len(frame), offset + width + 1)
+    cells = [
+        f"[{byte:02x}]" if start + i == offset else f"{byte:02x}" for i, byte in enumerate(frame[start:end])
+    ]
+    if offset >= len(frame):
+        cells.append("[end]")
+    return (
+        f"  at byte {offset}: {'... ' if start else ''}{' '.join(cells)}{' ...' if end < len(frame) else ''}"
+    )
+
+
+# --- showing a message ---------------------------------------------------------------------------------
+
+
+class _ValueRepr(reprlib.Repr):
+    """A short repr that shows arrays as dtype, shape and first values, and datetimes as ISO 8601."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel = 4
+        self.maxlist = self.maxtuple = self.maxset = self.maxfrozenset = self.maxdict = 8
+        self.maxstring = 80
+        self.maxother = 80
+
+    def repr1(self, x: Any, level: int) -> str:
+        if isinstance(x, Enum):  # MetaSignal.NoEvent, enum members that travelled pickled
+            return f"{type(x).__name__}.{x.name}"
+        return super().repr1(x, level)
+
+    def repr_ndarray(self, x: Any, level: int) -> str:
+        first = x.reshape(-1, order="A")[:8].tolist() if x.size else []
+        values = ", ".join(map(repr, first)) + (", ..." if x.size > len(first) else "")
+        order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+        return f"ndarray {x.dtype} shape {x.shape} {order}-order [{values}]"
+
+    def repr_datetime(self, x: datetime, level: int) -> str:
+        return x.isoformat()
+
+    def repr_bytes(self, x: bytes, level: int) -> str:
+        shown = x[:32].hex(" ")
+        return f"bytes of {len(x):,}: {shown}{' ...' if len(x) > 32 else ''}"
+
+    def repr_type(self, x: type, level: int) -> str:
+        return f"{x.__module__}.{x.__qualname__}"
+
+    # A set of mixed types cannot be sorted, and its iteration order varies: order it by type and repr.
+    def repr_set(self, x: set[Any], level: int) -> str:
+        if not x:
+            return "set()"
+        return self._repr_iterable(_ordered(x), level, "{", "}", self.maxset)  # type: ignore[attr-defined, no-any-return]
+
+    def repr_frozenset(self, x: frozenset[Any], level: int) -> str:
+        if not x:
+            return "frozenset()"
+        return self._repr_iterable(_ordered(x), level, "frozenset({", "})", self.maxfrozenset)  # type: ignore[attr-defined, no-any-return]
+
+
+def _ordered(items: set[Any] | frozenset[Any]) -> list[Any]:
+    return sorted(items, key=lambda item: (type(item).__name__, repr(item)))
+
+
+_show = _ValueRepr().repr
+
+
+def format_message(msg: Message, source: str = "") -> str:
+    """A message as ``inspect`` prints it: a header line, then the fields, then the value."""
+    type_name = str(msg.type_)
+    lines = [
+        f"{type_name} message ({type(msg).__name__}){f', {source}' if source else ''}",
+        f"  node_id    {msg.node_id}",
+        f"  timestamp  {msg.timestamp.isoformat()}",
+    ]
+    value = msg.value
+    if type_name == "event":
+        lines.append(f"  value      {len(value)} event{'s' if len(value) != 1 else ''}")
+        lines.extend(_event_line(index, event) for index, event in enumerate(value))
+    elif type_name == "error":
+        lines.append(f"  err_type   {_show(value['err_type'])}")
+        lines.append(f"  err_args   {_show(value['err_args'])}")
+        lines.append("  traceback")
+        lines.extend(f"    {line}" for line in str(value["traceback"]).splitlines())
+    elif type_name == "announce":
+        lines.append(f"  inbox      {value['inbox']}")
+        lines.append(f"  nodes      {len(value['nodes'])}")
+        lines.extend(f"    {name}: {_identify_line(node)}" for name, node in value["nodes"].items())
+    elif type_name == "identify":
+        lines.append(f"  value      {_identify_line(value)}")
+    elif type_name == "process":
+        lines.append(f"  epoch      {value['epoch']}")
+        lines.append(f"  input      {_show(value['input'])}")
+    else:
+        lines.append(f"  value      {_show(value)}")
+    return "\n".join(lines)
+
+
+def _event_line(index: int, event: dict[str, Any]) -> str:
+    return (
+        f"    [{index}] id={event['id']} epoch={event['epoch']} node_id={event['node_id']} "
+        f"signal={event['signal']} at {event['timestamp'].isoformat()}: {_show(event['value'])}"
+    )
+
+
+def _identify_line(node: dict[str, Any]) -> str:
+    return " ".join(
+        f"{key}={_show(node[key])}" for key in ("node_id", "outbox", "status", "signals", "slots")
+    )

@@ -1,0 +1,332 @@
+"""Drop-in for noob itself: make an installed noob's messages travel as noobwire frames.
+
+``install()`` patches ``Message.to_bytes()`` and ``Message.from_bytes()`` of noob's message module (every
+message class inherits them), so that a noob runner writes noobwire MessagePack frames, reads them (and the
+legacy JSON of unpatched peers) back into noob's *own* classes, and changes nothing else. It first checks
+that the module has exactly the schema noobwire mirrors, and refuses with :class:`IncompatibleNoobError`
+naming what differs otherwise. ``uninstall()`` puts back the very objects it replaced.
+
+The processes a runner starts inherit the patch: by fork, as a copy of this process; by spawn or forkserver,
+through the environment variable ``NOOBWIRE_INSTALL`` that ``install()`` sets, which the start-up hook
+shipped with noobwire reads in every new interpreter (see ``_noobwire_install``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import threading
+import warnings
+from collections.abc import Callable
+from types import ModuleType, TracebackType
+from typing import Any
+
+from _noobwire_install import DEFAULT_MODULE, ENV_INSTALL
+from noobwire import codec, wire
+from noobwire.errors import DecodeError
+from noobwire.framing import frame_buffer
+from noobwire.messages import MESSAGE_CLASSES, MetaSignal
+from noobwire.noob_compat import find_meta_signal, schema_differences
+
+__all__ = [
+    "DEFAULT_MODULE",
+    "ENV_INSTALL",
+    "ENV_JSON_FALLBACK",
+    "IncompatibleNoobError",
+    "Installation",
+    "active_installation",
+    "install",
+    "install_from_environment",
+    "uninstall",
+]
+
+ENV_JSON_FALLBACK = "NOOBWIRE_JSON_FALLBACK"
+"""``0`` makes the processes that the start-up hook patches refuse legacy JSON frames."""
+
+_PATCHED = ("to_bytes", "from_bytes")
+_ABSENT = object()
+_OUR_NO_EVENT = MetaSignal.NoEvent
+_JSON_FIRST_BYTES = wire.JSON_FIRST_BYTES
+
+
+class IncompatibleNoobError(RuntimeError):
+    """The noob message module's schema is not the one noobwire mirrors, so nothing was patched.
+
+    ``differences`` lists what differs, one item each.
+    """
+
+    def __init__(self, module_name: str, differences: list[str]) -> None:
+        self.module_name = module_name
+        self.differences = differences
+        version = _distribution_version(module_name)
+        listed = "\n".join(f"  - {difference}" for difference in differences)
+        super().__init__(
+            f"{module_name}{f' (noob {version})' if version else ''} does not have the message schema "
+            f"that noobwire mirrors, so noobwire did not patch it (its peers would misread its frames):\n"
+            f"{listed}"
+        )
+
+
+class Installation:
+    """noobwire installed into one noob message module; a context manager that uninstalls on exit."""
+
+    def __init__(self, module: ModuleType, json_fallback: bool) -> None:
+        self.module = module
+        """The patched module."""
+        self.json_fallback = json_fallback
+        """Whether ``from_bytes()`` still reads legacy JSON frames (handing them to noob's own code)."""
+        self.classes: dict[str, type[Any]] = {
+            type_name: getattr(module, cls.__name__) for type_name, cls in MESSAGE_CLASSES.items()
+        }
+        """The module's class for each message type: what ``from_bytes()`` builds."""
+        self.message_class: type[Any] = module.Message
+        self.originals: dict[str, Any] = {
+            name: vars(self.message_class).get(name, _ABSENT) for name in _PATCHED
+        }
+        """What ``Message.__dict__`` held under each patched name; ``uninstall()`` puts these back."""
+        self.environment: dict[str, str | None] = {}
+        self.forkserver_pid: int | None = None
+
+    def __repr__(self) -> str:
+        return f"<noobwire installed into {self.module.__name__}, json_fallback={self.json_fallback}>"
+
+    def __enter__(self) -> Installation:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        uninstall()
+
+
+_lock = threading.RLock()
+_active: Installation | None = None
+
+
+def install(json_fallback: bool = True, *, module: str | ModuleType = DEFAULT_MODULE) -> Installation:
+    """Make noob's ``Message.to_bytes()`` / ``from_bytes()`` write and read noobwire frames.
+
+    ``from_bytes()`` decodes into the module's own classes (``isinstance(msg, ErrorMsg)`` holds with noob's
+    ``ErrorMsg``); with ``json_fallback`` it still reads the legacy JSON frames of unpatched peers, through
+    noob's own code, and without it refuses them with a :class:`noobwire.DecodeError`. ``module`` is the
+    message module (default ``noob.network.message``), by name or as the module itself.
+
+    Sets ``NOOBWIRE_INSTALL`` (and ``NOOBWIRE_JSON_FALLBACK``) so that processes started from now on by spawn
+    or forkserver are patched too; call it before the runner starts its processes. Installing again with the
+    same arguments returns the active installation; with others, :func:`uninstall` first.
+
+    Raises :class:`IncompatibleNoobError` (and patches nothing) if the module's schema differs from the one
+    noobwire mirrors or its package has no such module, and ``ImportError`` if the package is not
+    installed. The result is a context manager that calls :func:`uninstall` on exit:
+    ``with noobwire.noob.install(): ...``.
+    """
+    global _active
+    with _lock:
+        target = _import(module) if isinstance(module, str) else module
+        if _active is not None:
+            if _active.module is target and _active.message_class is target.Message:
+                if _active.json_fallback == json_fallback:
+                    return _active
+                raise RuntimeError(
+                    f"noobwire is installed into {target.__name__} with "
+                    f"json_fallback={_active.json_fallback}; uninstall() before installing it with "
+                    "other arguments"
+                )
+            if _active.module is not target:
+                raise RuntimeError(
+                    f"noobwire is installed into {_active.module.__name__}; uninstall() before installing it "
+                    f"into {target.__name__}"
+                )
+            _active = None  # the module was reloaded: its classes, and the old patch, are gone
+        differences = schema_differences(target)
+        if differences:
+            raise IncompatibleNoobError(target.__name__, differences)
+        installation = Installation(target, json_fallback)
+        message = installation.message_class
+        message.to_bytes = _to_bytes(find_meta_signal(target))
+        message.from_bytes = classmethod(_from_bytes(installation, find_meta_signal(target)))
+        installation.environment = _set_environment(target.__name__, json_fallback)
+        installation.forkserver_pid = _forkserver_pid()
+        if installation.forkserver_pid is not None:
+            warnings.warn(
+                "a multiprocessing forkserver is already running: the processes it starts do not have "
+                "noobwire installed (install() before the first process is started)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        _active = installation
+        return installation
+
+
+def uninstall() -> None:
+    """Undo :func:`install`: put back noob's own ``to_bytes`` / ``from_bytes`` and the environment.
+
+    Does nothing if noobwire is not installed. Processes already started keep what they had.
+    """
+    global _active
+    with _lock:
+        installation = _active
+        if installation is None:
+            return
+        message = installation.message_class
+        for name, original in installation.originals.items():
+            if original is _ABSENT:
+                delattr(message, name)
+            else:
+                setattr(message, name, original)
+        for variable, value in installation.environment.items():
+            if value is None:
+                os.environ.pop(variable, None)
+            else:
+                os.environ[variable] = value
+        _active = None
+        running = _forkserver_pid()
+        if running is not None and running != installation.forkserver_pid:
+            warnings.warn(
+                "the multiprocessing forkserver was started while noobwire was installed: the processes it "
+                "starts from now on still have noobwire installed",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+
+
+def active_installation() -> Installation | None:
+    """The active installation, or None if noobwire is not installed into noob."""
+    return _active
+
+
+def install_from_environment(module: ModuleType) -> Installation:
+    """Install into ``module`` as ``NOOBWIRE_JSON_FALLBACK`` says (the start-up hook calls this)."""
+    fallback = os.environ.get(ENV_JSON_FALLBACK, "1").strip().lower() not in ("0", "false", "no", "off")
+    return install(json_fallback=fallback, module=module)
+
+
+# --- the patched methods -------------------------------------------------------------------------
+
+
+def _to_bytes(their_no_event: Any) -> Callable[[Any], bytes]:
+    encode = codec.encode
+    if their_no_event is None or their_no_event.NoEvent is _OUR_NO_EVENT:
+
+        def to_bytes(self: Any) -> bytes:
+            """Encode this message as one noobwire MessagePack frame (patched in by noobwire)."""
+            return encode(self)
+
+        return to_bytes
+
+    no_event = their_no_event.NoEvent
+
+    def to_bytes_with_no_event(self: Any) -> bytes:
+        """Encode this message as one noobwire MessagePack frame (patched in by noobwire)."""
+        if self.type_ == "event" and _holds(self.value, no_event):
+            return encode(_with_our_no_event(self, no_event))
+        return encode(self)
+
+    return to_bytes_with_no_event
+
+
+def _holds(events: Any, no_event: Any) -> bool:
+    """Whether an event message's events carry ``no_event`` as their value."""
+    try:
+        for event in events:
+            if event["value"] is no_event:
+                return True
+    except Exception:  # not a list of event dicts: the encoder says what is wrong, and where
+        return False
+    return False
+
+
+def _with_our_no_event(msg: Any, no_event: Any) -> Any:
+    """A shallow copy of an event message whose events carry noobwire's ``NoEvent`` in place of noob's:
+    the wire format has one NoEvent, and noob's member would otherwise be pickled."""
+    events = [
+        {**event, "value": _OUR_NO_EVENT} if type(event) is dict and event.get("value") is no_event else event
+        for event in msg.value
+    ]
+    return msg.model_copy(update={"value": events})
+
+
+def _from_bytes(installation: Installation, their_meta_signal: Any) -> Callable[[type, Any], Any]:
+    decode = codec.decode
+    classes = installation.classes
+    original = _raw_attribute(installation.message_class, "from_bytes")
+    json_fallback = installation.json_fallback
+    event_class = classes["event"]
+    no_event = None if their_meta_signal is None else their_meta_signal.NoEvent
+    if no_event is _OUR_NO_EVENT:
+        no_event = None
+
+    def from_bytes(cls: type, msg: Any) -> Any:
+        """Decode the last frame of ``msg`` into noob's own message class (patched in by noobwire).
+
+        A noobwire MessagePack frame is decoded by noobwire; a legacy JSON frame by noob's own
+        ``from_bytes``, unless noobwire was installed with ``json_fallback=False``.
+        """
+        # noob hands over the list recv_multipart() returned: take its last frame without a call
+        buf = msg[-1] if type(msg) is list and msg and type(msg[-1]) is bytes else frame_buffer(msg)
+        if len(buf) and buf[0] in _JSON_FIRST_BYTES:
+            if not json_fallback:
+                raise DecodeError(
+                    "a legacy JSON frame, refused: noobwire is installed with json_fallback=False"
+                )
+            return original.__get__(None, cls)(msg)
+        result = decode(buf, classes)
+        if no_event is not None and type(result) is event_class:
+            for event in result.value:
+                if event["value"] is _OUR_NO_EVENT:
+                    event["value"] = no_event
+        return result
+
+    return from_bytes
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def _set_environment(module_name: str, json_fallback: bool) -> dict[str, str | None]:
+    """Set the variables the start-up hook reads; return what they held before."""
+    wanted = {
+        ENV_INSTALL: "1" if module_name == DEFAULT_MODULE else module_name,
+        ENV_JSON_FALLBACK: "1" if json_fallback else "0",
+    }
+    previous = {variable: os.environ.get(variable) for variable in wanted}
+    os.environ.update(wanted)
+    return previous
+
+
+def _import(name: str) -> ModuleType:
+    """Import the message module; a package without it is an incompatible noob, no package an ImportError."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        top = name.partition(".")[0]
+        if exc.name is None or exc.name == top or not name.startswith(exc.name):
+            raise ImportError(f"noobwire cannot be installed into {name}: {exc}") from exc
+        raise IncompatibleNoobError(name, [f"there is no module {exc.name}"]) from exc
+
+
+def _raw_attribute(cls: type, name: str) -> Any:
+    """The object a class or its nearest base holds under ``name`` (a classmethod, not a bound method)."""
+    for klass in cls.__mro__:
+        if name in vars(klass):
+            return vars(klass)[name]
+    raise AttributeError(name)
+
+
+def _forkserver_pid() -> int | None:
+    """The pid of this process's multiprocessing forkserver, if one is running (without importing it)."""
+    forkserver = sys.modules.get("multiprocessing.forkserver")
+    pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+    return pid if isinstance(pid, int) else None
+
+
+def _distribution_version(module_name: str) -> str | None:
+    """The installed version of the distribution a module's top-level package comes from, if known."""
+    from importlib import metadata
+
+    top = module_name.partition(".")[0]
+    try:
+        return metadata.version(top)
+    except Exception:  # not installed as a distribution (a stand-in, a checkout): no version to name
+        return None
