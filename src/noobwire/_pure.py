@@ -14,9 +14,11 @@ import msgpack
 from msgpack import ExtType, Timestamp
 
 from noobwire import values, wire
+from noobwire.buffers import OutOfBand, ReceivedBuffers, encode_with_buffers
 from noobwire.errors import DecodeError, EncodeError, SchemaError, describe
 from noobwire.framing import check_prefix, locate_malformation
 from noobwire.messages import MESSAGE_CLASSES, Message, MetaSignal
+from noobwire.options import DEFAULT_OPTIONS, Options
 from noobwire.schema import (
     as_int,
     as_optional_dict,
@@ -26,7 +28,18 @@ from noobwire.schema import (
     validate_control_message,
 )
 
-__all__ = ["decode_frame", "encode", "encode_error", "locate_unencodable", "pack_value", "try_pack"]
+__all__ = [
+    "SUPPORTS_OUT_OF_BAND",
+    "decode_frame",
+    "encode",
+    "encode_error",
+    "locate_unencodable",
+    "pack_value",
+    "try_pack",
+]
+
+SUPPORTS_OUT_OF_BAND = True
+"""``encode`` takes ``out_of_band`` and ``decode_frame`` takes ``buffers`` (see :mod:`noobwire.buffers`)."""
 
 _NOEVENT = MetaSignal.NoEvent
 _new_object = object.__new__
@@ -192,8 +205,11 @@ def _wire_value(code: int, type_name: str, value: Any) -> Any:
     return control_value_to_wire(type_name, value)
 
 
-def encode(msg: Message) -> bytes:
-    """Encode ``msg`` as one wire-format frame."""
+def encode(msg: Message, options: Options = DEFAULT_OPTIONS, out_of_band: OutOfBand | None = None) -> bytes:
+    """Encode ``msg`` as one wire-format frame; with ``out_of_band``, the header frame of a message
+    whose large buffers are put in ``out_of_band.buffers``."""
+    if out_of_band is not None:
+        return encode_with_buffers(encode, msg, options, out_of_band)
     type_name = msg.type_
     code = wire.TYPE_CODES.get(type_name)
     if code is None:
@@ -396,8 +412,37 @@ def _ext_value(code: int, data: bytes) -> Any:
     if code == wire.EXT_EXCEPTION_TYPE:
         return values.exception_type_from_payload(data)
     if code in wire.OUT_OF_BAND_EXT_CODES:
-        raise DecodeError(f"out-of-band buffer reference (extension {code}) in a single frame")
+        return _out_of_band_value(code, data)
     raise DecodeError(f"unknown extension type {code}")
+
+
+class _Receiving(threading.local):
+    buffers: ReceivedBuffers | None = None
+    """The buffer frames of the header this thread is reading, if it has any."""
+
+
+_receiving = _Receiving()
+
+
+def _out_of_band_value(code: int, data: bytes) -> Any:
+    received = _receiving.buffers
+    if received is None:
+        raise DecodeError(
+            f"out-of-band buffer reference (extension {code}) in a single frame "
+            "(decode the frames of a message with buffers with noobwire.decode_frames)"
+        )
+    return received.resolve(code, data)
+
+
+def _unpack_referring_to(buf: Any, received: ReceivedBuffers) -> Any:
+    """Unpack a header frame whose references resolve to the frames of ``received``."""
+    outer = _receiving.buffers
+    _receiving.buffers = received
+    try:
+        # Read once, with the marker hook: a second reading would resolve every reference again.
+        return _unpack_with_markers(buf)
+    finally:
+        _receiving.buffers = outer
 
 
 _MARKER_HEADER = b"\xc7\x00"
@@ -540,16 +585,21 @@ def _process_from_wire(value: Any) -> dict[str, Any]:
     return {"epoch": _check_int(epoch, "process epoch"), "input": process_input}
 
 
-def decode_frame(buf: Any, classes: dict[str, type[Message]] = MESSAGE_CLASSES) -> Message:
-    """Decode one non-empty MessagePack frame (a buffer) into a message of ``classes``."""
+def decode_frame(
+    buf: Any,
+    classes: dict[str, type[Message]] = MESSAGE_CLASSES,
+    options: Options = DEFAULT_OPTIONS,
+    buffers: ReceivedBuffers | None = None,
+) -> Message:
+    """Decode one non-empty MessagePack frame (a buffer) into a message of ``classes``; with
+    ``buffers``, the header frame of a message whose buffer frames they are."""
     check_prefix(buf)
-    _, code, n_buffers, node_id, timestamp, value = _unpack(buf)
+    frame = _unpack(buf) if buffers is None else _unpack_referring_to(buf, buffers)
+    _, code, n_buffers, node_id, timestamp, value = frame
     if type(code) is not int or not 0 <= code < len(wire.MESSAGE_TYPES):
         raise SchemaError(f"unknown message type code {describe(code)}")
-    if type(n_buffers) is not int or n_buffers != 0:
-        raise DecodeError(
-            f"the frame refers to {describe(n_buffers)} out-of-band buffers; it is not a single frame"
-        )
+    if type(n_buffers) is not int or n_buffers != (0 if buffers is None else len(buffers)):
+        raise _n_buffers_error(n_buffers, buffers)
     _check_str(node_id, "node_id")
     _check_datetime(timestamp, "timestamp")
     type_name = wire.MESSAGE_TYPES[code]
@@ -559,3 +609,12 @@ def decode_frame(buf: Any, classes: dict[str, type[Message]] = MESSAGE_CLASSES) 
     if code == _PROCESS:
         return construct_message(cls, type_name, node_id, timestamp, _process_from_wire(value))
     return validate_control_message(cls, type_name, node_id, timestamp, value)
+
+
+def _n_buffers_error(n_buffers: Any, received: ReceivedBuffers | None) -> DecodeError:
+    if received is None:
+        return DecodeError(
+            f"the frame refers to {describe(n_buffers)} out-of-band buffers; it is not a single frame "
+            "(decode the frames of a message with buffers with noobwire.decode_frames)"
+        )
+    return DecodeError(f"the header counts {describe(n_buffers)} buffer frames, {len(received)} were given")

@@ -24,6 +24,7 @@ class Backend:
 
     def __init__(self, name: str, module: ModuleType) -> None:
         self.name = name
+        self.module = module
         self._encode = module.encode
         self._decode_frame = module.decode_frame
 

@@ -22,6 +22,7 @@ from noobwire.errors import DecodeError, EncodeError, describe
 __all__ = [
     "bigint_from_payload",
     "bigint_payload",
+    "check_array_header",
     "datetime_from_payload",
     "datetime_parts",
     "exception_type_from_payload",
@@ -162,7 +163,7 @@ def ndarray_from_payload(payload: bytes | memoryview) -> Any:
     except (msgpack.OutOfData, ValueError) as exc:
         raise DecodeError(f"array extension with a malformed header: {exc}") from None
     data = memoryview(payload)[unpacker.tell() :]
-    dtype, shape, layout = _check_array_header(header)
+    dtype, shape, layout = check_array_header(header)
     count = 1
     for dim in shape:
         count *= dim
@@ -181,7 +182,9 @@ def ndarray_from_payload(payload: bytes | memoryview) -> Any:
         raise DecodeError(f"array extension that numpy refuses: {exc}") from None
 
 
-def _check_array_header(header: Any) -> tuple[Any, list[int], int]:
+def check_array_header(header: Any) -> tuple[Any, list[int], int]:
+    """Check an array's ``[dtype, shape, layout]`` as read from a frame; return the numpy dtype, the
+    shape and the layout, or raise :class:`DecodeError` saying what is wrong."""
     import numpy as np
     from numpy.lib.format import descr_to_dtype
 

@@ -63,6 +63,13 @@ CONTAINER_MARKERS: Final = (EXT_TUPLE, EXT_SET, EXT_FROZENSET)
 
 OUT_OF_BAND_EXT_CODES: Final = range(16, 32)
 """Reserved for references to out-of-band buffer frames; never valid in a single-frame message."""
+EXT_BUFFER_NDARRAY: Final = 16
+"""A numpy array whose items are a buffer frame: a MessagePack ``[index, dtype, shape, layout]``."""
+EXT_BUFFER_BYTES: Final = 17
+"""A bytes value that is a buffer frame: the frame's index, a MessagePack int."""
+
+DEFAULT_BUFFER_THRESHOLD: Final = 65536
+"""Buffers of at least this many bytes travel out of band (in frames of their own)."""
 
 LAYOUT_C: Final = 0
 LAYOUT_F: Final = 1
