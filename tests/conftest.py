@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, settings
 
 from noobwire import codec
 from noobwire.codec import Backend
+from noobwire.multipart import FrameCodec
 
 # The default run (the README's, CI's) tries the same examples every time, so a green run stays green;
 # HYPOTHESIS_PROFILE=thorough explores: random examples, many more of them.
@@ -44,3 +45,23 @@ BACKENDS = available_backends()
 def backend(request: pytest.FixtureRequest) -> Backend:
     """Each backend's module in turn; tests that take it run once per backend."""
     return codec.get_backend(request.param)
+
+
+NATIVE_OUT_OF_BAND = [
+    name for name in BACKENDS if codec.get_backend(name).module.__dict__.get("SUPPORTS_OUT_OF_BAND")
+]
+"""The backends that handle out-of-band buffers themselves (the others use the pure backend for them)."""
+
+
+@pytest.fixture(params=BACKENDS, scope="session")
+def frame_codec(request: pytest.FixtureRequest) -> FrameCodec:
+    """``encode_frames`` / ``decode_frames`` on each backend in turn."""
+    return FrameCodec(codec.get_backend(request.param))
+
+
+@pytest.fixture(params=NATIVE_OUT_OF_BAND, scope="session")
+def native_frame_codec(request: pytest.FixtureRequest) -> FrameCodec:
+    """``encode_frames`` / ``decode_frames`` on each backend that handles out-of-band buffers itself."""
+    frame_codec = FrameCodec(codec.get_backend(request.param))
+    assert frame_codec.native
+    return frame_codec

@@ -27,6 +27,7 @@ from noobwire.messages import (
     StatusMsg,
     StopMsg,
 )
+from noobwire.multipart import decode_frames, encode_frames
 
 __all__ = [
     "META_SIGNAL",
@@ -56,8 +57,10 @@ __all__ = [
     "StopMsg",
     "backend",
     "decode",
+    "decode_frames",
     "decode_json",
     "encode",
+    "encode_frames",
     "encode_json",
     "get_backend",
 ]

@@ -1,0 +1,214 @@
+"""Messages as several frames: large buffers out of band, without a copy.
+
+``encode_frames(msg)`` returns ``[buffer_0, ..., buffer_n-1, header]``: the large buffers of the message
+(numpy arrays, bytes) each in a frame of its own, then the header frame, which refers to them by index
+and whose ``n_buffers`` says how many frames before it are buffers. A message with no large buffer is
+one frame, the same bytes as ``encode(msg)``. Whatever a socket puts before these frames (a PUB topic,
+ROUTER identities) is the *envelope*: the receiver reads the last frame, learns from it how many frames
+before it are buffers, and takes everything before those as the envelope, so it never needs to know the
+socket type, and an envelope frame is never parsed (``docs/wire-format.md``, section 5).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from noobwire import _pure, codec, wire
+from noobwire.buffers import OutOfBand, ReceivedBuffers, encode_with_buffers
+from noobwire.codec import Backend
+from noobwire.errors import DecodeError
+from noobwire.framing import check_prefix, frame_buffer, is_json
+from noobwire.legacy_json import decode_json
+from noobwire.messages import MESSAGE_CLASSES, Message
+from noobwire.options import DEFAULT_OPTIONS, Options
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "BuffersAs",
+    "FrameCodec",
+    "decode_frames",
+    "decode_multipart",
+    "encode_frames",
+]
+
+DEFAULT_THRESHOLD = wire.DEFAULT_BUFFER_THRESHOLD
+"""Buffers of at least this many bytes (64 KiB) travel out of band."""
+
+BuffersAs = Literal["bytes", "memoryview"]
+
+_SMALL_HEADER = 65536
+"""A header frame up to this size is read from a ``bytes`` copy: the pure decoder is faster on bytes."""
+
+
+class FrameCodec:
+    """``encode_frames`` / ``decode_frames`` on one backend.
+
+    A backend whose module sets ``SUPPORTS_OUT_OF_BAND`` encodes and decodes buffers itself. With any
+    other, headers are written by its single-frame ``encode`` (references are plain extensions to it)
+    and read by the pure backend when they refer to buffers (frames without buffers by the backend).
+    """
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        module = backend.module
+        self.native: bool = bool(getattr(module, "SUPPORTS_OUT_OF_BAND", False))
+        """Whether the backend itself handles out-of-band buffers."""
+        self._encode = module.encode
+        self._decode_frame = module.decode_frame
+        self._decode_with_buffers = module.decode_frame if self.native else _pure.decode_frame
+
+    def __repr__(self) -> str:
+        return f"<noobwire FrameCodec on {self.backend.name!r}>"
+
+    def encode_frames(
+        self, msg: Message, threshold: int = DEFAULT_THRESHOLD, *, options: Options = DEFAULT_OPTIONS
+    ) -> list[Any]:
+        """Encode ``msg`` as ``[buffer_0, ..., buffer_n-1, header]``, for
+        ``socket.send_multipart(frames, copy=False)``.
+
+        Every numpy array (of a dtype that is not object), ``bytes``, ``bytearray`` and C-contiguous
+        ``memoryview`` of at least ``threshold`` bytes in an event's value or a process message's input
+        gets a frame of its own: the value's own memory, not a copy (``bytes``, or a ``memoryview`` of
+        unsigned bytes), except for an array that is neither C- nor F-contiguous, which is made
+        C-contiguous once. Do not change a buffer until the frames are sent. Without such a buffer the
+        result is ``[encode(msg)]``. Raises :class:`noobwire.EncodeError` as ``encode`` does.
+        """
+        out_of_band = OutOfBand(threshold)
+        if self.native:
+            header = self._encode(msg, options, out_of_band)
+        else:
+            header = encode_with_buffers(self._encode, msg, options, out_of_band)
+        frames = out_of_band.buffers
+        frames.append(header)
+        return frames
+
+    def decode_multipart(
+        self,
+        frames: Sequence[Any],
+        classes: dict[str, type[Message]] = MESSAGE_CLASSES,
+        *,
+        buffers_as: BuffersAs = "bytes",
+        options: Options = DEFAULT_OPTIONS,
+    ) -> tuple[list[Any], Message]:
+        """The envelope (the frames before the message's own, as given) and the decoded message.
+
+        See :meth:`decode_frames`.
+        """
+        if buffers_as not in ("bytes", "memoryview"):
+            raise ValueError(f"buffers_as must be 'bytes' or 'memoryview', not {buffers_as!r}")
+        if not isinstance(frames, list | tuple):
+            frames = [frames]
+        if not frames:
+            raise DecodeError("no frames to decode")
+        header = frame_buffer(frames[-1])
+        if type(header) is not bytes and len(header) <= _SMALL_HEADER:
+            header = bytes(header)
+        if not len(header):
+            raise DecodeError("empty frame", 0)
+        if is_json(header):
+            return list(frames[:-1]), decode_json(header, classes)
+        check_prefix(header)
+        count = _n_buffers(header)
+        if not count:  # 0, or a field that is not a count: the decoder says what is wrong
+            return list(frames[:-1]), self._decode_frame(header, classes, options)
+        if count >= len(frames):
+            raise DecodeError(
+                f"the header counts {count} buffer frames before it, but only {len(frames) - 1} frames "
+                "precede it"
+            )
+        first = len(frames) - 1 - count
+        buffer_frames = [_buffer(frame, first + i) for i, frame in enumerate(frames[first:-1])]
+        received = ReceivedBuffers(buffer_frames, buffers_as == "memoryview")
+        msg = self._decode_with_buffers(header, classes, options, received)
+        received.check_all_used()
+        return list(frames[:first]), msg
+
+    def decode_frames(
+        self,
+        frames: Sequence[Any],
+        classes: dict[str, type[Message]] = MESSAGE_CLASSES,
+        *,
+        buffers_as: BuffersAs = "bytes",
+        options: Options = DEFAULT_OPTIONS,
+    ) -> Message:
+        """Decode the frames of one message, as ``socket.recv_multipart()`` returns them.
+
+        ``frames`` is a list (or tuple) of ``bytes``, ``zmq.Frame`` objects or other buffers; the last
+        is the header (a noobwire frame, or a legacy JSON frame from an unmodified noob process), the
+        ``n_buffers`` before it are the message's buffers, and any before those (a topic, routing
+        identities) are ignored. Arrays come back as views of their frame's memory, not copies:
+        read-only unless the frame is writable (a ``zmq.Frame`` or a ``bytearray`` is), and keeping the
+        frame alive. ``bytes`` values come back as ``bytes`` (a copy, unless the frame is ``bytes``),
+        or with ``buffers_as="memoryview"`` as a ``memoryview`` of the frame.
+
+        Raises :class:`noobwire.DecodeError` for anything that is not a valid message, among them a
+        header that counts more buffer frames than precede it, refers to one that is not there or to
+        one twice, leaves one unreferred, or whose array does not fit its frame's length.
+        """
+        return self.decode_multipart(frames, classes, buffers_as=buffers_as, options=options)[1]
+
+
+def _buffer(frame: Any, position: int) -> Any:
+    """A buffer frame as ``bytes`` (kept as it is) or a one-dimensional ``memoryview`` of bytes."""
+    if type(frame) is bytes:
+        return frame
+    data = getattr(frame, "buffer", frame)  # a zmq.Frame's memory
+    try:
+        view = memoryview(data)
+    except (TypeError, ValueError) as exc:
+        raise DecodeError(f"frame {position} is not a buffer ({type(frame).__qualname__}: {exc})") from None
+    if not view.c_contiguous:
+        raise DecodeError(f"frame {position} is a non-contiguous buffer")
+    return view if view.format == "B" and view.ndim == 1 else view.cast("B")
+
+
+_INTS = {
+    0xCC: struct.Struct(">B"),
+    0xCD: struct.Struct(">H"),
+    0xCE: struct.Struct(">I"),
+    0xCF: struct.Struct(">Q"),
+    0xD0: struct.Struct(">b"),
+    0xD1: struct.Struct(">h"),
+    0xD2: struct.Struct(">i"),
+    0xD3: struct.Struct(">q"),
+}
+_ARRAY_HEADER_SIZES = {0xDC: 3, 0xDD: 5}
+
+
+def _n_buffers(header: Any) -> int | None:
+    """The ``n_buffers`` field of a header that passed ``check_prefix``: a count, or None when the
+    type code or the field is not an int or the count is negative (the decoder refuses those)."""
+    if len(header) > 3 and header[0] == 0x96 and header[1] == 0x01 and header[2] < 0x80 and header[3] < 0x80:
+        return int(header[3])  # what every noobwire encoder writes
+    pos = _ARRAY_HEADER_SIZES.get(header[0], 1)
+    for _ in ("version", "type"):
+        value, pos = _read_int(header, pos)
+        if value is None:
+            return None
+    count, _ = _read_int(header, pos)
+    return count if count is not None and count >= 0 else None
+
+
+def _read_int(buf: Any, pos: int) -> tuple[int | None, int]:
+    """The MessagePack int at ``pos`` and the position after it, or None if there is none there."""
+    if pos >= len(buf):
+        return None, pos
+    marker = buf[pos]
+    if marker <= 0x7F:
+        return int(marker), pos + 1
+    if marker >= 0xE0:
+        return marker - 0x100, pos + 1
+    fmt = _INTS.get(marker)
+    if fmt is None or pos + 1 + fmt.size > len(buf):
+        return None, pos
+    value: int = fmt.unpack_from(buf, pos + 1)[0]
+    return value, pos + 1 + fmt.size
+
+
+_active = FrameCodec(codec.get_backend(codec.backend))
+
+encode_frames = _active.encode_frames
+decode_frames = _active.decode_frames
+decode_multipart = _active.decode_multipart
