@@ -1,0 +1,136 @@
+"""Send and receive noobwire messages over ZeroMQ sockets, laid out as noob's runner lays them out.
+
+A message goes out as ``[*identities, topic, *encode_frames(msg)]``: the topic frame first (on a PUB
+socket, for SUB's prefix filter), ROUTER identities before it, and the message's own frames last, its
+large buffers out of band and its header at the very end. The receiver finds the header without being
+told the socket type (see :mod:`noobwire.multipart`). Needs pyzmq (``pip install 'noobwire[zmq]'``).
+
+The blocking functions take a ``zmq.Socket``; ``send_message_async`` / ``recv_message_async`` are the
+same for ``zmq.asyncio`` sockets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import zmq
+
+from noobwire.messages import MESSAGE_CLASSES, Message
+from noobwire.multipart import DEFAULT_THRESHOLD, BuffersAs, decode_multipart, encode_frames
+from noobwire.options import DEFAULT_OPTIONS, Options
+
+__all__ = ["Received", "recv_message", "recv_message_async", "send_message", "send_message_async"]
+
+
+class Received(NamedTuple):
+    """A message received, and the frames that came before its own (its *envelope*)."""
+
+    message: Message
+    envelope: list[bytes]
+    """A SUB socket's topic (``[b"event"]``), a ROUTER socket's routing identities, or ``[]``."""
+
+    @property
+    def topic(self) -> bytes | None:
+        """The first frame of the envelope (on a SUB socket, the topic), or None if there is none."""
+        return self.envelope[0] if self.envelope else None
+
+
+def _outgoing(
+    msg: Message,
+    topic: bytes | str | None,
+    identities: Sequence[bytes],
+    threshold: int,
+    options: Options,
+) -> list[Any]:
+    envelope: list[Any] = list(identities)
+    if topic is not None:
+        envelope.append(topic.encode("utf-8") if isinstance(topic, str) else topic)
+    return envelope + encode_frames(msg, threshold, options=options)
+
+
+def _received(
+    frames: list[Any], classes: dict[str, type[Message]], buffers_as: BuffersAs, options: Options
+) -> Received:
+    envelope, msg = decode_multipart(frames, classes, buffers_as=buffers_as, options=options)
+    return Received(msg, [frame if type(frame) is bytes else bytes(frame) for frame in envelope])
+
+
+def send_message(
+    socket: zmq.Socket[Any],
+    msg: Message,
+    topic: bytes | str | None = None,
+    *,
+    identities: Sequence[bytes] = (),
+    copy: bool = False,
+    threshold: int = DEFAULT_THRESHOLD,
+    options: Options = DEFAULT_OPTIONS,
+    flags: int = 0,
+    track: bool = False,
+) -> zmq.MessageTracker | None:
+    """Send ``msg`` as ``[*identities, topic, *encode_frames(msg, threshold)]``.
+
+    ``topic`` (a ``str`` is UTF-8 encoded) goes first on a PUB socket, as noob's runner sends
+    ``b"event"`` or ``b"process"``; ``identities`` route a reply on a ROUTER socket. With ``copy=False``
+    (the default) ZeroMQ sends the buffers of large arrays and bytes from their own memory, after this
+    returns: do not change them until it has (``track=True`` returns a ``zmq.MessageTracker`` that says
+    when). ``flags`` are pyzmq's (``zmq.NOBLOCK``).
+    """
+    frames = _outgoing(msg, topic, identities, threshold, options)
+    tracker: zmq.MessageTracker | None = socket.send_multipart(frames, flags=flags, copy=copy, track=track)
+    return tracker
+
+
+def recv_message(
+    socket: zmq.Socket[Any],
+    classes: dict[str, type[Message]] = MESSAGE_CLASSES,
+    *,
+    copy: bool = False,
+    buffers_as: BuffersAs = "bytes",
+    options: Options = DEFAULT_OPTIONS,
+    flags: int = 0,
+) -> Received:
+    """Receive one message: a noobwire message of one or more frames, or the legacy JSON frame of an
+    unmodified noob process, after any topic or identities.
+
+    Returns ``(message, envelope)``. With ``copy=False`` (the default) the arrays of the message are
+    views of the received frames' memory (see :func:`noobwire.decode_frames`), which they keep alive.
+    Raises :class:`noobwire.DecodeError` for frames that are not a valid message (the frames are
+    consumed), and pyzmq's errors as ``socket.recv_multipart`` does.
+    """
+    frames = socket.recv_multipart(flags=flags, copy=copy)
+    return _received(frames, classes, buffers_as, options)
+
+
+async def send_message_async(
+    socket: Any,
+    msg: Message,
+    topic: bytes | str | None = None,
+    *,
+    identities: Sequence[bytes] = (),
+    copy: bool = False,
+    threshold: int = DEFAULT_THRESHOLD,
+    options: Options = DEFAULT_OPTIONS,
+    flags: int = 0,
+    track: bool = False,
+) -> zmq.MessageTracker | None:
+    """:func:`send_message` for a ``zmq.asyncio`` socket."""
+    frames = _outgoing(msg, topic, identities, threshold, options)
+    tracker: zmq.MessageTracker | None = await socket.send_multipart(
+        frames, flags=flags, copy=copy, track=track
+    )
+    return tracker
+
+
+async def recv_message_async(
+    socket: Any,
+    classes: dict[str, type[Message]] = MESSAGE_CLASSES,
+    *,
+    copy: bool = False,
+    buffers_as: BuffersAs = "bytes",
+    options: Options = DEFAULT_OPTIONS,
+    flags: int = 0,
+) -> Received:
+    """:func:`recv_message` for a ``zmq.asyncio`` socket."""
+    frames = await socket.recv_multipart(flags=flags, copy=copy)
+    return _received(frames, classes, buffers_as, options)
