@@ -91,7 +91,7 @@ def context() -> Iterator[zmq.Context[Any]]:
     ctx.term()
 
 
-def _frame_under(array: np.ndarray) -> Any:
+def frame_under(array: np.ndarray) -> Any:
     """The object whose memory a decoded array views, found by following its bases."""
     base: Any = array
     while isinstance(base, np.ndarray) and base.base is not None:
@@ -116,10 +116,10 @@ def test_push_pull_arrays_arrive_equal_as_views_of_the_received_frames(
     assert_same(msg, received.message)
     *arrays, raw = (event["value"] for event in received.message.value)
     for array in arrays[:-1]:
-        frame = _frame_under(array)
+        frame = frame_under(array)
         assert isinstance(frame, zmq.Frame), "an out-of-band array is a view of its zmq.Frame"
         assert np.shares_memory(array, np.frombuffer(frame.buffer, dtype=np.uint8))
-    assert not isinstance(_frame_under(arrays[-1]), zmq.Frame), "a small array is in-band, a copy"
+    assert not isinstance(frame_under(arrays[-1]), zmq.Frame), "a small array is in-band, a copy"
     assert type(raw["raw"]) is bytes
 
 
@@ -151,7 +151,7 @@ def test_receiving_with_copy_gives_read_only_views_of_bytes(
     tracker.wait(TIMEOUT_MS / 1000)
     assert tracker.done
     array = received.message.value[0]["value"]
-    assert type(_frame_under(array)) is bytes
+    assert type(frame_under(array)) is bytes
     assert not array.flags.writeable
     assert_same(msg, received.message)
 
@@ -306,7 +306,7 @@ def test_asyncio_sockets(endpoint: Callable[..., str]) -> None:
             received = await asyncio.wait_for(recv_message_async(pull), TIMEOUT_MS / 1000)
             assert received.envelope == [b"event"]
             assert_same(msg, received.message)
-            assert isinstance(_frame_under(received.message.value[0]["value"]), zmq.Frame)
+            assert isinstance(frame_under(received.message.value[0]["value"]), zmq.Frame)
 
             await send_message_async(dealer, make_workload("S"))
             from_dealer = await asyncio.wait_for(recv_message_async(router), TIMEOUT_MS / 1000)
