@@ -556,3 +556,13 @@ def test_every_message_roundtrips_in_frames_after_any_envelope(
     assert_same(msg, decoded)
     again = native_frame_codec.encode_frames(decoded, threshold)
     assert [bytes(frame) for frame in again] == frames, "re-encoding a decoded message changed its frames"
+
+
+def test_a_marker_in_a_longer_form_beside_references(frame_codec: FrameCodec) -> None:
+    # A foreign encoder may write a tuple's marker as ext 16 (c8 00 00 01): the pure decoder then reads
+    # the header a second time, which must not count its references twice.
+    msg = event_msg([b"t" * 20, (1,)])  # the reference is read before the marker
+    *buffers, header = [bytes(frame) for frame in frame_codec.encode_frames(msg, threshold=10)]
+    assert header.count(b"\xc7\x00") == 1
+    longer = header.replace(b"\xc7\x00\x01", b"\xc8\x00\x00\x01")
+    assert_same(msg, frame_codec.decode_frames([*buffers, longer]))

@@ -439,7 +439,11 @@ def _unpack_referring_to(buf: Any, received: ReceivedBuffers) -> Any:
     outer = _receiving.buffers
     _receiving.buffers = received
     try:
-        # Read once, with the marker hook: a second reading would resolve every reference again.
+        if type(buf) is bytes and _MARKER_HEADER not in buf:  # as _unpack does
+            try:
+                return _unpack_with(buf, _ext_value_without_markers, None)
+            except _MarkerFound:
+                received.forget_references()  # they are resolved again
         return _unpack_with_markers(buf)
     finally:
         _receiving.buffers = outer

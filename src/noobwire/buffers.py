@@ -275,6 +275,10 @@ class ReceivedBuffers:
             return frame if type(frame) is bytes else bytes(frame)
         raise DecodeError(f"unknown out-of-band reference (extension {code})")
 
+    def forget_references(self) -> None:
+        """Count no buffer as referred to yet (a decoder that reads the header again calls this)."""
+        self._used = [False] * len(self._frames)
+
     def check_all_used(self) -> None:
         """Raise :class:`DecodeError` if a buffer frame was not referred to."""
         if not all(self._used):
@@ -298,19 +302,21 @@ class ReceivedBuffers:
         if type(reference) is not list or len(reference) != 4:
             raise DecodeError("array reference must be [index, dtype, shape, layout]")
         index, descr, shape, layout = reference
-        dtype = _checked_dtype(descr, shape, layout)
+        dtype: Any = _dtypes.get(descr) if type(descr) is str else None
+        count = None
+        if dtype is not None and type(layout) is int and layout in _VIEW_LAYOUTS:
+            count = _count(shape)
+        if count is None:  # a dtype not met before, or something wrong: check it all
+            dtype = _checked_dtype(descr, shape, layout)
+            count = _count(shape) or 0  # the shape is valid now
         frame = self._take(index)
-        count = 1
-        for dim in shape:
-            count *= dim
         if count * dtype.itemsize != len(frame):
             raise DecodeError(
                 f"array reference of dtype {dtype.str} and shape {tuple(shape)} needs "
                 f"{count * dtype.itemsize} bytes, buffer frame {index} has {len(frame)}"
             )
         try:
-            flat = _numpy().frombuffer(frame, dtype=dtype, count=count)
-            return flat.reshape(shape, order="F" if layout == wire.LAYOUT_F else "C")
+            return _numpy().ndarray(shape, dtype, frame, order="F" if layout == wire.LAYOUT_F else "C")
         except (ValueError, TypeError) as exc:
             raise DecodeError(f"array reference that numpy refuses: {exc}") from None
 
@@ -320,18 +326,21 @@ _dtypes: dict[str, Any] = {}
 """The dtype of each simple descr met so far, checked once (the check costs more than the rest)."""
 
 
+def _count(shape: Any) -> int | None:
+    """How many items an array of ``shape`` holds; None if ``shape`` is not a valid shape."""
+    if type(shape) is not list or len(shape) > wire.MAX_NDIM:
+        return None
+    count = 1
+    for dim in shape:
+        if type(dim) is not int or dim < 0:
+            return None
+        count *= dim
+    return count
+
+
 def _checked_dtype(descr: Any, shape: Any, layout: Any) -> Any:
-    """The dtype of an array reference, its shape and layout checked as ``check_array_header`` does."""
-    dtype = _dtypes.get(descr) if type(descr) is str else None
-    if (
-        dtype is not None
-        and type(layout) is int
-        and layout in _VIEW_LAYOUTS
-        and type(shape) is list
-        and len(shape) <= wire.MAX_NDIM
-        and all(type(dim) is int and dim >= 0 for dim in shape)
-    ):
-        return dtype
+    """The dtype of an array reference, checked with its shape and layout as ``EXT_NDARRAY``'s are;
+    a simple dtype is remembered."""
     try:
         import numpy  # noqa: F401
     except ImportError:
