@@ -14,7 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-import zmq
+try:
+    import zmq
+except ImportError as exc:  # pragma: no cover - pyzmq is in the test extra
+    raise ImportError("noobwire.zmq needs pyzmq: pip install 'noobwire[zmq]'") from exc
 
 from noobwire.messages import MESSAGE_CLASSES, Message
 from noobwire.multipart import DEFAULT_THRESHOLD, BuffersAs, decode_multipart, encode_frames
