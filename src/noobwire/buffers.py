@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import msgpack
@@ -149,6 +150,10 @@ def _descr(dtype: Any) -> Any:
     return descr
 
 
+_PLAIN = frozenset({int, float, str, bool, type(None), datetime})
+"""Kinds of value that hold no buffer: looked past without a call."""
+
+
 def _substitute(obj: Any, out_of_band: OutOfBand, depth: int, path: set[int]) -> Any:
     """``obj`` with its large buffers replaced by references; ``obj`` itself if it holds none.
 
@@ -158,34 +163,38 @@ def _substitute(obj: Any, out_of_band: OutOfBand, depth: int, path: set[int]) ->
     left to the encoder to refuse).
     """
     kind = type(obj)
-    if kind is list or kind is tuple or kind is dict:
-        if depth >= MAX_BUFFER_DEPTH or id(obj) in path:
-            return obj
-        path.add(id(obj))
-        try:
-            if kind is dict:
-                changed_items: dict[Any, Any] | None = None
-                for key, item in obj.items():
-                    new = _substitute(item, out_of_band, depth + 1, path)
-                    if new is not item:
-                        if changed_items is None:
-                            changed_items = dict(obj)
-                        changed_items[key] = new
-                return obj if changed_items is None else changed_items
-            changed: list[Any] | None = None
-            for i, item in enumerate(obj):
+    if kind is not list and kind is not tuple and kind is not dict:
+        reference = _reference(obj, out_of_band)
+        return obj if reference is None else reference
+    if depth >= MAX_BUFFER_DEPTH or id(obj) in path:
+        return obj
+    path.add(id(obj))
+    try:
+        if kind is dict:
+            changed_items: dict[Any, Any] | None = None
+            for key, item in obj.items():
+                if type(item) in _PLAIN:
+                    continue
                 new = _substitute(item, out_of_band, depth + 1, path)
                 if new is not item:
-                    if changed is None:
-                        changed = list(obj)
-                    changed[i] = new
-            if changed is None:
-                return obj
-            return changed if kind is list else tuple(changed)
-        finally:
-            path.discard(id(obj))
-    reference = _reference(obj, out_of_band)
-    return obj if reference is None else reference
+                    if changed_items is None:
+                        changed_items = dict(obj)
+                    changed_items[key] = new
+            return obj if changed_items is None else changed_items
+        changed: list[Any] | None = None
+        for i, item in enumerate(obj):
+            if type(item) in _PLAIN:
+                continue
+            new = _substitute(item, out_of_band, depth + 1, path)
+            if new is not item:
+                if changed is None:
+                    changed = list(obj)
+                changed[i] = new
+        if changed is None:
+            return obj
+        return changed if kind is list else tuple(changed)
+    finally:
+        path.discard(id(obj))
 
 
 def take_out_of_band(msg: Message, out_of_band: OutOfBand) -> Message:
@@ -198,21 +207,25 @@ def take_out_of_band(msg: Message, out_of_band: OutOfBand) -> Message:
     """
     type_name = msg.type_
     value = msg.value
-    if type_name == "event" and isinstance(value, list):
+    path: set[int] = set()
+    if type_name == "event" and type(value) is list:
         new_value: Any = None
         for i, event in enumerate(value):
-            if isinstance(event, dict) and "value" in event:
-                item = event["value"]
-                new = _substitute(item, out_of_band, 0, set())
-                if new is not item:
-                    if new_value is None:
-                        new_value = list(value)
-                    new_value[i] = {**event, "value": new}
+            if type(event) is not dict:
+                continue  # the encoder refuses what is not an event
+            item = event.get("value")
+            if type(item) in _PLAIN:
+                continue
+            new = _substitute(item, out_of_band, 0, path)
+            if new is not item:
+                if new_value is None:
+                    new_value = list(value)
+                new_value[i] = {**event, "value": new}
         if new_value is None:
             return msg
-    elif type_name == "process" and isinstance(value, dict) and isinstance(value.get("input"), dict):
+    elif type_name == "process" and type(value) is dict and type(value.get("input")) is dict:
         item = value["input"]
-        new = _substitute(item, out_of_band, 0, set())
+        new = _substitute(item, out_of_band, 0, path)
         if new is item:
             return msg
         new_value = {**value, "input": new}
