@@ -230,9 +230,9 @@ cdef object enc_finish(Enc* e):
 
 
 cdef int enc_grow(Enc* e, Py_ssize_t needed) except -1:
-    cdef Py_ssize_t capacity = e.capacity * 2
-    while capacity < e.length + needed:
-        capacity *= 2
+    # Doubling, or exactly what is needed plus room for what usually follows (a big buffer is most
+    # often the last thing in a frame): a 16 MiB array does not make a 32 MiB frame to shrink.
+    cdef Py_ssize_t capacity = max(e.capacity * 2, e.length + needed + 4096)
     if e.out == NULL:
         e.out = PyBytes_FromStringAndSize(NULL, capacity)
         memcpy(PyBytes_AS_STRING(e.out), e.stack, e.length)
@@ -582,10 +582,26 @@ cdef int write_value(Enc* e, object obj, int depth) except -1:
     if PyType_Check(obj) and PyType_IsSubtype(<PyTypeObject*>obj, <PyTypeObject*>BaseException):
         return write_ext_bytes(e, EXT_EXCEPTION_TYPE, values.exception_type_payload(obj))
     if values.is_numpy_value(obj):
-        payload = values.ndarray_payload(obj)
-        if payload is not None:
-            return write_ext_bytes(e, EXT_NDARRAY, payload)
+        parts = values.ndarray_parts(obj)
+        if parts is not None:
+            return write_ndarray(e, parts[0], parts[1])
     return write_ext_bytes(e, EXT_PICKLE, values.pickle_payload(obj))
+
+
+cdef int write_ndarray(Enc* e, bytes header, object data) except -1:
+    """An ``EXT_NDARRAY``: the packed header, then the array's bytes copied straight from its memory."""
+    cdef Py_buffer view
+    try:
+        PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+    except (BufferError, ValueError, TypeError):  # a dtype the buffer protocol cannot show
+        return write_ext_bytes(e, EXT_NDARRAY, header + data.tobytes())
+    try:
+        write_ext_header(e, len(header) + view.len, EXT_NDARRAY)
+        write_bytes(e, header, len(header))
+        write_bytes(e, <const char*>view.buf, view.len)
+    finally:
+        PyBuffer_Release(&view)
+    return 0
 
 
 cdef int write_ext_type(Enc* e, object ext) except -1:

@@ -56,9 +56,9 @@ class Backend:
 
 
 def _compiled_module() -> ModuleType:
-    from noobwire import _fast  # type: ignore[attr-defined]
+    from noobwire import _fast
 
-    return _fast  # type: ignore[no-any-return]
+    return _fast
 
 
 _backends: dict[str, Backend] = {"pure": Backend("pure", _pure)}

@@ -28,6 +28,7 @@ __all__ = [
     "exception_type_payload",
     "is_numpy_value",
     "ndarray_from_payload",
+    "ndarray_parts",
     "ndarray_payload",
     "pickle_payload",
     "unpickle_payload",
@@ -128,6 +129,17 @@ def ndarray_payload(obj: Any) -> bytes | None:
     A C-contiguous array is written as it lies in memory, an F-contiguous one too (layout F); any
     other array is first made C-contiguous (one copy).
     """
+    parts = ndarray_parts(obj)
+    if parts is None:
+        return None
+    header, data = parts
+    items: bytes = data.tobytes()
+    return header + items
+
+
+def ndarray_parts(obj: Any) -> tuple[bytes, Any] | None:
+    """The ``EXT_NDARRAY`` payload of a numpy array or scalar in two parts: the packed header, and a
+    C-contiguous array whose bytes follow it; None if the value is pickled instead."""
     import numpy as np
     from numpy.lib.format import dtype_to_descr
 
@@ -145,8 +157,12 @@ def ndarray_payload(obj: Any) -> bytes | None:
         return None
     # The header packer writes the tuples of a structured dtype's descr as arrays.
     header: bytes = _header_packer.pack([dtype_to_descr(obj.dtype), list(obj.shape), layout])
-    items: bytes = data.tobytes()
-    return header + items
+    return header, data
+
+
+_HEADER_PREFIX = 4096
+"""How much of an array payload is handed to the header's unpacker at first (the header is small;
+copying the whole payload into the unpacker would copy the array's data once more)."""
 
 
 def ndarray_from_payload(payload: bytes | memoryview) -> Any:
@@ -155,13 +171,20 @@ def ndarray_from_payload(payload: bytes | memoryview) -> Any:
         import numpy as np
     except ImportError:
         raise DecodeError("the frame holds a numpy array; install numpy to decode it") from None
+    view = memoryview(payload)
     unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=len(payload))
-    unpacker.feed(payload)
+    unpacker.feed(view[:_HEADER_PREFIX])
     try:
-        header = unpacker.unpack()
+        try:
+            header = unpacker.unpack()
+        except msgpack.OutOfData:
+            if len(view) <= _HEADER_PREFIX:
+                raise
+            unpacker.feed(view[_HEADER_PREFIX:])  # a header longer than the prefix: rare
+            header = unpacker.unpack()
     except (msgpack.OutOfData, ValueError) as exc:
         raise DecodeError(f"array extension with a malformed header: {exc}") from None
-    data = memoryview(payload)[unpacker.tell() :]
+    data = view[unpacker.tell() :]
     dtype, shape, layout = _check_array_header(header)
     count = 1
     for dim in shape:
