@@ -10,6 +10,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from noobwire.bench.codecs import CODEC_KEYS
 from noobwire.bench.report import baseline, format_ratio
 from noobwire.bench.timing import Result
 
@@ -46,6 +47,7 @@ def plot_results(results: Sequence[Result], path: str | os.PathLike[str], title:
 
     workloads = list(dict.fromkeys(result.workload for result in results))
     codecs = list(dict.fromkeys(result.name for result in results))
+    keys = {result.name: result.codec for result in results}
     by_key = {(result.workload, result.name): result for result in results}
     width = 0.8 / max(1, len(codecs))
 
@@ -61,7 +63,9 @@ def plot_results(results: Sequence[Result], path: str | os.PathLike[str], title:
             xs.append(group - 0.4 + width * (index + 0.5))
             heights.append(result.total_us)
             labels.append(format_ratio(result.total_us / base.total_us))
-        bars = axes.bar(xs, heights, width * 0.92, label=name, color=f"C{index % 10}")
+        # A codec keeps its colour from chart to chart, whichever codecs are missing.
+        colour = CODEC_KEYS.index(keys[name]) if keys[name] in CODEC_KEYS else len(CODEC_KEYS) + index
+        bars = axes.bar(xs, heights, width * 0.92, label=name, color=f"C{colour % 10}")
         axes.bar_label(bars, labels=labels, rotation=90, padding=2, fontsize=7)
     axes.set_yscale("log")
     axes.set_xticks(range(len(workloads)), workloads)
