@@ -8,7 +8,10 @@ frame that failed to decode to say what broke and at which offset (it runs only 
 
 from __future__ import annotations
 
+import operator
 import struct
+from functools import partial
+from itertools import chain, compress
 from typing import Any
 
 from noobwire import wire
@@ -60,6 +63,9 @@ def frame_too_large(size: int, max_frame_size: int) -> DecodeError:
 
 
 _CONTAINER_TYPES = frozenset((list, dict, tuple, set, frozenset))
+_is_container_type = _CONTAINER_TYPES.__contains__
+_is_dict_type = partial(operator.is_, dict)
+_NOT_CONTAINER_HEADERS = bytes(b for b in range(256) if not (0x80 <= b <= 0x9F or 0xDC <= b <= 0xDF))
 
 
 def check_depth(frame: Any, max_depth: int, buf: Any) -> None:
@@ -67,19 +73,30 @@ def check_depth(frame: Any, max_depth: int, buf: Any) -> None:
     ``max_depth``, the frame's own array being level 1.
 
     msgpack-python's unpacker stops at the format's limit (1024) by itself; a codec with a lower
-    limit checks the unpacked frame level by level. Its cost is proportionate to the frame's items and
-    mostly spent in C (``map(type, ...)``); it runs only when the limit is below the format's.
+    limit checks here. Each level of nesting needs an array or map header of its own, so a frame with
+    fewer bytes that could start one than ``max_depth`` is shallow enough (one pass in C over its
+    bytes). Otherwise the unpacked frame is walked level by level, in C (``map``, ``compress``).
     """
+    data = buf if type(buf) is bytes else bytes(buf)
+    if len(data.translate(None, _NOT_CONTAINER_HEADERS)) <= max_depth:
+        return
     level = [frame]
     for _ in range(max_depth):
-        children: list[Any] = []
-        for obj in level:
-            items = [*obj.keys(), *obj.values()] if type(obj) is dict else obj
-            if not _CONTAINER_TYPES.isdisjoint(map(type, items)):
-                children.extend(item for item in items if type(item) in _CONTAINER_TYPES)
-        if not children:
-            return
-        level = children
+        dicts = list(compress(level, map(_is_dict_type, map(type, level))))
+        items = (
+            list(chain.from_iterable(level))
+            if not dicts
+            else [
+                *chain.from_iterable(
+                    compress(level, map(operator.not_, map(_is_dict_type, map(type, level))))
+                ),
+                *chain.from_iterable(dicts),  # their keys
+                *chain.from_iterable(map(dict.values, dicts)),
+            ]
+        )
+        if _CONTAINER_TYPES.isdisjoint(map(type, items)):
+            return  # (cheaper than the compress below: most deep levels are leaves)
+        level = list(compress(items, map(_is_container_type, map(type, items))))
     located = locate_malformation(buf, max_depth)
     if located is not None and "nested deeper" in located.reason:
         raise located
