@@ -17,6 +17,8 @@ that decodes must also encode again, and the frame written must read back to the
 * ``pickle_on``: ``Codec(allow_pickle=True).decode``, skipping inputs that hold a pickle (a mutated
   pickle can allocate gigabytes or run code: pickles are trusted input by the policy) or name an
   exception class in a module not yet imported;
+* ``limits``: a codec with small limits (depth 6, length 16, frame size 2048), which must decode
+  what it decodes as the codec without them does;
 * ``all`` (the default): each of them in turn on every input (``decode_frames`` on the input as one
   frame).
 
@@ -37,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-TARGETS = ("decode", "from_bytes", "decode_frame", "decode_frames", "pickle_on", "all")
+TARGETS = ("decode", "from_bytes", "decode_frame", "decode_frames", "pickle_on", "limits", "all")
 
 
 def _arguments() -> tuple[argparse.Namespace, list[str]]:
@@ -67,6 +69,7 @@ if noobwire.backend != args.backend:
 
 LOCKED = Codec(backend=args.backend, allow_pickle=False)
 TRUSTING = Codec(backend=args.backend, allow_pickle=True)
+LIMITED = Codec(backend=args.backend, allow_pickle=False, max_depth=6, max_length=16, max_frame_size=2048)
 BACKEND_MODULE = {"pure": "noobwire._pure", "compiled": "noobwire._fast"}[args.backend]
 DECODE_FRAME = sys.modules[BACKEND_MODULE].decode_frame
 DECODE_FRAMES: Callable[[list[bytes]], Any] | None = getattr(noobwire, "decode_frames", None)
@@ -180,8 +183,19 @@ def _pickle_on(data: bytes) -> None:
         raise AssertionError(f"decoded to a {type(msg).__qualname__}, not a message")
 
 
+def _limits(data: bytes) -> None:
+    try:
+        msg = LIMITED.decode(data)
+    except DecodeError:
+        return
+    _check_message(msg, data, LOCKED)
+    if data[0] not in wire.JSON_FIRST_BYTES and LOCKED.encode(msg) != LOCKED.encode(LOCKED.decode(data)):
+        raise AssertionError("the limits changed what a frame decodes to")
+
+
 def _all(data: bytes) -> None:
     _decode(data)
+    _limits(data)
     _from_bytes(data)
     _decode_frame(data)
     if DECODE_FRAMES is not None:
@@ -199,6 +213,7 @@ def _target() -> Callable[[bytes], None]:
         "from_bytes": _from_bytes,
         "decode_frame": _decode_frame,
         "pickle_on": _pickle_on,
+        "limits": _limits,
         "all": _all,
     }[args.target]
 
