@@ -255,15 +255,11 @@ class Message(BaseModel):
 
         Raises :class:`noobwire.DecodeError` (a ``ValueError``) for anything that is not a message.
         """
-        from noobwire.codec import decode
-
-        return decode(msg)
+        return _codec.decode(msg)
 
     def to_bytes(self) -> bytes:
         """Encode this message as one noobwire MessagePack frame."""
-        from noobwire.codec import encode
-
-        return encode(self)
+        return _codec.encode(self)
 
     def to_json_bytes(self) -> bytes:
         """Encode this message exactly as the reference JSON codec does (for unmodified noob peers)."""
@@ -397,3 +393,7 @@ MESSAGE_CLASSES: dict[str, type[Message]] = {
     "error": ErrorMsg,
 }
 """The message class of each message type."""
+
+
+# Last, because the codec builds on the classes above; to_bytes / from_bytes look it up when called.
+from noobwire import codec as _codec  # noqa: E402
