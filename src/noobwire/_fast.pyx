@@ -1173,6 +1173,10 @@ cdef Py_ssize_t read_array_header(Dec* d) except -1:
     return n
 
 
+cdef dict EVENT_TEMPLATE = {K_ID: None, K_TIMESTAMP: None, K_NODE_ID: None, K_SIGNAL: None, K_EPOCH: None,
+                            K_VALUE: None}
+
+
 cdef object read_events(Dec* d, object buf):
     if d.max_depth < 2:
         raise _Refused("too deep")
@@ -1184,7 +1188,7 @@ cdef object read_events(Dec* d, object buf):
     for i in range(n):
         if read_array_header(d) != 6:
             raise _Refused("an event is an array of 6 fields")
-        event = _PyDict_NewPresized(6)
+        event = PyDict_Copy(EVENT_TEMPLATE)  # its keys are cloned, not inserted one by one
         PyDict_SetItem(event, K_ID, read_exact_int(d, buf))
         PyDict_SetItem(event, K_TIMESTAMP, read_exact_datetime(d, buf))
         PyDict_SetItem(event, K_NODE_ID, read_exact_str(d, buf))
