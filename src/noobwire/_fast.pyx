@@ -637,16 +637,17 @@ EVENT_KEYS[:] = [<PyObject*>K_ID, <PyObject*>K_TIMESTAMP, <PyObject*>K_NODE_ID, 
                  <PyObject*>K_EPOCH, <PyObject*>K_VALUE]
 
 
-cdef inline bint event_in_order(object event, PyObject** fields) noexcept:
-    """Whether ``event`` is a dict of exactly the six event keys in the schema's order (as every
-    validated event is); if so, ``fields`` holds its values (borrowed)."""
-    if PyDict_GET_SIZE(event) != 6:
+cdef inline bint values_in_order(object mapping, PyObject** keys, Py_ssize_t count,
+                                 PyObject** fields) noexcept:
+    """Whether ``mapping`` (a dict) holds exactly ``keys`` (interned), in that order, as every dict
+    pydantic validates does; if so, ``fields`` holds its values (borrowed), read without a lookup."""
+    if PyDict_GET_SIZE(mapping) != count:
         return False
     cdef Py_ssize_t pos = 0
     cdef PyObject* key
-    cdef int i = 0
-    while PyDict_Next(event, &pos, &key, &fields[i]):
-        if key != EVENT_KEYS[i]:
+    cdef Py_ssize_t i = 0
+    while PyDict_Next(mapping, &pos, &key, &fields[i]):
+        if key != keys[i]:
             return False
         i += 1
     return True
@@ -663,7 +664,7 @@ cdef int write_events(Enc* e, object events) except -1:
     write_array_header(e, n)
     for i in range(n):
         event = events[i]
-        if type(event) is dict and event_in_order(event, fields):
+        if type(event) is dict and values_in_order(event, EVENT_KEYS, 6, fields):
             event_id = <object>fields[0]
             timestamp = <object>fields[1]
             node_id = <object>fields[2]
@@ -744,16 +745,7 @@ cdef inline bint message_fields(object msg, PyObject** fields) noexcept:
     if dict_ptr == NULL or dict_ptr[0] == NULL:
         return False
     cdef object instance_dict = <object>dict_ptr[0]
-    if type(instance_dict) is not dict or PyDict_GET_SIZE(instance_dict) != 4:
-        return False
-    cdef Py_ssize_t pos = 0
-    cdef PyObject* key
-    cdef int i = 0
-    while PyDict_Next(instance_dict, &pos, &key, &fields[i]):
-        if key != MESSAGE_KEYS[i]:
-            return False
-        i += 1
-    return True
+    return type(instance_dict) is dict and values_in_order(instance_dict, MESSAGE_KEYS, 4, fields)
 
 
 cdef object EVENT_MEMBER = MessageType.event
