@@ -566,3 +566,21 @@ def test_a_marker_in_a_longer_form_beside_references(frame_codec: FrameCodec) ->
     assert header.count(b"\xc7\x00") == 1
     longer = header.replace(b"\xc7\x00\x01", b"\xc8\x00\x00\x01")
     assert_same(msg, frame_codec.decode_frames([*buffers, longer]))
+
+
+def test_the_options_hold_for_the_header(frame_codec: FrameCodec) -> None:
+    from datetime import timedelta
+
+    from noobwire.options import Options
+
+    msg = event_msg(b"b" * 100, timedelta(days=1))  # a buffer, and a value that is pickled
+    frames = frame_codec.encode_frames(msg, threshold=10)
+    assert len(frames) == 2
+    no_pickle = Options(allow_pickle=False)
+    with pytest.raises(EncodeError, match="pickle"):
+        frame_codec.encode_frames(msg, threshold=10, options=no_pickle)
+    with pytest.raises(DecodeError, match="pickle"):
+        frame_codec.decode_frames(frames, options=no_pickle)
+    with pytest.raises(DecodeError, match="max_frame_size"):
+        frame_codec.decode_frames(frames, options=Options(max_frame_size=len(frames[-1]) - 1))
+    assert_same(msg, frame_codec.decode_frames(frames, options=Options(max_frame_size=len(frames[-1]))))

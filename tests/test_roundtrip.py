@@ -106,6 +106,10 @@ def test_nested_sets_are_ordered_once_per_encode(backend: Backend, monkeypatch) 
         nested = frozenset({nested, level})
     packed_elements = []
     real = noobwire._pure._pack_element
-    monkeypatch.setattr(noobwire._pure, "_pack_element", lambda item: packed_elements.append(1) or real(item))
+    monkeypatch.setattr(
+        noobwire._pure,
+        "_pack_element",
+        lambda item, default: packed_elements.append(1) or real(item, default),
+    )
     roundtrip(backend, event_message(nested))
     assert len(packed_elements) <= 2 * 2 * 40  # two elements a level, in two encodes

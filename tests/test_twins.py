@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 import noobwire
 from helpers import assert_same
 from noobwire import Message, _pure, wire
+from noobwire.messages import MESSAGE_CLASSES
+from noobwire.options import Options
 from noobwire.workloads import WORKLOADS, make_workload
 from strategies import messages, values
 from test_differential import frames
@@ -253,3 +255,23 @@ def test_any_msgpack_value_gets_the_same_verdict(value: Any, as_input: bool) -> 
         body = [wire.VERSION, wire.EVENT_CODE, 0, "n", stamp, [[1, stamp, "n", "s", 1, value]]]
     data = msgpack.packb(body, use_bin_type=True)
     assert_same_outcome(outcome(lambda: _fast.decode_frame(data)), outcome(lambda: _pure.decode_frame(data)))
+
+
+@given(
+    index=st.integers(0, len(VECTOR_FRAMES) - 1),
+    options=st.builds(
+        Options,
+        allow_pickle=st.booleans(),
+        max_depth=st.integers(1, 8),
+        max_length=st.integers(wire.HEADER_LENGTH, 40),
+        max_frame_size=st.integers(1, 400),
+    ),
+)
+def test_the_limits_and_the_pickle_policy_get_the_same_verdict(index: int, options: Options) -> None:
+    data = VECTOR_FRAMES[index]
+    assert_same_outcome(
+        outcome(lambda: _fast.decode(data, MESSAGE_CLASSES, options)),
+        outcome(lambda: _pure.decode(data, MESSAGE_CLASSES, options)),
+    )
+    decoded = _pure.decode(data)
+    assert outcome(lambda: _fast.encode(decoded, options)) == outcome(lambda: _pure.encode(decoded, options))

@@ -1,4 +1,5 @@
-"""The golden vectors: each frame decodes to its message, and the message encodes to the frame."""
+"""The golden vectors: each frame decodes to its message, and the message encodes to the frame; each
+rejected frame is refused."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from pathlib import Path
 import pytest
 
 from helpers import assert_same
+from noobwire import DecodeError, Options
 from noobwire.codec import Backend
 from tagged import message_from_tagged
 
 VECTOR_DIR = Path(__file__).parent / "vectors"
 VECTORS = {path.stem: json.loads(path.read_text()) for path in sorted(VECTOR_DIR.glob("*.json"))}
+REJECTED = {path.stem: json.loads(path.read_text()) for path in sorted(VECTOR_DIR.glob("rejected/*.json"))}
 
 
 def test_there_is_a_vector_per_message_type_and_value_kind() -> None:
@@ -35,3 +38,12 @@ def test_vector_message_encodes_to_its_frame(backend: Backend, name: str) -> Non
     frame = bytes.fromhex(vector["hex"])
     assert backend.encode(message_from_tagged(vector["message"])).hex() == vector["hex"]
     assert backend.encode(backend.decode(frame)) == frame
+
+
+@pytest.mark.parametrize("allow_pickle", [True, False], ids=["pickle-on", "pickle-off"])
+@pytest.mark.parametrize("name", sorted(REJECTED))
+def test_rejected_vector_is_refused(backend: Backend, name: str, allow_pickle: bool) -> None:
+    vector = REJECTED[name]
+    assert vector["error"] == "DecodeError"
+    with pytest.raises(DecodeError):
+        backend.decode(bytes.fromhex(vector["hex"]), options=Options(allow_pickle=allow_pickle))

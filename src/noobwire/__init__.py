@@ -1,6 +1,7 @@
 """noobwire: a fast MessagePack codec for the messages of noob's ZeroMQ pipeline runner."""
 
-from noobwire.codec import backend, decode, encode, get_backend
+from noobwire.allowlist import register_exception, unregister_exception
+from noobwire.codec import Codec, backend, decode, encode, get_backend
 from noobwire.errors import DecodeError, EncodeError, SchemaError
 from noobwire.legacy_json import decode_json, encode_json
 from noobwire.messages import (
@@ -28,11 +29,13 @@ from noobwire.messages import (
     StopMsg,
 )
 from noobwire.multipart import decode_frames, encode_frames
+from noobwire.options import Options
 
 __all__ = [
     "META_SIGNAL",
     "AnnounceMsg",
     "AnnounceValue",
+    "Codec",
     "DecodeError",
     "DeinitMsg",
     "EncodeError",
@@ -48,6 +51,7 @@ __all__ = [
     "MessageType",
     "MetaSignal",
     "NodeStatus",
+    "Options",
     "PingMsg",
     "ProcessMsg",
     "ProcessValue",
@@ -63,6 +67,8 @@ __all__ = [
     "encode_frames",
     "encode_json",
     "get_backend",
+    "register_exception",
+    "unregister_exception",
 ]
 
 __version__ = "0.1.0"

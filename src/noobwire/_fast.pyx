@@ -37,6 +37,7 @@ from noobwire.errors import DecodeError, EncodeError
 from noobwire.framing import check_prefix
 from noobwire.messages import MESSAGE_CLASSES, MessageType, MetaSignal
 from noobwire.options import DEFAULT_OPTIONS
+from noobwire.routing import decode_any
 from noobwire.schema import as_str, validate_control_message
 
 import_datetime()
@@ -119,6 +120,7 @@ cdef int N_TYPES = len(wire.MESSAGE_TYPES)
 cdef int64_t DEFAULT_MAX_LENGTH = DEFAULT_OPTIONS.max_length
 cdef int64_t DEFAULT_MAX_FRAME = DEFAULT_OPTIONS.max_frame_size
 cdef int DEFAULT_MAX_DEPTH = DEFAULT_OPTIONS.max_depth
+cdef bint DEFAULT_ALLOW_PICKLE = DEFAULT_OPTIONS.allow_pickle
 
 cdef object _TYPE_CODES = dict(wire.TYPE_CODES)
 cdef tuple _TYPE_NAMES = tuple(wire.MESSAGE_TYPES)
@@ -202,11 +204,13 @@ cdef struct Enc:
     Py_ssize_t length
     Py_ssize_t capacity
     int max_depth
+    bint allow_pickle
     char stack[STACK_SIZE]
 
 
-cdef inline void enc_init(Enc* e, int max_depth) noexcept:
+cdef inline void enc_init(Enc* e, int max_depth, bint allow_pickle) noexcept:
     e.out = NULL
+    e.allow_pickle = allow_pickle
     e.data = e.stack
     e.length = 0
     e.capacity = STACK_SIZE
@@ -230,9 +234,9 @@ cdef object enc_finish(Enc* e):
 
 
 cdef int enc_grow(Enc* e, Py_ssize_t needed) except -1:
-    cdef Py_ssize_t capacity = e.capacity * 2
-    while capacity < e.length + needed:
-        capacity *= 2
+    # Doubling, or exactly what is needed plus room for what usually follows (a big buffer is most
+    # often the last thing in a frame): a 16 MiB array does not make a 32 MiB frame to shrink.
+    cdef Py_ssize_t capacity = max(e.capacity * 2, e.length + needed + 4096)
     if e.out == NULL:
         e.out = PyBytes_FromStringAndSize(NULL, capacity)
         memcpy(PyBytes_AS_STRING(e.out), e.stack, e.length)
@@ -504,12 +508,12 @@ cdef int write_tuple(Enc* e, object items, int depth) except -1:
     return 0
 
 
-cdef object encode_element(object item, int depth, int max_depth):
+cdef object encode_element(object item, int depth, int max_depth, bint allow_pickle):
     """One element of a set, encoded on its own so that the elements can be sorted."""
     cdef Enc* element = <Enc*>PyMem_Malloc(sizeof(Enc))  # not on the C stack: sets nest deeply
     if element == NULL:
         raise MemoryError()
-    enc_init(element, max_depth)
+    enc_init(element, max_depth, allow_pickle)
     try:
         write_value(element, item, depth)
         return enc_finish(element)
@@ -520,7 +524,7 @@ cdef object encode_element(object item, int depth, int max_depth):
 
 cdef int write_set(Enc* e, object items, uint8_t marker, int depth) except -1:
     """A set's elements in canonical order: sorted by their encoded bytes."""
-    cdef list encoded = [encode_element(item, depth + 1, e.max_depth) for item in items]
+    cdef list encoded = [encode_element(item, depth + 1, e.max_depth, e.allow_pickle) for item in items]
     encoded.sort()
     write_array_header(e, len(encoded) + 1)
     write_marker(e, marker)
@@ -580,12 +584,28 @@ cdef int write_value(Enc* e, object obj, int depth) except -1:
     if kind is <PyTypeObject*>Timestamp:
         return write_msgpack_timestamp(e, obj)
     if PyType_Check(obj) and PyType_IsSubtype(<PyTypeObject*>obj, <PyTypeObject*>BaseException):
-        return write_ext_bytes(e, EXT_EXCEPTION_TYPE, values.exception_type_payload(obj))
+        return write_ext_bytes(e, EXT_EXCEPTION_TYPE, values.exception_type_payload(obj, e.allow_pickle))
     if values.is_numpy_value(obj):
-        payload = values.ndarray_payload(obj)
-        if payload is not None:
-            return write_ext_bytes(e, EXT_NDARRAY, payload)
-    return write_ext_bytes(e, EXT_PICKLE, values.pickle_payload(obj))
+        parts = values.ndarray_parts(obj)
+        if parts is not None:
+            return write_ndarray(e, parts[0], parts[1])
+    return write_ext_bytes(e, EXT_PICKLE, values.pickle_payload(obj, e.allow_pickle))
+
+
+cdef int write_ndarray(Enc* e, bytes header, object data) except -1:
+    """An ``EXT_NDARRAY``: the packed header, then the array's bytes copied straight from its memory."""
+    cdef Py_buffer view
+    try:
+        PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+    except (BufferError, ValueError, TypeError):  # a dtype the buffer protocol cannot show
+        return write_ext_bytes(e, EXT_NDARRAY, header + data.tobytes())
+    try:
+        write_ext_header(e, len(header) + view.len, EXT_NDARRAY)
+        write_bytes(e, header, len(header))
+        write_bytes(e, <const char*>view.buf, view.len)
+    finally:
+        PyBuffer_Release(&view)
+    return 0
 
 
 cdef int write_ext_type(Enc* e, object ext) except -1:
@@ -617,16 +637,17 @@ EVENT_KEYS[:] = [<PyObject*>K_ID, <PyObject*>K_TIMESTAMP, <PyObject*>K_NODE_ID, 
                  <PyObject*>K_EPOCH, <PyObject*>K_VALUE]
 
 
-cdef inline bint event_in_order(object event, PyObject** fields) noexcept:
-    """Whether ``event`` is a dict of exactly the six event keys in the schema's order (as every
-    validated event is); if so, ``fields`` holds its values (borrowed)."""
-    if PyDict_GET_SIZE(event) != 6:
+cdef inline bint values_in_order(object mapping, PyObject** keys, Py_ssize_t count,
+                                 PyObject** fields) noexcept:
+    """Whether ``mapping`` (a dict) holds exactly ``keys`` (interned), in that order, as every dict
+    pydantic validates does; if so, ``fields`` holds its values (borrowed), read without a lookup."""
+    if PyDict_GET_SIZE(mapping) != count:
         return False
     cdef Py_ssize_t pos = 0
     cdef PyObject* key
-    cdef int i = 0
-    while PyDict_Next(event, &pos, &key, &fields[i]):
-        if key != EVENT_KEYS[i]:
+    cdef Py_ssize_t i = 0
+    while PyDict_Next(mapping, &pos, &key, &fields[i]):
+        if key != keys[i]:
             return False
         i += 1
     return True
@@ -643,7 +664,7 @@ cdef int write_events(Enc* e, object events) except -1:
     write_array_header(e, n)
     for i in range(n):
         event = events[i]
-        if type(event) is dict and event_in_order(event, fields):
+        if type(event) is dict and values_in_order(event, EVENT_KEYS, 6, fields):
             event_id = <object>fields[0]
             timestamp = <object>fields[1]
             node_id = <object>fields[2]
@@ -724,16 +745,7 @@ cdef inline bint message_fields(object msg, PyObject** fields) noexcept:
     if dict_ptr == NULL or dict_ptr[0] == NULL:
         return False
     cdef object instance_dict = <object>dict_ptr[0]
-    if type(instance_dict) is not dict or PyDict_GET_SIZE(instance_dict) != 4:
-        return False
-    cdef Py_ssize_t pos = 0
-    cdef PyObject* key
-    cdef int i = 0
-    while PyDict_Next(instance_dict, &pos, &key, &fields[i]):
-        if key != MESSAGE_KEYS[i]:
-            return False
-        i += 1
-    return True
+    return type(instance_dict) is dict and values_in_order(instance_dict, MESSAGE_KEYS, 4, fields)
 
 
 cdef object EVENT_MEMBER = MessageType.event
@@ -755,9 +767,10 @@ cdef inline int message_type_code(object type_name) except -2:
     return -1 if found == NULL else <int><object>found
 
 
-cdef object encode_hot(int code, object node_id, object timestamp, object value, int max_depth):
+cdef object encode_hot(int code, object node_id, object timestamp, object value, bint allow_pickle,
+                       int64_t max_frame_size):
     cdef Enc e
-    enc_init(&e, max_depth)
+    enc_init(&e, MAX_DEPTH, allow_pickle)
     try:
         at = enc_reserve(&e, 4)
         at[0] = <char>0x96
@@ -773,15 +786,21 @@ cdef object encode_hot(int code, object node_id, object timestamp, object value,
             write_events(&e, value)
         else:
             write_process(&e, value)
+        if e.length > max_frame_size:
+            raise ValueError("frame larger than max_frame_size")
         return enc_finish(&e)
     finally:
         enc_free(&e)
 
 
 def encode(msg, options=DEFAULT_OPTIONS):
-    """Encode ``msg`` as one wire-format frame (the same bytes as the pure backend)."""
+    """Encode ``msg`` as one wire-format frame, under the pickle policy and frame size of ``options``
+    (the same bytes, and the same errors, as the pure backend)."""
     cdef PyObject* fields[4]
-    cdef int max_depth = DEFAULT_MAX_DEPTH if options is _DEFAULT_OPTIONS else options.max_depth
+    cdef bint allow_pickle = DEFAULT_ALLOW_PICKLE
+    cdef int64_t max_frame_size = DEFAULT_MAX_FRAME
+    if options is not _DEFAULT_OPTIONS:
+        allow_pickle, max_frame_size = options.allow_pickle, options.max_frame_size
     if message_fields(msg, fields):
         type_name = <object>fields[0]
         node_id = <object>fields[1]
@@ -792,11 +811,11 @@ def encode(msg, options=DEFAULT_OPTIONS):
         node_id = timestamp = value = None
     cdef int code = message_type_code(type_name)
     if code != EVENT_CODE and code != PROCESS_CODE:
-        return _pure.encode(msg)
+        return _pure.encode(msg, options)
     if node_id is None:
         node_id, timestamp, value = msg.node_id, msg.timestamp, msg.value
     try:
-        return encode_hot(code, node_id, timestamp, value, max_depth)
+        return encode_hot(code, node_id, timestamp, value, allow_pickle, max_frame_size)
     except Exception:
         pass
     # Outside the handler, so that the pure backend's error does not chain this one.
@@ -804,7 +823,7 @@ def encode(msg, options=DEFAULT_OPTIONS):
 
 
 cdef object _explain_encode(object msg, object options):
-    _pure.encode(msg)  # raises the error that says what is wrong, and where
+    _pure.encode(msg, options)  # raises the error that says what is wrong, and where
     raise RuntimeError(
         "noobwire internal error: the compiled encoder refused a message that the pure encoder writes; "
         "please report it"
@@ -819,6 +838,7 @@ cdef struct Dec:
     const uint8_t* end
     int max_depth
     int64_t max_length
+    bint allow_pickle
     # the last timestamp extension read, and the datetime it made: events of one call share one
     const uint8_t* last_stamp
     Py_ssize_t last_stamp_size
@@ -1064,9 +1084,9 @@ cdef object read_ext(Dec* d, Py_ssize_t size, object buf):
     if code == EXT_BIGINT:
         return values.bigint_from_payload(data)
     if code == EXT_PICKLE:
-        return values.unpickle_payload(data)
+        return values.unpickle_payload(data, d.allow_pickle)
     if code == EXT_EXCEPTION_TYPE:
-        return values.exception_type_from_payload(data)
+        return values.exception_type_from_payload(data, d.allow_pickle)
     raise _Refused("extension")
 
 
@@ -1145,6 +1165,10 @@ cdef Py_ssize_t read_array_header(Dec* d) except -1:
     return n
 
 
+cdef dict EVENT_TEMPLATE = {K_ID: None, K_TIMESTAMP: None, K_NODE_ID: None, K_SIGNAL: None, K_EPOCH: None,
+                            K_VALUE: None}
+
+
 cdef object read_events(Dec* d, object buf):
     if d.max_depth < 2:
         raise _Refused("too deep")
@@ -1156,7 +1180,7 @@ cdef object read_events(Dec* d, object buf):
     for i in range(n):
         if read_array_header(d) != 6:
             raise _Refused("an event is an array of 6 fields")
-        event = _PyDict_NewPresized(6)
+        event = PyDict_Copy(EVENT_TEMPLATE)  # its keys are cloned, not inserted one by one
         PyDict_SetItem(event, K_ID, read_exact_int(d, buf))
         PyDict_SetItem(event, K_TIMESTAMP, read_exact_datetime(d, buf))
         PyDict_SetItem(event, K_NODE_ID, read_exact_str(d, buf))
@@ -1269,11 +1293,13 @@ cdef object decode_fields(Dec* d, object buf, Py_ssize_t size, object classes, o
     if options is _DEFAULT_OPTIONS:
         d.max_depth = DEFAULT_MAX_DEPTH
         d.max_length = DEFAULT_MAX_LENGTH
+        d.allow_pickle = DEFAULT_ALLOW_PICKLE
         if size > DEFAULT_MAX_FRAME:
             raise _Refused("frame size")
     else:
         d.max_depth = options.max_depth
         d.max_length = options.max_length
+        d.allow_pickle = options.allow_pickle
         if size > options.max_frame_size:
             raise _Refused("frame size")
     if size >= 2 and d.start[0] == 0x96 and d.start[1] == 0x01:
@@ -1334,9 +1360,20 @@ def decode_frame(buf, classes=MESSAGE_CLASSES, options=DEFAULT_OPTIONS):
 
 
 cdef object _explain_decode(object buf, object classes, object options):
-    _pure.decode_frame(buf, classes)  # raises the error that says what is wrong, and where
+    _pure.decode_frame(buf, classes, options)  # raises the error that says what is wrong, and where
     raise RuntimeError(
         "noobwire internal error: the compiled decoder refused a frame that the pure decoder reads; "
         "please report it"
     )
 
+
+
+def decode(data, classes=MESSAGE_CLASSES, options=DEFAULT_OPTIONS):
+    """Decode a noobwire MessagePack frame or a legacy JSON frame (see :func:`noobwire.decode`)."""
+    cdef Py_ssize_t size
+    if type(data) is bytes:
+        size = len(<bytes>data)
+        if (size and size <= (DEFAULT_MAX_FRAME if options is _DEFAULT_OPTIONS else options.max_frame_size)
+                and (<const uint8_t*>PyBytes_AS_STRING(<PyObject*>data))[0] not in b"{ \t\r\n"):  # JSON_FIRST_BYTES
+            return decode_frame(data, classes, options)
+    return decode_any(data, classes, options, decode_frame)

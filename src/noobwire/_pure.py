@@ -16,9 +16,10 @@ from msgpack import ExtType, Timestamp
 from noobwire import values, wire
 from noobwire.buffers import OutOfBand, ReceivedBuffers, encode_with_buffers
 from noobwire.errors import DecodeError, EncodeError, SchemaError, describe
-from noobwire.framing import check_prefix, locate_malformation
+from noobwire.framing import check_depth, check_prefix, frame_too_large, locate_malformation
 from noobwire.messages import MESSAGE_CLASSES, Message, MetaSignal
 from noobwire.options import DEFAULT_OPTIONS, Options
+from noobwire.routing import decode_any
 from noobwire.schema import (
     as_int,
     as_optional_dict,
@@ -30,6 +31,7 @@ from noobwire.schema import (
 
 __all__ = [
     "SUPPORTS_OUT_OF_BAND",
+    "decode",
     "decode_frame",
     "encode",
     "encode_error",
@@ -71,31 +73,40 @@ def _datetime_ext(dt: datetime) -> Timestamp | ExtType:
     return ExtType(wire.EXT_DATETIME, values.datetime_payload(seconds, nanoseconds, offset_us, dt.fold))
 
 
-def _default(obj: Any) -> Any:
-    """Called by the packer for every value that is not exactly a MessagePack type."""
-    kind = type(obj)
-    if obj is _NOEVENT:
-        return _NOEVENT_EXT
-    if kind is tuple:
-        return [_TUPLE, *obj]
-    if kind is set:
-        return [_SET, *_canonical_order(obj)]
-    if kind is frozenset:
-        return [_FROZENSET, *_canonical_order(obj)]
-    if kind is datetime:
-        return _datetime_ext(obj)
-    if kind is int:  # only ints outside [-2**63, 2**64) get here
-        return ExtType(wire.EXT_BIGINT, values.bigint_payload(obj))
-    if isinstance(obj, type) and issubclass(obj, BaseException):
-        return ExtType(wire.EXT_EXCEPTION_TYPE, values.exception_type_payload(obj))
-    if values.is_numpy_value(obj):
-        payload = values.ndarray_payload(obj)
-        if payload is not None:
-            return ExtType(wire.EXT_NDARRAY, payload)
-    return ExtType(wire.EXT_PICKLE, values.pickle_payload(obj))
+def _make_default(allow_pickle: bool) -> Callable[[Any], Any]:
+    """The packer's ``default`` under one pickle policy."""
+
+    def default(obj: Any) -> Any:
+        """Called by the packer for every value that is not exactly a MessagePack type."""
+        kind = type(obj)
+        if obj is _NOEVENT:
+            return _NOEVENT_EXT
+        if kind is tuple:
+            return [_TUPLE, *obj]
+        if kind is set:
+            return [_SET, *_canonical_order(obj, default)]
+        if kind is frozenset:
+            return [_FROZENSET, *_canonical_order(obj, default)]
+        if kind is datetime:
+            return _datetime_ext(obj)
+        if kind is int:  # only ints outside [-2**63, 2**64) get here
+            return ExtType(wire.EXT_BIGINT, values.bigint_payload(obj))
+        if isinstance(obj, type) and issubclass(obj, BaseException):
+            return ExtType(wire.EXT_EXCEPTION_TYPE, values.exception_type_payload(obj, allow_pickle))
+        if values.is_numpy_value(obj):
+            payload = values.ndarray_payload(obj)
+            if payload is not None:
+                return ExtType(wire.EXT_NDARRAY, payload)
+        return ExtType(wire.EXT_PICKLE, values.pickle_payload(obj, allow_pickle))
+
+    return default
 
 
-def _canonical_order(items: Any) -> list[Any]:
+_DEFAULTS = {True: _make_default(True), False: _make_default(False)}
+"""The packer's ``default`` for each pickle policy (``allow_pickle``)."""
+
+
+def _canonical_order(items: Any, default: Callable[[Any], Any]) -> list[Any]:
     """The elements of a set, ordered by their encoded bytes: the same set is always the same bytes.
 
     Each set's order is found once per encode (sets nested in sets would otherwise be encoded again
@@ -107,22 +118,27 @@ def _canonical_order(items: Any) -> list[Any]:
     known = orders.get(id(items))
     if known is not None and known[0] is items:
         return known[1]
-    ordered = sorted(items, key=_pack_element)
+    ordered = sorted(items, key=lambda item: _pack_element(item, default))
     orders[id(items)] = (items, ordered)  # the set itself is kept, so its id stays its own
     return ordered
 
 
-def _pack_element(item: Any) -> bytes:
+def _pack_element(item: Any, default: Callable[[Any], Any]) -> bytes:
     # A packer of its own: the thread's packer is busy writing the enclosing frame.
-    packed: bytes = msgpack.packb(
-        item, default=_default, use_bin_type=True, strict_types=True, datetime=False
-    )
+    packed: bytes = msgpack.packb(item, default=default, use_bin_type=True, strict_types=True, datetime=False)
     return packed
+
+
+def _packer(allow_pickle: bool) -> Any:
+    return msgpack.Packer(
+        default=_DEFAULTS[allow_pickle], use_bin_type=True, strict_types=True, datetime=False
+    )
 
 
 class _Local(threading.local):
     def __init__(self) -> None:
-        self.packer = msgpack.Packer(default=_default, use_bin_type=True, strict_types=True, datetime=False)
+        self.packers = {True: _packer(True), False: _packer(False)}
+        self.packer = self.packers[True]
         self.set_orders: dict[int, tuple[Any, list[Any]]] = {}
 
 
@@ -206,8 +222,9 @@ def _wire_value(code: int, type_name: str, value: Any) -> Any:
 
 
 def encode(msg: Message, options: Options = DEFAULT_OPTIONS, out_of_band: OutOfBand | None = None) -> bytes:
-    """Encode ``msg`` as one wire-format frame; with ``out_of_band``, the header frame of a message
-    whose large buffers are put in ``out_of_band.buffers``."""
+    """Encode ``msg`` as one wire-format frame, under the pickle policy and frame size of ``options``;
+    with ``out_of_band``, the header frame of a message whose large buffers are put in
+    ``out_of_band.buffers``."""
     if out_of_band is not None:
         return encode_with_buffers(encode, msg, options, out_of_band)
     type_name = msg.type_
@@ -223,11 +240,13 @@ def encode(msg: Message, options: Options = DEFAULT_OPTIONS, out_of_band: OutOfB
         _wire_value(code, type_name, msg.value),
     ]
     local = _local
+    allow_pickle = options.allow_pickle
+    packer = local.packer if allow_pickle else local.packers[False]
     try:
-        packed: bytes = local.packer.pack(frame)
+        packed: bytes = packer.pack(frame)
     except Exception as exc:
-        local.packer.reset()
-        raise _locate_encode_error(msg, frame, exc) from exc
+        packer.reset()
+        raise _locate_encode_error(msg, frame, exc, allow_pickle) from exc
     finally:
         if local.set_orders:
             local.set_orders.clear()
@@ -235,6 +254,11 @@ def encode(msg: Message, options: Options = DEFAULT_OPTIONS, out_of_band: OutOfB
     # the format) allows. Only a frame holding an empty array or map header can be that deep.
     if len(packed) > wire.MAX_DEPTH and (b"\x90" in packed or b"\x80" in packed):
         _refuse_too_deep(code, msg.value)
+    if len(packed) > options.max_frame_size:
+        raise EncodeError(
+            f"the frame would be {len(packed)} bytes, more than this codec's max_frame_size "
+            f"({options.max_frame_size})"
+        )
     return packed
 
 
@@ -269,9 +293,13 @@ def _max_container_depth(obj: Any, depth: int) -> int:
     return deepest
 
 
-def _locate_encode_error(msg: Message, frame: list[Any], error: Exception) -> EncodeError:
+def _locate_encode_error(msg: Message, frame: list[Any], error: Exception, allow_pickle: bool) -> EncodeError:
     """Something in the message cannot be written: find it and say where it is."""
-    node_id_error = try_pack(frame[3])
+
+    def try_pack_here(obj: Any) -> BaseException | None:
+        return try_pack(obj, allow_pickle)
+
+    node_id_error = try_pack_here(frame[3])
     if node_id_error is not None:
         return encode_error(node_id_error, "node_id", frame[3])
     if _is_too_deep(error):
@@ -282,10 +310,10 @@ def _locate_encode_error(msg: Message, frame: list[Any], error: Exception) -> En
     # Start from the values the schema leaves free, so that a value nested too deep is named by
     # where it sits in the message rather than by the message's own nesting.
     for path, value in _free_values(frame[1], msg.value):
-        if try_pack(value) is not None:
-            path, leaf, leaf_error = locate_unencodable(value, path, try_pack)
+        if try_pack_here(value) is not None:
+            path, leaf, leaf_error = locate_unencodable(value, path, try_pack_here)
             return encode_error(leaf_error or error, path, leaf)
-    path, leaf, leaf_error = locate_unencodable(msg.value, "value", try_pack)
+    path, leaf, leaf_error = locate_unencodable(msg.value, "value", try_pack_here)
     return encode_error(leaf_error or error, path, leaf)
 
 
@@ -300,15 +328,15 @@ def _free_values(code: int, value: Any) -> list[tuple[str, Any]]:
     return []
 
 
-def pack_value(obj: Any) -> bytes:
+def pack_value(obj: Any, allow_pickle: bool) -> bytes:
     """Write any value (or a whole frame's array) by the format's rules for values."""
-    packed: bytes = _local.packer.pack(obj)
+    packed: bytes = _local.packers[allow_pickle].pack(obj)
     return packed
 
 
-def try_pack(obj: Any) -> BaseException | None:
-    """The exception writing ``obj`` raises, or None if it can be written."""
-    packer = _local.packer
+def try_pack(obj: Any, allow_pickle: bool) -> BaseException | None:
+    """The exception writing ``obj`` raises under the pickle policy, or None if it can be written."""
+    packer = _local.packers[allow_pickle]
     try:
         packer.pack(obj)
     except Exception as exc:
@@ -394,7 +422,7 @@ _MARKERS = {
 }
 
 
-def _ext_value(code: int, data: bytes) -> Any:
+def _ext_value(code: int, data: bytes, allow_pickle: bool) -> Any:
     if code in _MARKERS:  # only the marker-aware hook expects these
         raise DecodeError(f"{_MARKERS[code].name} marker with {len(data)} bytes of payload (must be 0)")
     if code == wire.EXT_NOEVENT:
@@ -408,9 +436,9 @@ def _ext_value(code: int, data: bytes) -> Any:
     if code == wire.EXT_NDARRAY:
         return values.ndarray_from_payload(data)
     if code == wire.EXT_PICKLE:
-        return values.unpickle_payload(data)
+        return values.unpickle_payload(data, allow_pickle)
     if code == wire.EXT_EXCEPTION_TYPE:
-        return values.exception_type_from_payload(data)
+        return values.exception_type_from_payload(data, allow_pickle)
     if code in wire.OUT_OF_BAND_EXT_CODES:
         return _out_of_band_value(code, data)
     raise DecodeError(f"unknown extension type {code}")
@@ -434,17 +462,19 @@ def _out_of_band_value(code: int, data: bytes) -> Any:
     return received.resolve(code, data)
 
 
-def _unpack_referring_to(buf: Any, received: ReceivedBuffers) -> Any:
-    """Unpack a header frame whose references resolve to the frames of ``received``."""
+def _unpack_referring_to(buf: Any, received: ReceivedBuffers, options: Options) -> Any:
+    """Unpack a header frame, as ``_unpack`` does, its references resolving to the frames of ``received``."""
     outer = _receiving.buffers
     _receiving.buffers = received
     try:
-        if type(buf) is bytes and _MARKER_HEADER not in buf:  # as _unpack does
+        size = len(buf)
+        limits = _length_limits(size, options.max_length) if options.max_length < size else None
+        if type(buf) is bytes and size <= _SEARCH_LIMIT and _MARKER_HEADER not in buf:
             try:
-                return _unpack_with(buf, _ext_value_without_markers, None)
+                return _unpack_with(buf, _EXT_HOOKS[options.allow_pickle], None, limits, options)
             except _MarkerFound:
                 received.forget_references()  # they are resolved again
-        return _unpack_with_markers(buf)
+        return _unpack_with_markers(buf, limits, options)
     finally:
         _receiving.buffers = outer
 
@@ -460,34 +490,55 @@ class _MarkerFound(Exception):
     """A frame with no canonical marker header holds a marker written in a longer form."""
 
 
-def _unpack(buf: Any) -> Any:
+def _unpack(buf: Any, options: Options = DEFAULT_OPTIONS) -> Any:
     """Unpack a whole frame, turning container markers into tuples, sets and frozensets."""
     # The list hook costs a call per array; small frames without markers (most) are read without it.
     # (The search costs about a nanosecond a byte: a large frame, mostly a few big buffers, is cheaper
     # to read with the hook.) A foreign encoder may write a marker in a longer form (c8 00 00 ..):
     # such a frame is read again.
-    if type(buf) is bytes and len(buf) <= _SEARCH_LIMIT and _MARKER_HEADER not in buf:
+    size = len(buf)
+    limits = _length_limits(size, options.max_length) if options.max_length < size else None
+    if type(buf) is bytes and size <= _SEARCH_LIMIT and _MARKER_HEADER not in buf:
         try:
-            return _unpack_with(buf, _ext_value_without_markers, None)
+            return _unpack_with(buf, _EXT_HOOKS[options.allow_pickle], None, limits, options)
         except _MarkerFound:
             pass
-    return _unpack_with_markers(buf)
+    return _unpack_with_markers(buf, limits, options)
 
 
-def _ext_value_without_markers(code: int, data: bytes) -> Any:
-    if code in _MARKERS and not data:
-        raise _MarkerFound
-    return _ext_value(code, data)
+def _length_limits(size: int, max_length: int) -> dict[str, int]:
+    """msgpack-python's length limits for a frame of ``size`` bytes under ``max_length``."""
+    return {
+        "max_str_len": max_length,
+        "max_bin_len": max_length,
+        "max_ext_len": max_length,
+        "max_array_len": max_length,
+        "max_map_len": min(max_length, size // 2),
+    }
 
 
-def _unpack_with_markers(buf: Any) -> Any:
+def _ext_hook_without_markers(allow_pickle: bool) -> Callable[[int, bytes], Any]:
+    def ext_hook(code: int, data: bytes) -> Any:
+        if code in _MARKERS and not data:
+            raise _MarkerFound
+        return _ext_value(code, data, allow_pickle)
+
+    return ext_hook
+
+
+_EXT_HOOKS = {True: _ext_hook_without_markers(True), False: _ext_hook_without_markers(False)}
+"""The ext hook of a frame without canonical marker headers, for each pickle policy."""
+
+
+def _unpack_with_markers(buf: Any, limits: dict[str, int] | None, options: Options) -> Any:
+    allow_pickle = options.allow_pickle
     open_markers = 0
 
     def ext_hook(code: int, data: bytes) -> Any:
         nonlocal open_markers
         marker = _MARKERS.get(code)
         if marker is None:
-            return _ext_value(code, data)
+            return _ext_value(code, data, allow_pickle)
         if data:
             raise DecodeError(f"{marker.name} marker with {len(data)} bytes of payload (must be 0)")
         open_markers += 1
@@ -500,23 +551,39 @@ def _unpack_with_markers(buf: Any) -> Any:
             return items[0].build(items[1:])
         return items
 
-    obj = _unpack_with(buf, ext_hook, list_hook)
+    obj = _unpack_with(buf, ext_hook, list_hook, limits, options)
     if open_markers:
         raise DecodeError("a tuple, set or frozenset marker that does not open an array")
     return obj
 
 
 def _unpack_with(
-    buf: Any, ext_hook: Callable[[int, bytes], Any], list_hook: Callable[[list[Any]], Any] | None
+    buf: Any,
+    ext_hook: Callable[[int, bytes], Any],
+    list_hook: Callable[[list[Any]], Any] | None,
+    limits: dict[str, int] | None,
+    options: Options,
 ) -> Any:
+    """Unpack ``buf`` with msgpack-python; ``limits`` are its length limits, if ``max_length`` is below
+    the frame's size (otherwise its own default, the frame's size, applies)."""
     try:
+        if limits is None:  # (passing an empty ** costs a tenth of a small frame's decoding)
+            return msgpack.unpackb(
+                buf, ext_hook=ext_hook, list_hook=list_hook, raw=False, strict_map_key=False, timestamp=3
+            )
         return msgpack.unpackb(
-            buf, ext_hook=ext_hook, list_hook=list_hook, raw=False, strict_map_key=False, timestamp=3
+            buf,
+            ext_hook=ext_hook,
+            list_hook=list_hook,
+            raw=False,
+            strict_map_key=False,
+            timestamp=3,
+            **limits,
         )
     except (DecodeError, _MarkerFound):
         raise
     except Exception as exc:
-        raise locate_malformation(buf) or DecodeError(
+        raise locate_malformation(buf, options.max_depth, options.max_length) or DecodeError(
             f"malformed MessagePack ({type(exc).__name__}: {exc})"
         ) from None
 
@@ -595,10 +662,15 @@ def decode_frame(
     options: Options = DEFAULT_OPTIONS,
     buffers: ReceivedBuffers | None = None,
 ) -> Message:
-    """Decode one non-empty MessagePack frame (a buffer) into a message of ``classes``; with
-    ``buffers``, the header frame of a message whose buffer frames they are."""
+    """Decode one non-empty MessagePack frame (a buffer) into a message of ``classes``, under the
+    pickle policy and limits of ``options``; with ``buffers``, the header frame of a message whose
+    buffer frames they are."""
+    if len(buf) > options.max_frame_size:
+        raise frame_too_large(len(buf), options.max_frame_size)
     check_prefix(buf)
-    frame = _unpack(buf) if buffers is None else _unpack_referring_to(buf, buffers)
+    frame = _unpack(buf, options) if buffers is None else _unpack_referring_to(buf, buffers, options)
+    if options.max_depth < wire.MAX_DEPTH and len(buf) > options.max_depth:
+        check_depth(frame, options.max_depth, buf)
     _, code, n_buffers, node_id, timestamp, value = frame
     if type(code) is not int or not 0 <= code < len(wire.MESSAGE_TYPES):
         raise SchemaError(f"unknown message type code {describe(code)}")
@@ -622,3 +694,10 @@ def _n_buffers_error(n_buffers: Any, received: ReceivedBuffers | None) -> Decode
             "(decode the frames of a message with buffers with noobwire.decode_frames)"
         )
     return DecodeError(f"the header counts {describe(n_buffers)} buffer frames, {len(received)} were given")
+
+
+def decode(
+    data: Any, classes: dict[str, type[Message]] = MESSAGE_CLASSES, options: Options = DEFAULT_OPTIONS
+) -> Message:
+    """Decode a noobwire MessagePack frame or a legacy JSON frame (see :func:`noobwire.decode`)."""
+    return decode_any(data, classes, options, decode_frame)

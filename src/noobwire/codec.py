@@ -1,65 +1,67 @@
 """The public entry points and the choice of backend.
 
 The compiled backend is used when it is built and ``NOOBWIRE_PURE`` is not set to ``1``; otherwise the
-pure-Python one. Both write the same bytes and accept and reject the same frames.
+pure-Python one. Both write the same bytes and accept and reject the same frames. A :class:`Codec`
+holds settings of its own (the pickle policy, the limits); the package-level functions use the defaults.
 """
 
 from __future__ import annotations
 
 import os
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 from noobwire import _pure
-from noobwire.errors import DecodeError
-from noobwire.framing import frame_buffer, is_json
-from noobwire.legacy_json import decode_json
 from noobwire.messages import MESSAGE_CLASSES, Message
+from noobwire.options import Options
 
-__all__ = ["Backend", "backend", "decode", "encode", "get_backend"]
+__all__ = ["Backend", "Codec", "backend", "decode", "encode", "get_backend"]
+
+
+class Encoder(Protocol):
+    """A backend's ``encode``."""
+
+    def __call__(self, msg: Message, options: Options = ..., /) -> bytes: ...
+
+
+class Decoder(Protocol):
+    """A backend's ``decode``."""
+
+    def __call__(
+        self, data: Any, classes: dict[str, type[Message]] = ..., options: Options = ..., /
+    ) -> Message: ...
 
 
 class Backend:
-    """One implementation of the wire format, with the same ``encode`` / ``decode`` as the package."""
+    """One implementation of the wire format, with the same ``encode`` / ``decode`` as the package.
+
+    ``encode(msg, options=DEFAULT_OPTIONS)`` writes one noobwire MessagePack frame, and raises
+    :class:`noobwire.EncodeError` if a value cannot be written without losing data (or without pickle,
+    when ``options`` has it off). ``decode(data, classes=MESSAGE_CLASSES, options=DEFAULT_OPTIONS)``
+    reads a noobwire MessagePack frame or a legacy JSON frame: ``data`` may be ``bytes``, any buffer
+    (``memoryview``, ``bytearray``), a ``zmq.Frame``, or the list of frames a ZeroMQ socket returns, of
+    which the last is decoded (the ones before it are a topic or routing identities); ``classes`` maps
+    each message type to the class to build. It raises :class:`noobwire.DecodeError` for anything that
+    is not a valid message or that ``options`` refuses, and its subclass :class:`noobwire.SchemaError`
+    for a well-formed frame whose fields break the schema.
+
+    Both are the backend module's own functions (no layer between them and the caller).
+    """
 
     def __init__(self, name: str, module: ModuleType) -> None:
         self.name = name
         self.module = module
-        self._encode = module.encode
-        self._decode_frame = module.decode_frame
+        self.encode: Encoder = module.encode
+        self.decode: Decoder = module.decode
 
     def __repr__(self) -> str:
         return f"<noobwire backend {self.name!r}>"
 
-    def encode(self, msg: Message) -> bytes:
-        """Encode ``msg`` as one noobwire MessagePack frame.
-
-        Raises :class:`noobwire.EncodeError` if a value cannot be written without losing data.
-        """
-        return self._encode(msg)  # type: ignore[no-any-return]
-
-    def decode(self, data: Any, classes: dict[str, type[Message]] = MESSAGE_CLASSES) -> Message:
-        """Decode a frame into a message: a noobwire MessagePack frame or a legacy JSON frame.
-
-        ``data`` may be ``bytes``, any buffer (``memoryview``, ``bytearray``), a ``zmq.Frame``, or the
-        list of frames a ZeroMQ socket returns, of which the last is decoded (the ones before it are
-        a topic or routing identities). ``classes`` maps each message type to the class to build.
-
-        Raises :class:`noobwire.DecodeError` for anything that is not a valid message, and its
-        subclass :class:`noobwire.SchemaError` for a well-formed frame whose fields break the schema.
-        """
-        buf = frame_buffer(data)
-        if not len(buf):
-            raise DecodeError("empty frame", 0)
-        if is_json(buf):
-            return decode_json(buf, classes)
-        return self._decode_frame(buf, classes)  # type: ignore[no-any-return]
-
 
 def _compiled_module() -> ModuleType:
-    from noobwire import _fast  # type: ignore[attr-defined]
+    from noobwire import _fast
 
-    return _fast  # type: ignore[no-any-return]
+    return _fast
 
 
 _backends: dict[str, Backend] = {"pure": Backend("pure", _pure)}
@@ -89,3 +91,50 @@ backend: str = _active.name
 
 encode = _active.encode
 decode = _active.decode
+
+
+class Codec:
+    """A codec with settings of its own, for one kind of peer.
+
+    ``allow_pickle``: pickle what has no MessagePack form and unpickle what frames carry (by default
+    what ``NOOBWIRE_ALLOW_PICKLE`` says, else on). Turn it off for peers you do not trust: no frame
+    can then import a module or run code. ``max_depth`` (at most 1024, the format's limit),
+    ``max_length`` (elements of one array or map, bytes of one str, bin or extension) and
+    ``max_frame_size`` (bytes of one frame) bound what a frame may hold; a frame beyond them is refused
+    with :class:`noobwire.DecodeError` (a legacy JSON frame is held to ``max_frame_size`` only).
+    ``backend``: ``"compiled"``, ``"pure"`` or None for the active one. A codec holds no state of its
+    own beyond its settings: one may be used from several threads.
+    """
+
+    def __init__(
+        self,
+        *,
+        allow_pickle: bool | None = None,
+        max_depth: int | None = None,
+        max_length: int | None = None,
+        max_frame_size: int | None = None,
+        backend: str | None = None,
+    ) -> None:
+        settings: dict[str, Any] = {
+            "allow_pickle": allow_pickle,
+            "max_depth": max_depth,
+            "max_length": max_length,
+            "max_frame_size": max_frame_size,
+        }
+        self.options = Options(**{name: value for name, value in settings.items() if value is not None})
+        """The settings, as both backends read them."""
+        self.backend = _active if backend is None else get_backend(backend)
+        """The implementation this codec runs on."""
+
+    def __repr__(self) -> str:
+        return f"<noobwire.Codec {self.backend.name} {self.options}>"
+
+    def encode(self, msg: Message) -> bytes:
+        """Encode ``msg`` as one MessagePack frame (see :func:`noobwire.encode`) under this codec's
+        settings: with pickle off, a value that would need pickle raises :class:`noobwire.EncodeError`
+        naming its type and path."""
+        return self.backend.encode(msg, self.options)
+
+    def decode(self, data: Any, classes: dict[str, type[Message]] = MESSAGE_CLASSES) -> Message:
+        """Decode a frame (see :func:`noobwire.decode`) under this codec's settings."""
+        return self.backend.decode(data, classes, self.options)

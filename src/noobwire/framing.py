@@ -1,20 +1,30 @@
 """How a frame starts and where a malformed one goes wrong.
 
 ``frame_buffer`` turns whatever a socket hands over into one buffer; ``check_prefix`` reads the array
-header and the version before anything else, so an unknown version is reported as such; and
-``locate_malformation`` walks a frame that failed to decode to say what broke and at which offset
-(it runs only on the error path).
+header and the version before anything else, so an unknown version is reported as such;
+``check_depth`` enforces a nesting limit below the format's own; and ``locate_malformation`` walks a
+frame that failed to decode to say what broke and at which offset (it runs only on the error path).
 """
 
 from __future__ import annotations
 
+import operator
 import struct
+from functools import partial
+from itertools import chain, compress
 from typing import Any
 
 from noobwire import wire
 from noobwire.errors import DecodeError
 
-__all__ = ["check_prefix", "frame_buffer", "is_json", "locate_malformation"]
+__all__ = [
+    "check_depth",
+    "check_prefix",
+    "frame_buffer",
+    "frame_too_large",
+    "is_json",
+    "locate_malformation",
+]
 
 
 def frame_buffer(data: Any) -> Any:
@@ -43,6 +53,54 @@ def frame_buffer(data: Any) -> Any:
 def is_json(buf: Any) -> bool:
     """Whether a non-empty frame is a legacy JSON frame (it starts with ``{`` or JSON whitespace)."""
     return buf[0] in wire.JSON_FIRST_BYTES
+
+
+def frame_too_large(size: int, max_frame_size: int) -> DecodeError:
+    """The error for a frame longer than a codec's ``max_frame_size`` (raised before reading it)."""
+    return DecodeError(
+        f"a frame of {size} bytes is larger than this codec's max_frame_size ({max_frame_size})", 0
+    )
+
+
+_CONTAINER_TYPES = frozenset((list, dict, tuple, set, frozenset))
+_is_container_type = _CONTAINER_TYPES.__contains__
+_is_dict_type = partial(operator.is_, dict)
+_NOT_CONTAINER_HEADERS = bytes(b for b in range(256) if not (0x80 <= b <= 0x9F or 0xDC <= b <= 0xDF))
+
+
+def check_depth(frame: Any, max_depth: int, buf: Any) -> None:
+    """Refuse a decoded frame (the unpacked array of ``buf``) whose arrays and maps nest deeper than
+    ``max_depth``, the frame's own array being level 1.
+
+    msgpack-python's unpacker stops at the format's limit (1024) by itself; a codec with a lower
+    limit checks here. Each level of nesting needs an array or map header of its own, so a frame with
+    fewer bytes that could start one than ``max_depth`` is shallow enough (one pass in C over its
+    bytes). Otherwise the unpacked frame is walked level by level, in C (``map``, ``compress``).
+    """
+    data = buf if type(buf) is bytes else bytes(buf)
+    if len(data.translate(None, _NOT_CONTAINER_HEADERS)) <= max_depth:
+        return
+    level = [frame]
+    for _ in range(max_depth):
+        dicts = list(compress(level, map(_is_dict_type, map(type, level))))
+        items = (
+            list(chain.from_iterable(level))
+            if not dicts
+            else [
+                *chain.from_iterable(
+                    compress(level, map(operator.not_, map(_is_dict_type, map(type, level))))
+                ),
+                *chain.from_iterable(dicts),  # their keys
+                *chain.from_iterable(map(dict.values, dicts)),
+            ]
+        )
+        if _CONTAINER_TYPES.isdisjoint(map(type, items)):
+            return  # (cheaper than the compress below: most deep levels are leaves)
+        level = list(compress(items, map(_is_container_type, map(type, items))))
+    located = locate_malformation(buf, max_depth)
+    if located is not None and "nested deeper" in located.reason:
+        raise located
+    raise DecodeError(f"nested deeper than {max_depth} levels (this codec's max_depth)")
 
 
 _ARRAY_LENGTH = {0xDC: struct.Struct(">H"), 0xDD: struct.Struct(">I")}
@@ -144,13 +202,16 @@ class _Malformed(Exception):
         self.reason, self.offset = reason, offset
 
 
-def locate_malformation(buf: Any) -> DecodeError | None:
+def locate_malformation(
+    buf: Any, max_depth: int = wire.MAX_DEPTH, max_length: int | None = None
+) -> DecodeError | None:
     """The first structural fault of a frame, as a :class:`DecodeError` with its offset, or None.
 
     Structural faults: truncation, the never-used byte 0xc1, a str that is not UTF-8, a length that
-    exceeds the bytes left, a bad timestamp, nesting deeper than the limit, bytes after the frame.
+    exceeds the bytes left or ``max_length``, a bad timestamp, nesting deeper than ``max_depth``,
+    bytes after the frame.
     """
-    walker = _Walker(buf)
+    walker = _Walker(buf, max_depth, max_length)
     try:
         walker.walk()
     except _Malformed as fault:
@@ -172,10 +233,19 @@ _ITEM_BUDGET = 200_000
 class _Walker:
     """Steps over one MessagePack object, checking each length against the bytes left."""
 
-    def __init__(self, buf: Any) -> None:
+    def __init__(self, buf: Any, max_depth: int, max_length: int | None) -> None:
         self.buf = buf
         self.size = len(buf)
         self.pos = 0
+        self.max_depth = max_depth
+        self.max_length = max_length
+
+    def check_length(self, length: int, what: str, unit: str, start: int) -> None:
+        """Refuse a declared length above the codec's ``max_length``."""
+        if self.max_length is not None and length > self.max_length:
+            raise _Malformed(
+                f"{what} of {length} {unit} exceeds this codec's max_length ({self.max_length})", start
+            )
 
     def take(self, count: int, what: str) -> int:
         """Step over ``count`` bytes; return where they start."""
@@ -215,8 +285,11 @@ class _Walker:
                     f"a container declares {count} entries but only {self.size - self.pos} bytes are left",
                     start,
                 )
-            if len(items_left) > wire.MAX_DEPTH:
-                raise _Malformed(f"nested deeper than {wire.MAX_DEPTH} levels", start)
+            self.check_length(
+                count, *(("an array", "items") if per_entry == 1 else ("a map", "entries")), start
+            )
+            if len(items_left) > self.max_depth:
+                raise _Malformed(f"nested deeper than {self.max_depth} levels", start)
             items_left.append(count * per_entry)
 
     def item(self) -> tuple[int, int] | None:
@@ -230,7 +303,7 @@ class _Walker:
         if marker <= 0x9F:
             return marker & 0x0F, 1
         if marker <= 0xBF:
-            self.string(marker & 0x1F)
+            self.string(marker & 0x1F, start)
         elif marker == 0xC1:
             raise _Malformed("byte 0xc1 is never used in MessagePack", start)
         elif marker in _FIXED_SIZES:
@@ -239,8 +312,9 @@ class _Walker:
             width, kind = _LENGTH_PREFIXED[marker]
             length = self.uint(width)
             if kind == "str":
-                self.string(length)
+                self.string(length, start)
             elif kind == "bin":
+                self.check_length(length, "a bin", "bytes", start)
                 self.take(length, f"a bin of {length} bytes")
             else:
                 self.ext(length, start)
@@ -251,7 +325,8 @@ class _Walker:
             return self.uint(width), per_entry
         return None
 
-    def string(self, length: int) -> None:
+    def string(self, length: int, header: int) -> None:
+        self.check_length(length, "a str", "bytes", header)
         start = self.take(length, f"a str of {length} bytes")
         try:
             bytes(self.buf[start : self.pos]).decode("utf-8")
@@ -259,6 +334,7 @@ class _Walker:
             raise _Malformed(f"str is not valid UTF-8 ({exc.reason})", start + exc.start) from None
 
     def ext(self, length: int, start: int) -> None:
+        self.check_length(length, "an extension", "bytes", start)
         code = self.buf[self.take(1, "an extension type")]
         payload = self.take(length, f"an extension of {length} bytes")
         if code == wire.EXT_TIMESTAMP & 0xFF:

@@ -26,10 +26,14 @@ from pydantic import (
     PlainSerializer,
     Tag,
     TypeAdapter,
+    ValidationInfo,
     WrapSerializer,
 )
 from pydantic_core import PydanticSerializationError
 from pydantic_core.core_schema import SerializerFunctionWrapHandler
+
+from noobwire.errors import DecodeError
+from noobwire.options import DEFAULT_OPTIONS
 
 if sys.version_info < (3, 12):
     from typing_extensions import TypedDict
@@ -129,10 +133,22 @@ def _to_jsonable_pickle(val: Any, handler: SerializerFunctionWrapHandler) -> Any
         return _pickle_to_str(val)
 
 
-def _from_jsonable_pickle(val: Any) -> Any:
+def _from_jsonable_pickle(val: Any, info: ValidationInfo) -> Any:
     if isinstance(val, str) and val.startswith(PICKLE_PREFIX):
-        return pickle.loads(base64.b64decode(val[len(PICKLE_PREFIX) :]))
+        return _unpickle_json(val, info)
     return val
+
+
+def _unpickle_json(val: str, info: ValidationInfo) -> Any:
+    """A ``pck__`` value, unpickled if the codec that validates it allows pickle (the context says;
+    without one, the defaults do)."""
+    context = info.context
+    allow_pickle = context.get("allow_pickle") if isinstance(context, dict) else None
+    if allow_pickle is None:
+        allow_pickle = DEFAULT_OPTIONS.allow_pickle
+    if not allow_pickle:
+        raise DecodeError(f"refused a pickled ({PICKLE_PREFIX}) value: pickle is off (allow_pickle=False)")
+    return pickle.loads(base64.b64decode(val[len(PICKLE_PREFIX) :]))
 
 
 SerializableDatetime = Annotated[
@@ -181,12 +197,10 @@ def _event_to_json(val: Any, handler: SerializerFunctionWrapHandler) -> Any:
         return _pickle_to_str(val)
 
 
-def _event_from_json(val: Any) -> Any:
+def _event_from_json(val: Any, info: ValidationInfo) -> Any:
     if isinstance(val, str):
-        if val.startswith(PICKLE_PREFIX):
-            val = pickle.loads(base64.b64decode(val[len(PICKLE_PREFIX) :]))
-        else:
-            val = Event(**json.loads(val))  # type: ignore[typeddict-item]
+        is_pickle = val.startswith(PICKLE_PREFIX)
+        val = _unpickle_json(val, info) if is_pickle else Event(**json.loads(val))  # type: ignore[typeddict-item]
     if _is_no_event(val):
         val = {**val, "value": MetaSignal.NoEvent}
     return val
@@ -241,15 +255,11 @@ class Message(BaseModel):
 
         Raises :class:`noobwire.DecodeError` (a ``ValueError``) for anything that is not a message.
         """
-        from noobwire.codec import decode
-
-        return decode(msg)
+        return _codec.decode(msg)
 
     def to_bytes(self) -> bytes:
         """Encode this message as one noobwire MessagePack frame."""
-        from noobwire.codec import encode
-
-        return encode(self)
+        return _codec.encode(self)
 
     def to_json_bytes(self) -> bytes:
         """Encode this message exactly as the reference JSON codec does (for unmodified noob peers)."""
@@ -383,3 +393,7 @@ MESSAGE_CLASSES: dict[str, type[Message]] = {
     "error": ErrorMsg,
 }
 """The message class of each message type."""
+
+
+# Last, because the codec builds on the classes above; to_bytes / from_bytes look it up when called.
+from noobwire import codec as _codec  # noqa: E402

@@ -20,7 +20,6 @@ from noobwire.buffers import OutOfBand, ReceivedBuffers, encode_with_buffers
 from noobwire.codec import Backend
 from noobwire.errors import DecodeError
 from noobwire.framing import check_prefix, frame_buffer, is_json
-from noobwire.legacy_json import decode_json
 from noobwire.messages import MESSAGE_CLASSES, Message
 from noobwire.options import DEFAULT_OPTIONS, Options
 
@@ -56,7 +55,7 @@ class FrameCodec:
         self.native: bool = bool(getattr(module, "SUPPORTS_OUT_OF_BAND", False))
         """Whether the backend itself handles out-of-band buffers."""
         self._encode = module.encode
-        self._decode_frame = module.decode_frame
+        self._decode = module.decode
         self._decode_with_buffers = module.decode_frame if self.native else _pure.decode_frame
 
     def __repr__(self) -> str:
@@ -105,14 +104,12 @@ class FrameCodec:
         header = frame_buffer(frames[-1])
         if type(header) is not bytes and len(header) <= _SMALL_HEADER:
             header = bytes(header)
-        if not len(header):
-            raise DecodeError("empty frame", 0)
-        if is_json(header):
-            return list(frames[:-1]), decode_json(header, classes)
-        check_prefix(header)
-        count = _n_buffers(header)
-        if not count:  # 0, or a field that is not a count: the decoder says what is wrong
-            return list(frames[:-1]), self._decode_frame(header, classes, options)
+        count = None
+        if len(header) and not is_json(header):
+            check_prefix(header)
+            count = _n_buffers(header)
+        if not count:  # a single frame, JSON or not; or a count that is not one: the decoder says so
+            return list(frames[:-1]), self._decode(header, classes, options)
         if count >= len(frames):
             raise DecodeError(
                 f"the header counts {count} buffer frames before it, but only {len(frames) - 1} frames "

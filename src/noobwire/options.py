@@ -26,7 +26,24 @@ class Options:
     max_length: int = 2**32 - 1
     """At most this many elements in one array or map, and this many bytes in one str, bin or ext."""
     max_frame_size: int = 2**32 - 1
-    """A frame longer than this many bytes is refused before it is read."""
+    """A frame longer than this many bytes is refused before it is read (and is not written)."""
+
+    def __post_init__(self) -> None:
+        if type(self.allow_pickle) is not bool:
+            raise TypeError(f"allow_pickle must be a bool, not {type(self.allow_pickle).__qualname__}")
+        for name in ("max_depth", "max_length", "max_frame_size"):
+            if type(getattr(self, name)) is not int:
+                raise TypeError(f"{name} must be an int, not {type(getattr(self, name)).__qualname__}")
+        if not 1 <= self.max_depth <= wire.MAX_DEPTH:
+            # msgpack-python's unpacker cannot go deeper, and the format does not either.
+            raise ValueError(f"max_depth must be between 1 and {wire.MAX_DEPTH}, not {self.max_depth}")
+        if self.max_length < wire.HEADER_LENGTH:
+            raise ValueError(
+                f"max_length must be at least {wire.HEADER_LENGTH} (every frame is an array of "
+                f"{wire.HEADER_LENGTH}), not {self.max_length}"
+            )
+        if self.max_frame_size < 1:
+            raise ValueError(f"max_frame_size must be at least 1, not {self.max_frame_size}")
 
 
 DEFAULT_OPTIONS = Options()

@@ -16,7 +16,7 @@ from typing import Any
 
 import msgpack
 
-from noobwire import wire
+from noobwire import allowlist, wire
 from noobwire.errors import DecodeError, EncodeError, describe
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "exception_type_payload",
     "is_numpy_value",
     "ndarray_from_payload",
+    "ndarray_parts",
     "ndarray_payload",
     "pickle_payload",
     "unpickle_payload",
@@ -129,6 +130,17 @@ def ndarray_payload(obj: Any) -> bytes | None:
     A C-contiguous array is written as it lies in memory, an F-contiguous one too (layout F); any
     other array is first made C-contiguous (one copy).
     """
+    parts = ndarray_parts(obj)
+    if parts is None:
+        return None
+    header, data = parts
+    items: bytes = data.tobytes()
+    return header + items
+
+
+def ndarray_parts(obj: Any) -> tuple[bytes, Any] | None:
+    """The ``EXT_NDARRAY`` payload of a numpy array or scalar in two parts: the packed header, and a
+    C-contiguous array whose bytes follow it; None if the value is pickled instead."""
     import numpy as np
     from numpy.lib.format import dtype_to_descr
 
@@ -146,8 +158,12 @@ def ndarray_payload(obj: Any) -> bytes | None:
         return None
     # The header packer writes the tuples of a structured dtype's descr as arrays.
     header: bytes = _header_packer.pack([dtype_to_descr(obj.dtype), list(obj.shape), layout])
-    items: bytes = data.tobytes()
-    return header + items
+    return header, data
+
+
+_HEADER_PREFIX = 4096
+"""How much of an array payload is handed to the header's unpacker at first (the header is small;
+copying the whole payload into the unpacker would copy the array's data once more)."""
 
 
 def ndarray_from_payload(payload: bytes | memoryview) -> Any:
@@ -156,13 +172,20 @@ def ndarray_from_payload(payload: bytes | memoryview) -> Any:
         import numpy as np
     except ImportError:
         raise DecodeError("the frame holds a numpy array; install numpy to decode it") from None
+    view = memoryview(payload)
     unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=len(payload))
-    unpacker.feed(payload)
+    unpacker.feed(view[:_HEADER_PREFIX])
     try:
-        header = unpacker.unpack()
+        try:
+            header = unpacker.unpack()
+        except msgpack.OutOfData:
+            if len(view) <= _HEADER_PREFIX:
+                raise
+            unpacker.feed(view[_HEADER_PREFIX:])  # a header longer than the prefix: rare
+            header = unpacker.unpack()
     except (msgpack.OutOfData, ValueError) as exc:
         raise DecodeError(f"array extension with a malformed header: {exc}") from None
-    data = memoryview(payload)[unpacker.tell() :]
+    data = view[unpacker.tell() :]
     dtype, shape, layout = check_array_header(header)
     count = 1
     for dim in shape:
@@ -242,10 +265,24 @@ def _descr_from_wire(descr: Any, depth: int) -> Any:
 
 
 # --- pickled objects --------------------------------------------------------------------------------
+#
+# The pickle policy lives in the functions below, which take it as an argument, so that both backends
+# (the compiled one calls these same functions) enforce it the same way.
+
+PICKLE_OFF = "pickle is off (allow_pickle=False)"
 
 
-def pickle_payload(obj: Any) -> bytes:
-    """Pickle ``obj`` (protocol 5) or raise :class:`EncodeError` saying why it could not be."""
+def pickle_payload(obj: Any, allow_pickle: bool) -> bytes:
+    """Pickle ``obj`` (protocol 5) or raise :class:`EncodeError` saying why it could not be.
+
+    With ``allow_pickle`` false nothing is pickled: the error names the value's type (the caller adds
+    its path).
+    """
+    if not allow_pickle:
+        raise EncodeError(
+            f"cannot encode a value of type {type(obj).__qualname__}: it has no MessagePack form "
+            f"and {PICKLE_OFF}"
+        )
     try:
         return pickle.dumps(obj, protocol=wire.PICKLE_PROTOCOL)
     except Exception as exc:
@@ -255,8 +292,11 @@ def pickle_payload(obj: Any) -> bytes:
         ) from exc
 
 
-def unpickle_payload(payload: bytes | memoryview) -> Any:
-    """Unpickle an ``EXT_PICKLE`` payload; any failure is a :class:`DecodeError`."""
+def unpickle_payload(payload: bytes | memoryview, allow_pickle: bool) -> Any:
+    """Unpickle an ``EXT_PICKLE`` payload; any failure, or ``allow_pickle`` false, is a
+    :class:`DecodeError`. With pickle off the payload is not looked at."""
+    if not allow_pickle:
+        raise DecodeError(f"refused a pickled value of {len(payload)} bytes: {PICKLE_OFF}")
     try:
         return pickle.loads(payload)
     except Exception as exc:
@@ -266,11 +306,22 @@ def unpickle_payload(payload: bytes | memoryview) -> Any:
 # --- exception classes ---------------------------------------------------------------------------
 
 
-def exception_type_payload(cls: type) -> bytes:
-    """``"module:qualname"`` of an exception class, checked to lead back to the same class."""
-    name = f"{cls.__module__}:{cls.__qualname__}"
+def exception_type_payload(cls: type, allow_pickle: bool) -> bytes:
+    """``"module:qualname"`` of an exception class, checked to lead back to the same class.
+
+    A registered or builtin class always can; any other only with ``allow_pickle`` (the decoder finds
+    it by importing its module), and only if importing leads back to ``cls``.
+    """
+    name = allowlist.exception_name(cls)
+    if allowlist.allowed_exception(name) is cls:
+        return name.encode("utf-8")
+    if not allow_pickle:
+        raise EncodeError(
+            f"exception class {name} is neither a builtin nor registered with "
+            f"noobwire.register_exception, and {PICKLE_OFF}"
+        )
     try:
-        found = _resolve(cls.__module__, cls.__qualname__)
+        found = _import_by_name(cls.__module__, cls.__qualname__)
     except DecodeError:
         found = None
     if found is not cls:
@@ -278,8 +329,12 @@ def exception_type_payload(cls: type) -> bytes:
     return name.encode("utf-8")
 
 
-def exception_type_from_payload(payload: bytes | memoryview) -> type[BaseException]:
-    """Find the exception class an ``EXT_EXCEPTION_TYPE`` payload names."""
+def exception_type_from_payload(payload: bytes | memoryview, allow_pickle: bool) -> type[BaseException]:
+    """Find the exception class an ``EXT_EXCEPTION_TYPE`` payload names.
+
+    Registered and builtin classes are found without importing anything. Any other name is refused
+    with pickle off; with pickle on, its module is imported (which runs the module's code).
+    """
     try:
         name = bytes(payload).decode("utf-8")
     except UnicodeDecodeError:
@@ -287,13 +342,21 @@ def exception_type_from_payload(payload: bytes | memoryview) -> type[BaseExcepti
     module, sep, qualname = name.partition(":")
     if not sep or not module or not qualname:
         raise DecodeError(f"exception class name {describe(name)} is not 'module:qualname'")
-    cls = _resolve(module, qualname)
+    allowed = allowlist.allowed_exception(name)
+    if allowed is not None:
+        return allowed
+    if not allow_pickle:
+        raise DecodeError(
+            f"refused exception class {describe(name)}: it is neither a builtin exception nor "
+            f"registered with noobwire.register_exception, and {PICKLE_OFF}"
+        )
+    cls = _import_by_name(module, qualname)
     if not (isinstance(cls, type) and issubclass(cls, BaseException)):
         raise DecodeError(f"{describe(name)} is not an exception class")
     return cls
 
 
-def _resolve(module_name: str, qualname: str) -> Any:
+def _import_by_name(module_name: str, qualname: str) -> Any:
     try:
         obj: Any = importlib.import_module(module_name)
         for part in qualname.split("."):

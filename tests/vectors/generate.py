@@ -1,7 +1,10 @@
-"""Writes the golden vectors of the catalogue below that do not exist yet.
+"""Writes the golden vectors of the catalogues below that do not exist yet.
 
-A vector, once written, is the format: this script never rewrites one (delete it by hand if the format
-itself changed, and say so in docs/wire-format.md). Run from the repository root:
+``CATALOGUE``: frames and the message each decodes to (``tests/vectors/NAME.json``). ``REJECTED``:
+frames every decoder must refuse with a ``DecodeError`` (``tests/vectors/rejected/NAME.json``), among
+them every frame that fuzzing once found to raise anything else. A vector, once written, is the
+format: this script never rewrites one (delete it by hand if the format itself changed, and say so in
+docs/wire-format.md). Run from the repository root:
 
     python tests/vectors/generate.py
 """
@@ -215,6 +218,65 @@ CATALOGUE: dict[str, tuple[str, Any]] = {
 }
 
 
+_TS0 = "d6ff00000000"  # timestamp 32: the epoch
+_HEAD = "96010900a16e" + _TS0  # [1, event, 0, "n", epoch, ...
+
+
+def _in_event(value_hex: str) -> str:
+    """A frame of one event whose value is the MessagePack ``value_hex``."""
+    return _HEAD + "91" + "9601" + _TS0 + "a16ea17303" + value_hex
+
+
+def _exception_type(name: str) -> str:
+    """An ``EXT_EXCEPTION_TYPE`` naming ``name``, as an event value."""
+    data = name.encode()
+    return _in_event(f"c7{len(data):02x}09" + data.hex())
+
+
+REJECTED: dict[str, tuple[str, str]] = {
+    # found by fuzzing the pure decoder: each once raised something other than DecodeError
+    "fuzz_bigint_type_code": (
+        "a type code that is a 14-kilobit EXT_BIGINT (its repr raised ValueError)",
+        "9601c806fa047f" + "ff" * 1785 + "00a161d6ff00000000c0",
+    ),
+    "fuzz_deep_type_code": (
+        "a type code that is a list nested 995 deep (its repr recursed)",
+        "9601" + "91" * 994 + "90" + "00a161d6ff00000000c0",
+    ),
+    "fuzz_deep_status": (
+        "a status value nested 1000 lists deep (pydantic's enum repr recursed)",
+        "96010700a161d6ff00000000" + "91" * 1000 + "90",
+    ),
+    "fuzz_deep_identify_status": (
+        "an identify status nested 1000 lists deep",
+        "96010100a161d6ff0000000095a16ea16f" + "91" * 1000 + "90c0c0",
+    ),
+    # declared lengths far beyond the bytes present: refused before anything is allocated
+    "huge_str": ("a str declaring 4 GiB - 1 bytes, in a frame of 17 bytes", _HEAD + "dbffffffff"),
+    "huge_bin": ("a bin declaring 4 GiB - 1 bytes", _HEAD + "c6ffffffff"),
+    "huge_array": ("an array declaring 4 Gi - 1 items", _HEAD + "ddffffffff"),
+    "huge_map": ("a map declaring 4 Gi - 1 entries", _HEAD + "dfffffffff"),
+    "huge_ext": ("an extension declaring 4 GiB - 1 bytes", _HEAD + "c9ffffffff07"),
+    # exception classes a decoder must not resolve, whatever its pickle policy
+    "exception_type_os_system": (
+        "an exception class named os:system (a function, not a class)",
+        _exception_type("os:system"),
+    ),
+    "exception_type_posix_system": (
+        "an exception class named posix:system",
+        _exception_type("posix:system"),
+    ),
+    "exception_type_missing_module": (
+        "an exception class in a module that does not exist",
+        _exception_type("noobwire_no_such_module:Error"),
+    ),
+    "exception_type_not_a_class": (
+        "an exception class named builtins:eval (a builtin, not an exception class)",
+        _exception_type("builtins:eval"),
+    ),
+}
+
+
 def main() -> None:
     written = 0
     for name, (description, build) in CATALOGUE.items():
@@ -230,7 +292,16 @@ def main() -> None:
         }
         path.write_text(json.dumps(vector, indent=2, ensure_ascii=False) + "\n")
         written += 1
-    print(f"wrote {written} new vectors; {len(CATALOGUE)} in the catalogue")
+    rejected_dir = HERE / "rejected"
+    rejected_dir.mkdir(exist_ok=True)
+    for name, (description, frame_hex) in REJECTED.items():
+        path = rejected_dir / f"{name}.json"
+        if path.exists():
+            continue
+        vector = {"name": name, "description": description, "hex": frame_hex, "error": "DecodeError"}
+        path.write_text(json.dumps(vector, indent=2) + "\n")
+        written += 1
+    print(f"wrote {written} new vectors; {len(CATALOGUE)} + {len(REJECTED)} rejected in the catalogues")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,131 @@
+"""The codecs the benchmark compares, each behind the same small interface.
+
+Every codec turns a message into the form it works on (``prepare``, done once, outside the timed
+loops: the pydantic message itself for noobwire, the reference JSON and pickle; a msgspec Struct; a
+plain dict for msgpack-python), then ``encode``s that form and ``decode``s the result. The
+benchmarks in ``benchmarks/`` and ``noobwire bench`` both take their codecs from here.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from noobwire import codec
+from noobwire.legacy_json import decode_json, encode_json
+from noobwire.messages import Message
+
+__all__ = ["CODEC_KEYS", "BenchCodec", "available_codecs", "frame_size", "load_codec"]
+
+
+def _same_message(msg: Message) -> Any:
+    return msg
+
+
+def frame_size(encoded: Any) -> int:
+    """The bytes on the wire of what a codec's ``encode`` returned: one frame, or a list of frames."""
+    if isinstance(encoded, list | tuple):
+        return sum(memoryview(frame).nbytes for frame in encoded)
+    return memoryview(encoded).nbytes
+
+
+@dataclass(frozen=True)
+class BenchCodec:
+    """One codec of the benchmark: how to encode and decode a message, and what to call it."""
+
+    key: str
+    """The short name that ``noobwire bench --codec`` takes (``pure``, ``msgspec``, ...)."""
+    name: str
+    """The name in tables and charts (``noobwire pure``, ``msgspec``, ...)."""
+    encode: Callable[[Any], Any]
+    decode: Callable[[Any], Any]
+    prepare: Callable[[Message], Any] = _same_message
+    """The message in the form ``encode`` takes, and ``decode`` must give back."""
+    noobwire_backend: bool = False
+    """Whether this is a backend of noobwire's ``to_bytes()`` path (the baseline of the ratios)."""
+
+
+def _backend(name: str) -> BenchCodec:
+    try:
+        backend = codec.get_backend(name)
+    except ImportError as exc:
+        raise ImportError(f"the compiled extension is not built ({exc})") from exc
+    return BenchCodec(name, f"noobwire {name}", backend.encode, backend.decode, noobwire_backend=True)
+
+
+def _frames() -> BenchCodec:
+    import noobwire
+
+    encode_frames = getattr(noobwire, "encode_frames", None)
+    decode_frames = getattr(noobwire, "decode_frames", None)
+    if encode_frames is None or decode_frames is None:
+        raise ImportError("this noobwire has no encode_frames / decode_frames (the zero-copy path)")
+    return BenchCodec("frames", "noobwire frames", encode_frames, decode_frames)
+
+
+def _json() -> BenchCodec:
+    return BenchCodec("json", "reference JSON", encode_json, decode_json)
+
+
+def _msgspec() -> BenchCodec:
+    try:
+        from noobwire.bench import msgspec_codec
+    except ImportError as exc:
+        raise ImportError(f"msgspec is not installed ({exc}); pip install 'noobwire[bench]'") from exc
+    return BenchCodec(
+        "msgspec", "msgspec", msgspec_codec.encode, msgspec_codec.decode, msgspec_codec.from_message
+    )
+
+
+def _msgpack() -> BenchCodec:
+    from noobwire.bench import msgpack_codec
+
+    return BenchCodec(
+        "msgpack", "msgpack-python", msgpack_codec.encode, msgpack_codec.decode, msgpack_codec.from_message
+    )
+
+
+def _pickle_encode(msg: Message) -> bytes:
+    return pickle.dumps(msg, protocol=5)
+
+
+def _pickle() -> BenchCodec:
+    return BenchCodec("pickle", "pickle 5", _pickle_encode, pickle.loads)
+
+
+_LOADERS: dict[str, Callable[[], BenchCodec]] = {
+    "compiled": lambda: _backend("compiled"),
+    "pure": lambda: _backend("pure"),
+    "frames": _frames,
+    "json": _json,
+    "msgspec": _msgspec,
+    "msgpack": _msgpack,
+    "pickle": _pickle,
+}
+
+CODEC_KEYS: tuple[str, ...] = tuple(_LOADERS)
+"""Every codec the benchmark knows, in the order of its tables."""
+
+
+def load_codec(key: str) -> BenchCodec:
+    """The codec ``key`` (one of :data:`CODEC_KEYS`); ``ImportError`` saying why when it is missing."""
+    try:
+        loader = _LOADERS[key]
+    except KeyError:
+        raise ValueError(f"unknown codec {key!r}; choose from {', '.join(CODEC_KEYS)}") from None
+    return loader()
+
+
+def available_codecs(keys: Iterable[str] | None = None) -> tuple[dict[str, BenchCodec], dict[str, str]]:
+    """The codecs of ``keys`` (default: all) that this installation has, and why each other one is
+    missing (key to reason)."""
+    found: dict[str, BenchCodec] = {}
+    missing: dict[str, str] = {}
+    for key in keys if keys is not None else CODEC_KEYS:
+        try:
+            found[key] = load_codec(key)
+        except ImportError as exc:
+            missing[key] = str(exc)
+    return found, missing

@@ -1,0 +1,36 @@
+"""Which decoder a frame goes to: the legacy JSON one or a backend's MessagePack one.
+
+Both backends route the same way, before anything else is read: a frame is refused if it is empty or
+larger than the codec's ``max_frame_size``, and its first byte tells JSON from MessagePack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from noobwire.errors import DecodeError
+from noobwire.framing import frame_buffer, frame_too_large, is_json
+from noobwire.legacy_json import decode_json
+from noobwire.messages import Message
+from noobwire.options import Options
+
+__all__ = ["decode_any"]
+
+FrameDecoder = Callable[[Any, dict[str, type[Message]], Options], Message]
+
+
+def decode_any(
+    data: Any, classes: dict[str, type[Message]], options: Options, decode_frame: FrameDecoder
+) -> Message:
+    """Decode what a socket handed over (see :func:`noobwire.decode`) with ``decode_frame`` for
+    MessagePack frames."""
+    buf = frame_buffer(data)
+    size = len(buf)
+    if not size:
+        raise DecodeError("empty frame", 0)
+    if size > options.max_frame_size:
+        raise frame_too_large(size, options.max_frame_size)
+    if is_json(buf):
+        return decode_json(buf, classes, options)
+    return decode_frame(buf, classes, options)
