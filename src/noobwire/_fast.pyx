@@ -37,6 +37,7 @@ from noobwire.errors import DecodeError, EncodeError
 from noobwire.framing import check_prefix
 from noobwire.messages import MESSAGE_CLASSES, MessageType, MetaSignal
 from noobwire.options import DEFAULT_OPTIONS
+from noobwire.buffers import MAX_BUFFER_DEPTH, encode_with_buffers
 from noobwire.routing import decode_any
 from noobwire.schema import as_str, validate_control_message
 
@@ -153,6 +154,8 @@ cdef int EXT_NOEVENT = wire.EXT_NOEVENT
 cdef int EXT_NDARRAY = wire.EXT_NDARRAY
 cdef int EXT_PICKLE = wire.EXT_PICKLE
 cdef int EXT_EXCEPTION_TYPE = wire.EXT_EXCEPTION_TYPE
+cdef int FIRST_BUFFER_CODE = wire.OUT_OF_BAND_EXT_CODES.start
+cdef int LAST_BUFFER_CODE = wire.OUT_OF_BAND_EXT_CODES.stop - 1
 
 DEF SECONDS_PER_DAY = 86400
 # Days from 1970-01-01 to 0001-01-01 and to 9999-12-31: the range of datetime.
@@ -793,9 +796,56 @@ cdef object encode_hot(int code, object node_id, object timestamp, object value,
         enc_free(&e)
 
 
-def encode(msg, options=DEFAULT_OPTIONS):
+SUPPORTS_OUT_OF_BAND = True
+"""``encode`` takes ``out_of_band`` and ``decode_frame`` takes ``buffers`` (see :mod:`noobwire.buffers`)."""
+
+
+cdef bint may_hold_buffer(object obj, Py_ssize_t threshold, int depth, Py_ssize_t* budget):
+    """Whether the pre-pass of ``buffers.take_out_of_band`` could take a buffer out of ``obj`` (a free
+    value at ``depth``): it enters lists, tuples and dict values, as deep as it does. False means
+    it would not: the message is then written as it is, without the pre-pass and its copies. True
+    may also mean the scan ran out of ``budget`` (a value of many containers, or a cyclic one)."""
+    cdef PyTypeObject* kind = Py_TYPE(obj)
+    if kind is <PyTypeObject*>list or kind is <PyTypeObject*>tuple or kind is <PyTypeObject*>dict:
+        if depth >= MAX_BUFFER_DEPTH:
+            return False
+        budget[0] -= 1
+        if budget[0] < 0:
+            return True
+        for item in (obj if kind is not <PyTypeObject*>dict else (<dict>obj).values()):
+            if may_hold_buffer(item, threshold, depth + 1, budget):
+                return True
+        return False
+    if kind is <PyTypeObject*>bytes or kind is <PyTypeObject*>bytearray:
+        return len(obj) >= threshold
+    if kind is <PyTypeObject*>memoryview:
+        return True
+    if (kind is <PyTypeObject*>int or kind is <PyTypeObject*>float or kind is <PyTypeObject*>str
+            or obj is None or kind is <PyTypeObject*>bool or kind is <PyTypeObject*>datetime):
+        return False
+    return values.is_numpy_value(obj)
+
+
+cdef bint message_may_hold_buffer(object msg, Py_ssize_t threshold) except -1:
+    cdef Py_ssize_t budget = 4096  # containers to look into before leaving it to the pre-pass
+    type_name, value = msg.type_, msg.value
+    if type(value) is list and message_type_code(type_name) == EVENT_CODE:
+        for event in value:
+            if type(event) is dict and may_hold_buffer(event.get(K_VALUE), threshold, 0, &budget):
+                return True
+        return False
+    if type(value) is dict and message_type_code(type_name) == PROCESS_CODE:
+        return type(value.get(K_INPUT)) is dict and may_hold_buffer(value[K_INPUT], threshold, 0, &budget)
+    return False
+
+
+def encode(msg, options=DEFAULT_OPTIONS, out_of_band=None):
     """Encode ``msg`` as one wire-format frame, under the pickle policy and frame size of ``options``
-    (the same bytes, and the same errors, as the pure backend)."""
+    (the same bytes, and the same errors, as the pure backend); with ``out_of_band`` (a
+    :class:`noobwire.buffers.OutOfBand`), the header frame of a message whose large buffers go in its
+    ``buffers``."""
+    if out_of_band is not None and message_may_hold_buffer(msg, out_of_band.threshold):
+        return encode_with_buffers(encode, msg, options, out_of_band)
     cdef PyObject* fields[4]
     cdef bint allow_pickle = DEFAULT_ALLOW_PICKLE
     cdef int64_t max_frame_size = DEFAULT_MAX_FRAME
@@ -839,6 +889,7 @@ cdef struct Dec:
     int max_depth
     int64_t max_length
     bint allow_pickle
+    PyObject* buffers  # the ReceivedBuffers of a multi-frame message (borrowed), or NULL
     # the last timestamp extension read, and the datetime it made: events of one call share one
     const uint8_t* last_stamp
     Py_ssize_t last_stamp_size
@@ -1087,6 +1138,8 @@ cdef object read_ext(Dec* d, Py_ssize_t size, object buf):
         return values.unpickle_payload(data, d.allow_pickle)
     if code == EXT_EXCEPTION_TYPE:
         return values.exception_type_from_payload(data, d.allow_pickle)
+    if d.buffers != NULL and FIRST_BUFFER_CODE <= code <= LAST_BUFFER_CODE:
+        return (<object>d.buffers).resolve(code, data)
     raise _Refused("extension")
 
 
@@ -1276,8 +1329,10 @@ cdef object construct(object cls, str type_name, object node_id, object timestam
     return msg
 
 
-cdef object decode_view(object buf, const uint8_t* data, Py_ssize_t size, object classes, object options):
+cdef object decode_view(object buf, const uint8_t* data, Py_ssize_t size, object classes, object options,
+                        object buffers):
     cdef Dec d
+    d.buffers = NULL if buffers is None else <PyObject*>buffers
     d.start = data
     d.pos = data
     d.end = data + size
@@ -1313,7 +1368,7 @@ cdef object decode_fields(Dec* d, object buf, Py_ssize_t size, object classes, o
         raise _Refused("type code")
     cdef int code = code_obj
     n_buffers = read_value(d, 2, buf)
-    if type(n_buffers) is not int or n_buffers != 0:
+    if type(n_buffers) is not int or n_buffers != (0 if d.buffers == NULL else len(<object>d.buffers)):
         raise _Refused("n_buffers")
     node_id = read_short_str(d, buf, 2)
     if type(node_id) is not str:
@@ -1337,30 +1392,34 @@ cdef object decode_fields(Dec* d, object buf, Py_ssize_t size, object classes, o
     return validate_control_message(cls, type_name, node_id, timestamp, value)
 
 
-cdef object decode_buffer(object buf, object classes, object options):
+cdef object decode_buffer(object buf, object classes, object options, object buffers):
     cdef Py_buffer view
     if type(buf) is bytes:
         return decode_view(buf, <const uint8_t*>PyBytes_AS_STRING(<PyObject*>buf), len(<bytes>buf),
-                           classes, options)
+                           classes, options, buffers)
     PyObject_GetBuffer(buf, &view, PyBUF_SIMPLE)
     try:
-        return decode_view(buf, <const uint8_t*>view.buf, view.len, classes, options)
+        return decode_view(buf, <const uint8_t*>view.buf, view.len, classes, options, buffers)
     finally:
         PyBuffer_Release(&view)
 
 
-def decode_frame(buf, classes=MESSAGE_CLASSES, options=DEFAULT_OPTIONS):
-    """Decode one non-empty MessagePack frame (a buffer) into a message of ``classes``."""
+def decode_frame(buf, classes=MESSAGE_CLASSES, options=DEFAULT_OPTIONS, buffers=None):
+    """Decode one non-empty MessagePack frame (a buffer) into a message of ``classes``, under the
+    pickle policy and limits of ``options``; with ``buffers`` (a :class:`noobwire.buffers.ReceivedBuffers`),
+    the header frame of a message whose buffer frames they are."""
     try:
-        return decode_buffer(buf, classes, options)
+        return decode_buffer(buf, classes, options, buffers)
     except Exception:
         pass
     # Outside the handler, so that the pure backend's error does not chain this one.
-    return _explain_decode(buf, classes, options)
+    return _explain_decode(buf, classes, options, buffers)
 
 
-cdef object _explain_decode(object buf, object classes, object options):
-    _pure.decode_frame(buf, classes, options)  # raises the error that says what is wrong, and where
+cdef object _explain_decode(object buf, object classes, object options, object buffers):
+    if buffers is not None:
+        buffers.forget_references()  # the pure decoder reads the references again
+    _pure.decode_frame(buf, classes, options, buffers)  # raises the error that says what is wrong
     raise RuntimeError(
         "noobwire internal error: the compiled decoder refused a frame that the pure decoder reads; "
         "please report it"
