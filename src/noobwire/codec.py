@@ -110,8 +110,9 @@ class Codec:
     can then import a module or run code. ``max_depth`` (at most 1024, the format's limit),
     ``max_length`` (elements of one array or map, bytes of one str, bin or extension) and
     ``max_frame_size`` (bytes of one frame) bound what a frame may hold; a frame beyond them is refused
-    with :class:`noobwire.DecodeError` (a legacy JSON frame is held to ``max_frame_size`` only). ``backend``: ``"compiled"``, ``"pure"`` or None for the active
-    one. A codec holds no state of its own beyond its settings: one may be used from several threads.
+    with :class:`noobwire.DecodeError` (a legacy JSON frame is held to ``max_frame_size`` only).
+    ``backend``: ``"compiled"``, ``"pure"`` or None for the active one. A codec holds no state of its
+    own beyond its settings: one may be used from several threads.
     """
 
     def __init__(
