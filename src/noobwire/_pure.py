@@ -50,6 +50,7 @@ _SET = ExtType(wire.EXT_SET, b"")
 _FROZENSET = ExtType(wire.EXT_FROZENSET, b"")
 _NOEVENT_EXT = ExtType(wire.EXT_NOEVENT, b"")
 _EVENT = wire.EVENT_CODE
+_MAX_DEPTH = wire.MAX_DEPTH
 _PROCESS = wire.PROCESS_CODE
 
 # --- encoding ----------------------------------------------------------------------------------
@@ -470,8 +471,9 @@ def _unpack_referring_to(buf: Any, received: ReceivedBuffers, options: Options) 
         size = len(buf)
         limits = _length_limits(size, options.max_length) if options.max_length < size else None
         if type(buf) is bytes and size <= _SEARCH_LIMIT and _MARKER_HEADER not in buf:
+            ext_hook = _EXT_HOOK if options.allow_pickle else _EXT_HOOK_WITHOUT_PICKLE
             try:
-                return _unpack_with(buf, _EXT_HOOKS[options.allow_pickle], None, limits, options)
+                return _unpack_with(buf, ext_hook, None, limits, options)
             except _MarkerFound:
                 received.forget_references()  # they are resolved again
         return _unpack_with_markers(buf, limits, options)
@@ -500,7 +502,8 @@ def _unpack(buf: Any, options: Options = DEFAULT_OPTIONS) -> Any:
     limits = _length_limits(size, options.max_length) if options.max_length < size else None
     if type(buf) is bytes and size <= _SEARCH_LIMIT and _MARKER_HEADER not in buf:
         try:
-            return _unpack_with(buf, _EXT_HOOKS[options.allow_pickle], None, limits, options)
+            ext_hook = _EXT_HOOK if options.allow_pickle else _EXT_HOOK_WITHOUT_PICKLE
+            return _unpack_with(buf, ext_hook, None, limits, options)
         except _MarkerFound:
             pass
     return _unpack_with_markers(buf, limits, options)
@@ -526,8 +529,9 @@ def _ext_hook_without_markers(allow_pickle: bool) -> Callable[[int, bytes], Any]
     return ext_hook
 
 
-_EXT_HOOKS = {True: _ext_hook_without_markers(True), False: _ext_hook_without_markers(False)}
-"""The ext hook of a frame without canonical marker headers, for each pickle policy."""
+_EXT_HOOK = _ext_hook_without_markers(True)
+"""The ext hook of a frame without canonical marker headers, with pickle on."""
+_EXT_HOOK_WITHOUT_PICKLE = _ext_hook_without_markers(False)
 
 
 def _unpack_with_markers(buf: Any, limits: dict[str, int] | None, options: Options) -> Any:
@@ -669,7 +673,7 @@ def decode_frame(
         raise frame_too_large(len(buf), options.max_frame_size)
     check_prefix(buf)
     frame = _unpack(buf, options) if buffers is None else _unpack_referring_to(buf, buffers, options)
-    if options.max_depth < wire.MAX_DEPTH and len(buf) > options.max_depth:
+    if options.max_depth < _MAX_DEPTH and len(buf) > options.max_depth:
         check_depth(frame, options.max_depth, buf)
     _, code, n_buffers, node_id, timestamp, value = frame
     if type(code) is not int or not 0 <= code < len(wire.MESSAGE_TYPES):
