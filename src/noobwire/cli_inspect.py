@@ -10,13 +10,13 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import msgpack
-
-from noobwire import codec, wire
+from noobwire import codec
 from noobwire.errors import DecodeError, EncodeError
 from noobwire.framing import is_json
 from noobwire.legacy_json import encode_json
-from noobwire.messages import PICKLE_PREFIX, Message
+from noobwire.messages import MESSAGE_CLASSES, Message
+from noobwire.options import Options
+from noobwire.values import PICKLE_OFF
 
 __all__ = ["add_command", "describe_frame", "format_message", "read_frame", "run"]
 
@@ -85,14 +85,16 @@ def read_frame(source: str, hex_input: bool = False) -> bytes:
 def describe_frame(frame: bytes, as_json: bool = False, allow_pickle: bool = False) -> str:
     """The text ``inspect`` prints for a frame. Raises :class:`InspectError` if it does not decode."""
     kind = "the reference's JSON" if frame and is_json(frame) else "noobwire MessagePack"
-    if not allow_pickle and _holds_pickles(frame):
-        raise InspectError(
-            "the frame holds pickled values, and unpickling runs code chosen by whoever wrote the frame; "
-            "pass --allow-pickle to decode it if you trust its source"
-        )
     try:
-        msg = codec.decode(frame)
+        # With pickle off (the default here), no frame can unpickle or import anything.
+        msg = codec.decode(frame, MESSAGE_CLASSES, Options(allow_pickle=allow_pickle))
     except DecodeError as exc:
+        if not allow_pickle and PICKLE_OFF in str(exc):
+            raise InspectError(
+                f"{exc}: the frame holds pickled values (or names an exception class outside the "
+                "allow-list), and unpickling runs code chosen by whoever wrote the frame; "
+                "pass --allow-pickle to decode it if you trust its source"
+            ) from None
         raise InspectError(_decode_failure(frame, kind, exc)) from None
     if as_json:
         try:
@@ -100,26 +102,6 @@ def describe_frame(frame: bytes, as_json: bool = False, allow_pickle: bool = Fal
         except EncodeError as exc:
             raise InspectError(f"the message cannot be written as the reference's JSON: {exc}") from None
     return format_message(msg, f"{len(frame):,} bytes of {kind}")
-
-
-def _holds_pickles(frame: bytes) -> bool:
-    """Whether a frame carries a pickle (found without unpickling; a frame too broken to scan is left to
-    the decoder, which reports where it breaks)."""
-    if not frame:
-        return False
-    if is_json(frame):
-        return f'"{PICKLE_PREFIX}'.encode() in frame
-    found = False
-
-    def ext_hook(code: int, data: bytes) -> None:
-        nonlocal found
-        found = found or code == wire.EXT_PICKLE
-
-    try:
-        msgpack.unpackb(frame, ext_hook=ext_hook, raw=False, strict_map_key=False, timestamp=0)
-    except Exception:
-        return False
-    return found
 
 
 def _decode_failure(frame: bytes, kind: str, error: DecodeError) -> str:
