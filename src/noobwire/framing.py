@@ -18,6 +18,7 @@ from noobwire import wire
 from noobwire.errors import DecodeError
 
 __all__ = [
+    "INT_FORMATS",
     "check_depth",
     "check_prefix",
     "frame_buffer",
@@ -104,7 +105,7 @@ def check_depth(frame: Any, max_depth: int, buf: Any) -> None:
 
 
 _ARRAY_LENGTH = {0xDC: struct.Struct(">H"), 0xDD: struct.Struct(">I")}
-_INT_FORMATS = {
+INT_FORMATS = {  # the fixed-size MessagePack ints: marker -> how the value after it is packed
     0xCC: struct.Struct(">B"),
     0xCD: struct.Struct(">H"),
     0xCE: struct.Struct(">I"),
@@ -145,8 +146,8 @@ def check_prefix(buf: Any) -> None:
     marker = buf[pos]
     if marker <= 0x7F or marker >= 0xE0:
         version = marker if marker <= 0x7F else marker - 0x100
-    elif marker in _INT_FORMATS:
-        fmt = _INT_FORMATS[marker]
+    elif marker in INT_FORMATS:
+        fmt = INT_FORMATS[marker]
         if size < pos + 1 + fmt.size:
             raise DecodeError("truncated version field", pos)
         (version,) = fmt.unpack_from(buf, pos + 1)
@@ -173,7 +174,7 @@ _FIXED_SIZES = {
     0xC3: 0,
     0xCA: 4,
     0xCB: 8,
-    **{m: f.size for m, f in _INT_FORMATS.items()},
+    **{m: f.size for m, f in INT_FORMATS.items()},
 }
 _LENGTH_PREFIXED = {  # marker: (size of the length field, what it holds)
     0xC4: (1, "bin"),

@@ -11,7 +11,6 @@ socket type, and an envelope frame is never parsed (``docs/wire-format.md``, sec
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -19,7 +18,7 @@ from noobwire import _pure, codec, wire
 from noobwire.buffers import OutOfBand, ReceivedBuffers, encode_with_buffers
 from noobwire.codec import Backend
 from noobwire.errors import DecodeError
-from noobwire.framing import check_prefix, frame_buffer, is_json
+from noobwire.framing import INT_FORMATS, check_prefix, frame_buffer, is_json
 from noobwire.messages import MESSAGE_CLASSES, Message
 from noobwire.options import DEFAULT_OPTIONS, Options
 
@@ -161,16 +160,6 @@ def _buffer(frame: Any, position: int) -> Any:
     return view if view.format == "B" and view.ndim == 1 else view.cast("B")
 
 
-_INTS = {
-    0xCC: struct.Struct(">B"),
-    0xCD: struct.Struct(">H"),
-    0xCE: struct.Struct(">I"),
-    0xCF: struct.Struct(">Q"),
-    0xD0: struct.Struct(">b"),
-    0xD1: struct.Struct(">h"),
-    0xD2: struct.Struct(">i"),
-    0xD3: struct.Struct(">q"),
-}
 _ARRAY_HEADER_SIZES = {0xDC: 3, 0xDD: 5}
 
 
@@ -197,7 +186,7 @@ def _read_int(buf: Any, pos: int) -> tuple[int | None, int]:
         return int(marker), pos + 1
     if marker >= 0xE0:
         return marker - 0x100, pos + 1
-    fmt = _INTS.get(marker)
+    fmt = INT_FORMATS.get(marker)
     if fmt is None or pos + 1 + fmt.size > len(buf):
         return None, pos
     value: int = fmt.unpack_from(buf, pos + 1)[0]
