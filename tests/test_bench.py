@@ -363,7 +363,8 @@ def test_the_codecs_that_stand_in_for_others_are_installed_here() -> None:
 
 
 def test_msgspec_and_msgpack_decode_to_their_own_shapes() -> None:
-    msgspec_codec = pytest.importorskip("noobwire.bench.msgspec_codec")
+    from noobwire.bench import msgspec_codec
+
     msg = make_workload("E4")
     struct = msgspec_codec.decode(msgspec_codec.encode(msgspec_codec.from_message(msg)))
     assert type(struct) is msgspec_codec.EventMsg
@@ -375,8 +376,10 @@ def test_msgspec_and_msgpack_decode_to_their_own_shapes() -> None:
 
 
 def test_the_msgspec_schema_rejects_a_frame_of_the_wrong_shape() -> None:
-    msgspec = pytest.importorskip("msgspec")
-    msgspec_codec = pytest.importorskip("noobwire.bench.msgspec_codec")
+    import msgspec
+
+    from noobwire.bench import msgspec_codec
+
     frame = msgspec.msgpack.encode(
         {"type": "event", "node_id": "cam", "timestamp": EPOCH, "value": [{"id": "x"}]}
     )
@@ -444,8 +447,7 @@ def test_plot_without_matplotlib_is_refused_before_running(
 
 
 def test_plot_draws_a_png(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("matplotlib", reason="the chart needs the plot extra: pip install 'noobwire[plot]'")
-    from matplotlib.image import imread
+    from matplotlib.image import imread  # the test extra brings matplotlib
 
     monkeypatch.setattr(bench, "run", FakeRun())
     path = tmp_path / "chart.png"
