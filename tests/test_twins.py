@@ -8,6 +8,7 @@ recorder on the pure functions sees every hand-over), and that it refuses exactl
 
 from __future__ import annotations
 
+import gc
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -275,3 +276,26 @@ def test_the_limits_and_the_pickle_policy_get_the_same_verdict(index: int, optio
     )
     decoded = _pure.decode(data)
     assert outcome(lambda: _fast.encode(decoded, options)) == outcome(lambda: _pure.encode(decoded, options))
+
+
+def test_decoded_dicts_are_ordinary_dicts() -> None:
+    """The compiled decoder fills copies of template dicts in place: they must behave as any dict."""
+    expected = make_workload("E4")
+    msg = _fast.decode_frame(_pure.encode(expected))
+    scalar_event, list_event = msg.value[0], msg.value[3]
+    # Tracked by the cycle collector exactly when they hold a container, as CPython's own dicts are.
+    assert gc.is_tracked(list_event)
+    assert gc.is_tracked(msg.__dict__)
+    assert not gc.is_tracked(scalar_event)
+    assert list(scalar_event) == list(wire.EVENT_FIELDS)
+    assert scalar_event == dict(expected.value[0])
+    assert hash(next(iter(scalar_event))) == hash("id")
+    del scalar_event["id"]
+    scalar_event["extra"] = 1
+    scalar_event["id"] = 7
+    assert list(scalar_event) == [*wire.EVENT_FIELDS[1:], "extra", "id"]
+    assert scalar_event["signal"] == expected.value[0]["signal"]
+    assert scalar_event.get("id") == 7
+    msg.node_id = "renamed"  # pydantic's __setattr__ on the instance dict
+    assert msg.__dict__["node_id"] == "renamed"
+    assert msg.model_dump()["node_id"] == "renamed"

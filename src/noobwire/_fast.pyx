@@ -1218,6 +1218,78 @@ cdef Py_ssize_t read_array_header(Dec* d) except -1:
     return n
 
 
+
+# --- dicts built from a template ----------------------------------------------------------------
+
+cdef extern from *:
+    """
+    /* The dicts the decoder builds (events, a message's __dict__) have fixed keys. A copy of a template
+       dict has those keys' table cloned already; its values are then put in place without a lookup
+       each. This needs the layout of a combined, str-keyed dict table, which is private to CPython:
+       it is the same in 3.11, 3.12 and 3.13 (default builds), and the function checks what it can
+       (no split table, str keys, the count, each key by identity) and otherwise changes nothing and
+       returns -1, for the caller to fall back on PyDict_SetItem. */
+    #if !defined(Py_GIL_DISABLED) && PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030E0000
+    typedef struct {
+        Py_ssize_t dk_refcnt;
+        uint8_t dk_log2_size;
+        uint8_t dk_log2_index_bytes;
+        uint8_t dk_kind;
+        uint32_t dk_version;
+        Py_ssize_t dk_usable;
+        Py_ssize_t dk_nentries;
+        char dk_indices[];
+    } noobwire_dict_keys;
+    typedef struct { PyObject *me_key; PyObject *me_value; } noobwire_str_entry;
+    #define NOOBWIRE_DICT_KEYS_UNICODE 1
+    #endif
+
+    static int noobwire_fill_dict_copy(PyObject *d, PyObject *const *keys, PyObject *const *items,
+                                       Py_ssize_t n) {
+    #if !defined(Py_GIL_DISABLED) && PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030E0000
+        PyDictObject *mp = (PyDictObject *)d;
+        noobwire_dict_keys *dk = (noobwire_dict_keys *)mp->ma_keys;
+        if (mp->ma_values != NULL || mp->ma_used != n || dk->dk_kind != NOOBWIRE_DICT_KEYS_UNICODE
+                || dk->dk_nentries != n || dk->dk_refcnt != 1) {
+            return -1;
+        }
+        noobwire_str_entry *entries =
+            (noobwire_str_entry *)(dk->dk_indices + ((size_t)1 << dk->dk_log2_index_bytes));
+        Py_ssize_t i;
+        int holds_containers = 0;
+        for (i = 0; i < n; i++) {
+            if (entries[i].me_key != keys[i]) return -1;
+        }
+        for (i = 0; i < n; i++) {
+            PyObject *old = entries[i].me_value;
+            Py_INCREF(items[i]);
+            entries[i].me_value = items[i];
+            Py_XDECREF(old);
+            holds_containers |= PyObject_IS_GC(items[i]);
+        }
+        if (holds_containers && !PyObject_GC_IsTracked(d)) {
+            PyObject_GC_Track(d);  /* as PyDict_SetItem would, for the cycle collector */
+        }
+        return 0;
+    #else
+        (void)d; (void)keys; (void)items; (void)n;
+        return -1;
+    #endif
+    }
+    """
+    int noobwire_fill_dict_copy(object d, PyObject** keys, PyObject** items, Py_ssize_t n)
+
+
+cdef object dict_from_template(dict template, PyObject** keys, PyObject** items, Py_ssize_t n):
+    """A new dict of ``keys`` (``template``'s, in its order) holding ``items``."""
+    result = PyDict_Copy(template)
+    cdef Py_ssize_t i
+    if noobwire_fill_dict_copy(result, keys, items, n) != 0:
+        for i in range(n):
+            PyDict_SetItem(result, <object>keys[i], <object>items[i])
+    return result
+
+
 cdef dict EVENT_TEMPLATE = {K_ID: None, K_TIMESTAMP: None, K_NODE_ID: None, K_SIGNAL: None, K_EPOCH: None,
                             K_VALUE: None}
 
@@ -1227,19 +1299,22 @@ cdef object read_events(Dec* d, object buf):
         raise _Refused("too deep")
     cdef Py_ssize_t n = read_array_header(d)
     cdef Py_ssize_t i
+    cdef PyObject* fields[6]
     if n and d.max_depth < 3:
         raise _Refused("too deep")
     events = PyList_New(n)
     for i in range(n):
         if read_array_header(d) != 6:
             raise _Refused("an event is an array of 6 fields")
-        event = PyDict_Copy(EVENT_TEMPLATE)  # its keys are cloned, not inserted one by one
-        PyDict_SetItem(event, K_ID, read_exact_int(d, buf))
-        PyDict_SetItem(event, K_TIMESTAMP, read_exact_datetime(d, buf))
-        PyDict_SetItem(event, K_NODE_ID, read_exact_str(d, buf))
-        PyDict_SetItem(event, K_SIGNAL, read_exact_str(d, buf))
-        PyDict_SetItem(event, K_EPOCH, read_exact_int(d, buf))
-        PyDict_SetItem(event, K_VALUE, read_value(d, 4, buf))
+        event_id = read_exact_int(d, buf)
+        timestamp = read_exact_datetime(d, buf)
+        node_id = read_exact_str(d, buf)
+        signal = read_exact_str(d, buf)
+        epoch = read_exact_int(d, buf)
+        value = read_value(d, 4, buf)
+        fields[0], fields[1], fields[2] = <PyObject*>event_id, <PyObject*>timestamp, <PyObject*>node_id
+        fields[3], fields[4], fields[5] = <PyObject*>signal, <PyObject*>epoch, <PyObject*>value
+        event = dict_from_template(EVENT_TEMPLATE, EVENT_KEYS, fields, 6)
         Py_INCREF(event)
         PyList_SET_ITEM(events, i, <PyObject*>event)
     return events
@@ -1301,11 +1376,10 @@ cdef dict FIELDS_TEMPLATE = {K_TYPE: None, K_NODE_ID: None, K_TIMESTAMP: None, K
 cdef object construct(object cls, str type_name, object node_id, object timestamp, object value):
     """``schema.construct_message`` in C: the instance without a second validation."""
     cdef PyTypeObjectSlots* slots = <PyTypeObjectSlots*>cls
-    fields = PyDict_Copy(FIELDS_TEMPLATE)  # its keys are cloned, not inserted one by one
-    PyDict_SetItem(fields, K_TYPE, type_name)
-    PyDict_SetItem(fields, K_NODE_ID, node_id)
-    PyDict_SetItem(fields, K_TIMESTAMP, timestamp)
-    PyDict_SetItem(fields, K_VALUE, value)
+    cdef PyObject* items[4]
+    items[0], items[1] = <PyObject*>type_name, <PyObject*>node_id
+    items[2], items[3] = <PyObject*>timestamp, <PyObject*>value
+    fields = dict_from_template(FIELDS_TEMPLATE, MESSAGE_KEYS, items, 4)
     cdef PyObject* allocated
     if (PyType_Check(cls) and PyType_IsSubtype(<PyTypeObject*>cls, BASE_MODEL)
             and slots.tp_new == (<PyTypeObjectSlots*>&PyBaseObject_Type).tp_new
