@@ -1320,6 +1320,11 @@ cdef object read_events(Dec* d, object buf):
     return events
 
 
+cdef dict PROCESS_TEMPLATE = {K_EPOCH: None, K_INPUT: None}
+cdef PyObject* PROCESS_KEYS[2]
+PROCESS_KEYS[:] = [<PyObject*>K_EPOCH, <PyObject*>K_INPUT]
+
+
 cdef object read_process(Dec* d, object buf):
     if d.max_depth < 2 or read_array_header(d) != 2:
         raise _Refused("a process value is an array of 2 fields")
@@ -1329,10 +1334,9 @@ cdef object read_process(Dec* d, object buf):
     process_input = read_value(d, 3, buf)
     if process_input is not None and type(process_input) is not dict:
         raise _Refused("process input")
-    process = _PyDict_NewPresized(2)
-    PyDict_SetItem(process, K_EPOCH, epoch)
-    PyDict_SetItem(process, K_INPUT, process_input)
-    return process
+    cdef PyObject* items[2]
+    items[0], items[1] = <PyObject*>epoch, <PyObject*>process_input
+    return dict_from_template(PROCESS_TEMPLATE, PROCESS_KEYS, items, 2)
 
 
 cdef extern from "Python.h":
