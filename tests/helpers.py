@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from noobwire import Message
+from noobwire import EventMsg, Message
+from noobwire.workloads import TIMESTAMP
 
 
 def assert_same(expected: Any, actual: Any, path: str = "") -> None:
@@ -87,3 +88,13 @@ def json_safe(timestamp: datetime) -> datetime:
     if offset is not None and offset.total_seconds() % 60:
         return timestamp.replace(tzinfo=None)
     return timestamp
+
+
+def event_msg(*values: Any) -> EventMsg:
+    """An EventMsg with one event per value (appended after validation, as a node runner's are)."""
+    msg = EventMsg(node_id="cam", timestamp=TIMESTAMP, value=[])
+    for i, value in enumerate(values):
+        msg.value.append(
+            {"id": i, "timestamp": TIMESTAMP, "node_id": "cam", "signal": "s", "epoch": 42, "value": value}
+        )
+    return msg

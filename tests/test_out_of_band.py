@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import noobwire
-from helpers import assert_same
+from helpers import assert_same, event_msg
 from noobwire import DecodeError, EncodeError, EventMsg, ProcessMsg
 from noobwire.buffers import MAX_BUFFER_DEPTH
 from noobwire.codec import get_backend
@@ -22,16 +22,6 @@ from noobwire.workloads import TIMESTAMP, make_workload
 from strategies import messages
 
 PURE = FrameCodec(get_backend("pure"))
-
-
-def event_msg(*values: Any) -> EventMsg:
-    """An EventMsg with one event per value (appended after validation, as a node runner's are)."""
-    msg = EventMsg(node_id="cam", timestamp=TIMESTAMP, value=[])
-    for i, value in enumerate(values):
-        msg.value.append(
-            {"id": i, "timestamp": TIMESTAMP, "node_id": "cam", "signal": "s", "epoch": 42, "value": value}
-        )
-    return msg
 
 
 def values_of(msg: noobwire.Message) -> list[Any]:

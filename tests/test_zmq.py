@@ -21,22 +21,13 @@ import zmq
 import zmq.asyncio
 
 import noobwire
-from helpers import assert_same
-from noobwire import DecodeError, EventMsg
+from helpers import assert_same, event_msg
+from noobwire import DecodeError
 from noobwire.workloads import TIMESTAMP, make_workload
 from noobwire.zmq import Received, recv_message, recv_message_async, send_message, send_message_async
 
 TIMEOUT_MS = 10_000
 TRANSPORTS = ["ipc", "tcp"] if zmq.has("ipc") else ["tcp"]
-
-
-def event_msg(*values: Any) -> EventMsg:
-    msg = EventMsg(node_id="cam", timestamp=TIMESTAMP, value=[])
-    for i, value in enumerate(values):
-        msg.value.append(
-            {"id": i, "timestamp": TIMESTAMP, "node_id": "cam", "signal": "s", "epoch": 42, "value": value}
-        )
-    return msg
 
 
 ARRAYS = [

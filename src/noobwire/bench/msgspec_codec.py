@@ -15,7 +15,9 @@ from typing import Any, TypedDict
 import msgspec
 
 from noobwire.bench.array_ext import ARRAY_EXT_CODE, array_from_payload, array_payload, is_array
-from noobwire.messages import Message, NodeStatus
+
+# The mirror's own value types where msgspec reads them as they are (their fields are plain types).
+from noobwire.messages import AnnounceValue, IdentifyValue, Message, NodeStatus
 
 __all__ = ["MsgspecMessage", "decode", "encode", "from_message"]
 
@@ -27,19 +29,6 @@ class Event(TypedDict):
     signal: str
     epoch: int
     value: Any
-
-
-class IdentifyValue(TypedDict):
-    node_id: str
-    outbox: str
-    status: NodeStatus
-    signals: list[str] | None
-    slots: list[str] | None
-
-
-class AnnounceValue(TypedDict):
-    inbox: str
-    nodes: dict[str, IdentifyValue]
 
 
 class ErrorValue(TypedDict):
