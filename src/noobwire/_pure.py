@@ -16,7 +16,15 @@ from msgpack import ExtType, Timestamp
 from noobwire import values, wire
 from noobwire.buffers import OutOfBand, ReceivedBuffers, encode_with_buffers
 from noobwire.errors import DecodeError, EncodeError, SchemaError, describe
-from noobwire.framing import check_depth, check_prefix, frame_too_large, locate_malformation
+from noobwire.framing import (
+    CONTAINER_TYPES,
+    check_depth,
+    check_prefix,
+    frame_too_large,
+    locate_malformation,
+    may_nest_deeper,
+    nests_deeper,
+)
 from noobwire.messages import MESSAGE_CLASSES, Message, MetaSignal
 from noobwire.options import DEFAULT_OPTIONS, Options
 from noobwire.routing import decode_any
@@ -252,8 +260,16 @@ def encode(msg: Message, options: Options = DEFAULT_OPTIONS, out_of_band: OutOfB
         if local.set_orders:
             local.set_orders.clear()
     # msgpack-python's packer writes an empty array or map one level deeper than its unpacker (and
-    # the format) allows. Only a frame holding an empty array or map header can be that deep.
-    if len(packed) > wire.MAX_DEPTH and (b"\x90" in packed or b"\x80" in packed):
+    # the format) allows. Only a frame holding an empty array or map header can be that deep; the
+    # count of bytes that could start one rules out most others (it is cheap below 64 KiB; above, the
+    # walk is cheap: a large frame is mostly a few large buffers).
+    size = len(packed)
+    if (
+        size > wire.MAX_DEPTH
+        and (b"\x90" in packed or b"\x80" in packed)
+        and (size > _DEPTH_COUNT_LIMIT or may_nest_deeper(packed, wire.MAX_DEPTH))
+        and nests_deeper(frame, wire.MAX_DEPTH)
+    ):
         _refuse_too_deep(code, msg.value)
     if len(packed) > options.max_frame_size:
         raise EncodeError(
@@ -263,7 +279,7 @@ def encode(msg: Message, options: Options = DEFAULT_OPTIONS, out_of_band: OutOfB
     return packed
 
 
-_CONTAINERS = (list, dict, tuple, set, frozenset)
+_DEPTH_COUNT_LIMIT = 65536
 _FREE_VALUE_DEPTH = {_EVENT: 4, _PROCESS: 3}
 """The nesting level of a message's free values, the frame's array being level 1."""
 
@@ -284,7 +300,7 @@ def _max_container_depth(obj: Any, depth: int) -> int:
     while stack:
         obj, depth = stack.pop()
         kind = type(obj)
-        if kind not in _CONTAINERS:
+        if kind not in CONTAINER_TYPES:
             continue
         deepest = max(deepest, depth)
         if depth > wire.MAX_DEPTH:

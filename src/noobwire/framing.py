@@ -18,6 +18,7 @@ from noobwire import wire
 from noobwire.errors import DecodeError
 
 __all__ = [
+    "CONTAINER_TYPES",
     "INT_FORMATS",
     "check_depth",
     "check_prefix",
@@ -25,6 +26,8 @@ __all__ = [
     "frame_too_large",
     "is_json",
     "locate_malformation",
+    "may_nest_deeper",
+    "nests_deeper",
 ]
 
 
@@ -63,25 +66,24 @@ def frame_too_large(size: int, max_frame_size: int) -> DecodeError:
     )
 
 
-_CONTAINER_TYPES = frozenset((list, dict, tuple, set, frozenset))
-_is_container_type = _CONTAINER_TYPES.__contains__
+CONTAINER_TYPES = frozenset((list, dict, tuple, set, frozenset))
+"""The values written as MessagePack arrays and maps: the ones that nest."""
+_is_container_type = CONTAINER_TYPES.__contains__
 _is_dict_type = partial(operator.is_, dict)
 _NOT_CONTAINER_HEADERS = bytes(b for b in range(256) if not (0x80 <= b <= 0x9F or 0xDC <= b <= 0xDF))
 
 
-def check_depth(frame: Any, max_depth: int, buf: Any) -> None:
-    """Refuse a decoded frame (the unpacked array of ``buf``) whose arrays and maps nest deeper than
-    ``max_depth``, the frame's own array being level 1.
-
-    msgpack-python's unpacker stops at the format's limit (1024) by itself; a codec with a lower
-    limit checks here. Each level of nesting needs an array or map header of its own, so a frame with
-    fewer bytes that could start one than ``max_depth`` is shallow enough (one pass in C over its
-    bytes). Otherwise the unpacked frame is walked level by level, in C (``map``, ``compress``).
-    """
+def may_nest_deeper(buf: Any, max_depth: int) -> bool:
+    """False if the frame ``buf`` cannot nest deeper than ``max_depth``: each level needs an array or
+    map header of its own, and it holds no more bytes that could start one (one pass in C)."""
     data = buf if type(buf) is bytes else bytes(buf)
-    if len(data.translate(None, _NOT_CONTAINER_HEADERS)) <= max_depth:
-        return
-    level = [frame]
+    return len(data.translate(None, _NOT_CONTAINER_HEADERS)) > max_depth
+
+
+def nests_deeper(root: Any, max_depth: int) -> bool:
+    """Whether the lists, dicts, tuples, sets and frozensets in ``root`` (level 1) nest deeper than
+    ``max_depth`` levels. Walked level by level in C (``map``, ``compress``), not item by item."""
+    level = [root]
     for _ in range(max_depth):
         dicts = list(compress(level, map(_is_dict_type, map(type, level))))
         items = (
@@ -95,9 +97,23 @@ def check_depth(frame: Any, max_depth: int, buf: Any) -> None:
                 *chain.from_iterable(map(dict.values, dicts)),
             ]
         )
-        if _CONTAINER_TYPES.isdisjoint(map(type, items)):
-            return  # (cheaper than the compress below: most deep levels are leaves)
+        if CONTAINER_TYPES.isdisjoint(map(type, items)):
+            return False  # (cheaper than the compress below: most deep levels are leaves)
         level = list(compress(items, map(_is_container_type, map(type, items))))
+    return True
+
+
+def check_depth(frame: Any, max_depth: int, buf: Any) -> None:
+    """Refuse a decoded frame (the unpacked array of ``buf``) whose arrays and maps nest deeper than
+    ``max_depth``, the frame's own array being level 1.
+
+    msgpack-python's unpacker stops at the format's limit (1024) by itself; a codec with a lower
+    limit checks here. Each level of nesting needs an array or map header of its own, so a frame with
+    fewer bytes that could start one than ``max_depth`` is shallow enough (one pass in C over its
+    bytes). Otherwise the unpacked frame is walked level by level, in C (``map``, ``compress``).
+    """
+    if not may_nest_deeper(buf, max_depth) or not nests_deeper(frame, max_depth):
+        return
     located = locate_malformation(buf, max_depth)
     if located is not None and "nested deeper" in located.reason:
         raise located
