@@ -47,21 +47,7 @@ def backend(request: pytest.FixtureRequest) -> Backend:
     return codec.get_backend(request.param)
 
 
-NATIVE_OUT_OF_BAND = [
-    name for name in BACKENDS if codec.get_backend(name).module.__dict__.get("SUPPORTS_OUT_OF_BAND")
-]
-"""The backends that handle out-of-band buffers themselves (the others use the pure backend for them)."""
-
-
 @pytest.fixture(params=BACKENDS, scope="session")
 def frame_codec(request: pytest.FixtureRequest) -> FrameCodec:
     """``encode_frames`` / ``decode_frames`` on each backend in turn."""
     return FrameCodec(codec.get_backend(request.param))
-
-
-@pytest.fixture(params=NATIVE_OUT_OF_BAND, scope="session")
-def native_frame_codec(request: pytest.FixtureRequest) -> FrameCodec:
-    """``encode_frames`` / ``decode_frames`` on each backend that handles out-of-band buffers itself."""
-    frame_codec = FrameCodec(codec.get_backend(request.param))
-    assert frame_codec.native
-    return frame_codec

@@ -6,8 +6,6 @@ from noobwire.buffers import OutOfBand, ReceivedBuffers
 from noobwire.messages import Message
 from noobwire.options import Options
 
-SUPPORTS_OUT_OF_BAND: bool
-
 def encode(msg: Message, options: Options = ..., out_of_band: OutOfBand | None = None) -> bytes:
     """Encode ``msg`` as one wire-format frame, under the pickle policy and frame size of ``options``;
     with ``out_of_band``, the header frame of a message whose large buffers go in its ``buffers``."""

@@ -796,10 +796,6 @@ cdef object encode_hot(int code, object node_id, object timestamp, object value,
         enc_free(&e)
 
 
-SUPPORTS_OUT_OF_BAND = True
-"""``encode`` takes ``out_of_band`` and ``decode_frame`` takes ``buffers`` (see :mod:`noobwire.buffers`)."""
-
-
 cdef bint may_hold_buffer(object obj, Py_ssize_t threshold, int depth, Py_ssize_t* budget):
     """Whether the pre-pass of ``buffers.take_out_of_band`` could take a buffer out of ``obj`` (a free
     value at ``depth``): it enters lists, tuples and dict values, as deep as it does. False means
@@ -960,7 +956,7 @@ cdef object read_short_str(Dec* d, object buf, int depth):
                 h = (h ^ <uint32_t>n) & (STR_CACHE_SIZE - 1)
                 cached = STR_CACHE[h]
                 if (cached != NULL and PyUnicode_GET_LENGTH(<object>cached) == n
-                        and memcmp(PyUnicode_DATA(<object>cached), data, n) == 0 and n <= d.max_length):
+                        and memcmp(PyUnicode_DATA(<object>cached), data, n) == 0):
                     d.pos = data + n
                     return <object>cached
                 text = PyUnicode_DecodeUTF8(<const char*>data, n, NULL)
@@ -1505,12 +1501,16 @@ cdef object _explain_decode(object buf, object classes, object options, object b
 
 
 
+cdef bint IS_JSON_FIRST_BYTE[256]
+IS_JSON_FIRST_BYTE[:] = [byte in wire.JSON_FIRST_BYTES for byte in range(256)]
+
+
 def decode(data, classes=MESSAGE_CLASSES, options=DEFAULT_OPTIONS):
     """Decode a noobwire MessagePack frame or a legacy JSON frame (see :func:`noobwire.decode`)."""
     cdef Py_ssize_t size
     if type(data) is bytes:
         size = len(<bytes>data)
         if (size and size <= (DEFAULT_MAX_FRAME if options is _DEFAULT_OPTIONS else options.max_frame_size)
-                and (<const uint8_t*>PyBytes_AS_STRING(<PyObject*>data))[0] not in b"{ \t\r\n"):  # JSON_FIRST_BYTES
+                and not IS_JSON_FIRST_BYTE[(<const uint8_t*>PyBytes_AS_STRING(<PyObject*>data))[0]]):
             return decode_frame(data, classes, options)
     return decode_any(data, classes, options, decode_frame)

@@ -38,7 +38,6 @@ from noobwire.schema import (
 )
 
 __all__ = [
-    "SUPPORTS_OUT_OF_BAND",
     "decode",
     "decode_frame",
     "encode",
@@ -47,9 +46,6 @@ __all__ = [
     "pack_value",
     "try_pack",
 ]
-
-SUPPORTS_OUT_OF_BAND = True
-"""``encode`` takes ``out_of_band`` and ``decode_frame`` takes ``buffers`` (see :mod:`noobwire.buffers`)."""
 
 _NOEVENT = MetaSignal.NoEvent
 _new_object = object.__new__
@@ -687,6 +683,8 @@ def decode_frame(
     buffer frames they are."""
     if len(buf) > options.max_frame_size:
         raise frame_too_large(len(buf), options.max_frame_size)
+    if type(buf) is not bytes and len(buf) <= _SEARCH_LIMIT:
+        buf = bytes(buf)  # (a small frame is read faster from bytes: see _unpack)
     check_prefix(buf)
     frame = _unpack(buf, options) if buffers is None else _unpack_referring_to(buf, buffers, options)
     if options.max_depth < _MAX_DEPTH and len(buf) > options.max_depth:

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from noobwire import _pure, codec, wire
-from noobwire.buffers import OutOfBand, ReceivedBuffers, encode_with_buffers
+from noobwire import codec, wire
+from noobwire.buffers import OutOfBand, ReceivedBuffers
 from noobwire.codec import Backend
 from noobwire.errors import DecodeError
 from noobwire.framing import INT_FORMATS, check_prefix, frame_buffer, is_json
@@ -36,26 +36,17 @@ DEFAULT_THRESHOLD = wire.DEFAULT_BUFFER_THRESHOLD
 
 BuffersAs = Literal["bytes", "memoryview"]
 
-_SMALL_HEADER = 65536
-"""A header frame up to this size is read from a ``bytes`` copy: the pure decoder is faster on bytes."""
-
 
 class FrameCodec:
-    """``encode_frames`` / ``decode_frames`` on one backend.
-
-    A backend whose module sets ``SUPPORTS_OUT_OF_BAND`` encodes and decodes buffers itself. With any
-    other, headers are written by its single-frame ``encode`` (references are plain extensions to it)
-    and read by the pure backend when they refer to buffers (frames without buffers by the backend).
-    """
+    """``encode_frames`` / ``decode_frames`` on one backend: its module's ``encode`` takes
+    ``out_of_band`` and its ``decode_frame`` takes ``buffers`` (see :mod:`noobwire.buffers`)."""
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         module = backend.module
-        self.native: bool = bool(getattr(module, "SUPPORTS_OUT_OF_BAND", False))
-        """Whether the backend itself handles out-of-band buffers."""
         self._encode = module.encode
         self._decode = module.decode
-        self._decode_with_buffers = module.decode_frame if self.native else _pure.decode_frame
+        self._decode_frame = module.decode_frame
 
     def __repr__(self) -> str:
         return f"<noobwire FrameCodec on {self.backend.name!r}>"
@@ -74,10 +65,7 @@ class FrameCodec:
         result is ``[encode(msg)]``. Raises :class:`noobwire.EncodeError` as ``encode`` does.
         """
         out_of_band = OutOfBand(threshold)
-        if self.native:
-            header = self._encode(msg, options, out_of_band)
-        else:
-            header = encode_with_buffers(self._encode, msg, options, out_of_band)
+        header = self._encode(msg, options, out_of_band)
         frames = out_of_band.buffers
         frames.append(header)
         return frames
@@ -101,14 +89,12 @@ class FrameCodec:
         if not frames:
             raise DecodeError("no frames to decode")
         header = frame_buffer(frames[-1])
-        if type(header) is not bytes and len(header) <= _SMALL_HEADER:
-            header = bytes(header)
-        count = None
-        if len(header) and not is_json(header):
-            check_prefix(header)
-            count = _n_buffers(header)
-        if not count:  # a single frame, JSON or not; or a count that is not one: the decoder says so
+        if not len(header) or is_json(header):  # the decoder refuses the one, reads the other
             return list(frames[:-1]), self._decode(header, classes, options)
+        check_prefix(header)
+        count = _n_buffers(header)
+        if not count:  # a single frame; or a count that is not one: the decoder says so
+            return list(frames[:-1]), self._decode_frame(header, classes, options)
         if count >= len(frames):
             raise DecodeError(
                 f"the header counts {count} buffer frames before it, but only {len(frames) - 1} frames "
@@ -117,7 +103,7 @@ class FrameCodec:
         first = len(frames) - 1 - count
         buffer_frames = [_buffer(frame, first + i) for i, frame in enumerate(frames[first:-1])]
         received = ReceivedBuffers(buffer_frames, buffers_as == "memoryview")
-        msg = self._decode_with_buffers(header, classes, options, received)
+        msg = self._decode_frame(header, classes, options, received)
         received.check_all_used()
         return list(frames[:first]), msg
 
