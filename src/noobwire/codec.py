@@ -68,7 +68,7 @@ _backends: dict[str, Backend] = {"pure": Backend("pure", _pure)}
 
 
 def get_backend(name: str) -> Backend:
-    """Backend ``"pure"`` or ``"compiled"`` (``ImportError`` if it is not built), whichever is active."""
+    """The backend named ``"pure"`` or ``"compiled"`` (``ImportError`` if the compiled one is not built)."""
     if name not in _backends:
         if name != "compiled":
             raise ValueError(f"unknown backend {name!r}; choose 'compiled' or 'pure'")
