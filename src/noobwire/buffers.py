@@ -31,6 +31,7 @@ from noobwire.errors import DecodeError, describe
 from noobwire.messages import Message
 from noobwire.options import Options
 from noobwire.schema import construct_message
+from noobwire.values import array_layout, dtype_descr
 
 __all__ = [
     "MAX_BUFFER_DEPTH",
@@ -109,20 +110,13 @@ def _array_reference(array: Any, out_of_band: OutOfBand) -> ExtType | None:
     dtype = array.dtype
     if array.nbytes < out_of_band.threshold or dtype.hasobject or dtype.itemsize == 0:
         return None
-    # As in-band: C-contiguous and F-contiguous arrays as they lie, any other made C-contiguous once.
-    flags = array.flags
-    if flags.c_contiguous:
-        layout, data = wire.LAYOUT_C, array
-    elif flags.f_contiguous:
-        layout, data = wire.LAYOUT_F, array.T
-    else:
-        layout, data = wire.LAYOUT_C, _numpy().ascontiguousarray(array)
+    layout, data = array_layout(array)  # as in band
     try:
         frame = memoryview(data).cast("B")
     except (ValueError, TypeError):  # a dtype with no buffer format (datetimes, some structured ones)
         frame = memoryview(data.reshape(-1).view(_numpy().uint8))
     index = len(out_of_band.buffers)
-    payload = array_reference_payload(index, _descr(dtype), list(array.shape), layout)
+    payload = array_reference_payload(index, dtype_descr(dtype), list(array.shape), layout)
     out_of_band.buffers.append(frame)
     return ExtType(wire.EXT_BUFFER_NDARRAY, payload)
 
@@ -131,23 +125,6 @@ def _numpy() -> Any:
     import numpy
 
     return numpy
-
-
-_MAX_CACHED_DTYPES = 256
-_descrs: dict[Any, Any] = {}
-"""numpy's description of each dtype met so far (finding it costs more than the rest of a reference)."""
-
-
-def _descr(dtype: Any) -> Any:
-    descr = _descrs.get(dtype)
-    if descr is None:
-        from numpy.lib.format import dtype_to_descr
-
-        descr = dtype_to_descr(dtype)
-        if len(_descrs) >= _MAX_CACHED_DTYPES:
-            _descrs.clear()
-        _descrs[dtype] = descr
-    return descr
 
 
 _PLAIN = frozenset({int, float, str, bool, type(None), datetime})
@@ -335,6 +312,7 @@ class ReceivedBuffers:
 
 
 _VIEW_LAYOUTS = (wire.LAYOUT_C, wire.LAYOUT_F)
+_MAX_CACHED_DTYPES_READ = 256
 _dtypes: dict[str, Any] = {}
 """The dtype of each simple descr met so far, checked once (the check costs more than the rest)."""
 
@@ -362,7 +340,7 @@ def _checked_dtype(descr: Any, shape: Any, layout: Any) -> Any:
     if layout == wire.LAYOUT_SCALAR:
         raise DecodeError("array reference with the layout of a numpy scalar")
     if type(descr) is str:
-        if len(_dtypes) >= _MAX_CACHED_DTYPES:
+        if len(_dtypes) >= _MAX_CACHED_DTYPES_READ:
             _dtypes.clear()
         _dtypes[descr] = dtype
     return dtype

@@ -20,11 +20,13 @@ from noobwire import allowlist, wire
 from noobwire.errors import DecodeError, EncodeError, describe
 
 __all__ = [
+    "array_layout",
     "bigint_from_payload",
     "bigint_payload",
     "check_array_header",
     "datetime_from_payload",
     "datetime_parts",
+    "dtype_descr",
     "exception_type_from_payload",
     "exception_type_payload",
     "is_numpy_value",
@@ -142,23 +144,50 @@ def ndarray_parts(obj: Any) -> tuple[bytes, Any] | None:
     """The ``EXT_NDARRAY`` payload of a numpy array or scalar in two parts: the packed header, and a
     C-contiguous array whose bytes follow it; None if the value is pickled instead."""
     import numpy as np
-    from numpy.lib.format import dtype_to_descr
 
     if isinstance(obj, np.generic):
         # A numpy str/bytes scalar reports itemsize 0 when empty; its array form holds one item.
         obj = np.asarray(obj)
         layout, data = wire.LAYOUT_SCALAR, obj
-    elif obj.flags.c_contiguous:
-        layout, data = wire.LAYOUT_C, obj
-    elif obj.flags.f_contiguous:
-        layout, data = wire.LAYOUT_F, obj.T
     else:
-        layout, data = wire.LAYOUT_C, np.ascontiguousarray(obj)
+        layout, data = array_layout(obj)
     if obj.dtype.hasobject or obj.dtype.itemsize == 0:
         return None
     # The header packer writes the tuples of a structured dtype's descr as arrays.
-    header: bytes = _header_packer.pack([dtype_to_descr(obj.dtype), list(obj.shape), layout])
+    header: bytes = _header_packer.pack([dtype_descr(obj.dtype), list(obj.shape), layout])
     return header, data
+
+
+def array_layout(array: Any) -> tuple[int, Any]:
+    """How an array is written, in band or out of band: its layout, and a C-contiguous array of its
+    bytes. C- and F-contiguous arrays are written as they lie (F as its transpose); any other is made
+    C-contiguous once."""
+    flags = array.flags
+    if flags.c_contiguous:
+        return wire.LAYOUT_C, array
+    if flags.f_contiguous:
+        return wire.LAYOUT_F, array.T
+    import numpy as np
+
+    return wire.LAYOUT_C, np.ascontiguousarray(array)
+
+
+_MAX_CACHED_DTYPES = 256
+_descrs: dict[Any, Any] = {}
+"""numpy's description of each dtype met so far (finding it costs more than the rest of a header)."""
+
+
+def dtype_descr(dtype: Any) -> Any:
+    """numpy's ``dtype_to_descr`` of ``dtype`` (what an array's header carries), remembered."""
+    descr = _descrs.get(dtype)
+    if descr is None:
+        from numpy.lib.format import dtype_to_descr
+
+        descr = dtype_to_descr(dtype)
+        if len(_descrs) >= _MAX_CACHED_DTYPES:
+            _descrs.clear()
+        _descrs[dtype] = descr
+    return descr
 
 
 _HEADER_PREFIX = 4096
