@@ -480,15 +480,7 @@ def _unpack_referring_to(buf: Any, received: ReceivedBuffers, options: Options) 
     outer = _receiving.buffers
     _receiving.buffers = received
     try:
-        size = len(buf)
-        limits = _length_limits(size, options.max_length) if options.max_length < size else None
-        if type(buf) is bytes and size <= _SEARCH_LIMIT and _MARKER_HEADER not in buf:
-            ext_hook = _EXT_HOOK if options.allow_pickle else _EXT_HOOK_WITHOUT_PICKLE
-            try:
-                return _unpack_with(buf, ext_hook, None, limits, options)
-            except _MarkerFound:
-                received.forget_references()  # they are resolved again
-        return _unpack_with_markers(buf, limits, options)
+        return _unpack(buf, options)
     finally:
         _receiving.buffers = outer
 
@@ -517,7 +509,8 @@ def _unpack(buf: Any, options: Options = DEFAULT_OPTIONS) -> Any:
             ext_hook = _EXT_HOOK if options.allow_pickle else _EXT_HOOK_WITHOUT_PICKLE
             return _unpack_with(buf, ext_hook, None, limits, options)
         except _MarkerFound:
-            pass
+            if _receiving.buffers is not None:
+                _receiving.buffers.forget_references()  # they are resolved again
     return _unpack_with_markers(buf, limits, options)
 
 
