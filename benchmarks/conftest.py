@@ -50,6 +50,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     rates = config.stash.get(THROUGHPUT, {})
     if rates:
         terminalreporter.section("ZeroMQ PUSH/PULL throughput (messages per second, median round)")
+        terminalreporter.write_line(
+            "each codec ran alone, under its own share of the machine's load; for ratios, run "
+            "`python benchmarks/test_zmq.py`, where the codecs take turns"
+        )
         for workload, transport in dict.fromkeys((w, t) for w, t, _ in rates):
             row = {codec: rate for (w, t, codec), rate in rates.items() if (w, t) == (workload, transport)}
             ceiling = row.get("raw")

@@ -6,23 +6,34 @@ rounds of a fixed number of messages, each encoded by the sender and decoded her
 after the run gives messages per second (for A16M also as a share of ``raw``, pyzmq sending the bare
 array buffer with ``copy=False``: the ceiling). Under ``--benchmark-disable`` each one sends a few
 messages only, to prove that it works.
+
+pytest-benchmark runs one codec after the other, each meeting its own share of the machine's load.
+``python benchmarks/test_zmq.py [rounds]`` prints the fairer table: one sender process per workload and
+transport carries every codec, the codecs take turns round by round, and ``x raw`` is the median of
+each round's ratio to the raw round beside it.
 """
 
 from __future__ import annotations
 
 import statistics
+import sys
 
 import pytest
 
+from noobwire import encode
 from noobwire.bench.check import first_difference
 from noobwire.bench.throughput import (
     ARRAY_WORKLOADS,
+    RAW_KEYS,
     SENDER_KEYS,
     TRANSPORTS,
     ThroughputLink,
     expected_value,
+    format_throughput,
+    interleaved_rates,
     sender_missing,
 )
+from noobwire.workloads import make_workload
 
 pytest.importorskip("zmq", reason="the ZeroMQ benchmarks need pyzmq: pip install 'noobwire[bench]'")
 
@@ -35,7 +46,7 @@ CASES = [
     (workload, key)
     for workload in MESSAGES_PER_ROUND
     for key in SENDER_KEYS
-    if key != "raw" or workload in ARRAY_WORKLOADS
+    if key not in RAW_KEYS or workload in ARRAY_WORKLOADS
 ]
 
 
@@ -48,15 +59,51 @@ def test_throughput(benchmark, throughput, workload: str, key: str, transport: s
     benchmark.group = f"zmq-{workload}-{transport}"
     count = (MESSAGES_WHEN_DISABLED if benchmark.disabled else MESSAGES_PER_ROUND)[workload]
     benchmark.extra_info["messages_per_round"] = count
-    with ThroughputLink(workload, key, transport) as link:
-        warmup_s, last = link.transfer(count)  # a warm-up round, and the check of what arrives
+    with ThroughputLink(workload, transport, [key]) as link:
+        warmup_s, last = link.transfer(key, count)  # a warm-up round, and the check of what arrives
         difference = first_difference(expected_value(workload, key), last)
         assert difference is None, f"{key} over {transport}: {difference}"
         rounds = max(2, min(MAX_ROUNDS, int(SECONDS_PER_BENCHMARK / warmup_s)))
         seconds: list[float] = []
-        benchmark.pedantic(lambda: seconds.append(link.transfer(count)[0]), rounds=rounds)
+        benchmark.pedantic(lambda: seconds.append(link.transfer(key, count)[0]), rounds=rounds)
     if benchmark.disabled:  # the one round pedantic ran proves it works; its time means nothing
         return
     rate = count / statistics.median(seconds)
     benchmark.extra_info["messages_per_s"] = rate
     throughput[workload, transport, key] = rate
+
+
+# --- one run, the codecs taking turns --------------------------------------------------------------
+
+CODEC_NAMES = {
+    "compiled": "noobwire compiled, one frame",
+    "pure": "noobwire pure, one frame",
+    "frames": "noobwire encode/decode_frames",
+    "zmq": "noobwire send/recv_message",
+    "json": "reference JSON",
+    "raw": "raw pyzmq, one frame",
+    "raw2": "raw pyzmq, array + header",
+}
+INTERLEAVED_MESSAGES = {
+    "E4": dict.fromkeys(SENDER_KEYS, 5_000),
+    "A16M": {**dict.fromkeys(SENDER_KEYS, 8), "pure": 4, "compiled": 4, "json": 1},
+}
+
+
+def interleaved_tables(rounds: int) -> str:
+    """The throughput tables of E4 and A16M over each transport, every codec this installation has
+    taking turns with the others on one link (see :func:`noobwire.bench.throughput.interleaved_rates`)."""
+    tables = []
+    for workload, counts in INTERLEAVED_MESSAGES.items():
+        keys = [key for key in SENDER_KEYS if not sender_missing(key, workload)]
+        nbytes = len(encode(make_workload(workload)))  # the one frame's size; in MB/s
+        for transport in TRANSPORTS:
+            with ThroughputLink(workload, transport, keys) as link:
+                rates = interleaved_rates(link, counts, rounds)
+            title = f"{workload} over {transport}:// PUSH/PULL, {rounds} rounds"
+            tables.append(format_throughput(title, rates, CODEC_NAMES, nbytes))
+    return "\n\n".join(tables)
+
+
+if __name__ == "__main__":
+    print(interleaved_tables(int(sys.argv[1]) if len(sys.argv) > 1 else 15))

@@ -3,13 +3,19 @@
 A :class:`ThroughputLink` starts a sender in a second process (``multiprocessing``, spawned) that
 connects a PUSH socket to this process's PULL socket, over ``ipc://`` (a socket file in a temporary
 folder) or ``tcp://127.0.0.1`` (a free port). Each :meth:`ThroughputLink.transfer` asks the sender
-for ``count`` messages; the sender encodes each one anew and sends it, this process receives and
-decodes each one, and the time from the request to the last decoded message is the transfer's.
+for ``count`` messages of one codec; the sender encodes each one anew and sends it, this process
+receives and decodes each one, and the time from the request to the last decoded message is the
+transfer's. One link carries every codec it was opened with, so :func:`interleaved_rates` can let them
+take turns, round by round, and a change in the machine's load falls on all of them alike.
 
 The codecs: a noobwire backend's single frame (``pure``, ``compiled``), the zero-copy frames of
-``encode_frames`` (``frames``, when this noobwire has it), the reference JSON (``json``), and, for the
-array workloads, ``raw``: pyzmq sending the bare array buffer with ``copy=False`` and the receiver
-wrapping the frame with ``numpy.frombuffer``, the ceiling for any codec. Needs pyzmq.
+``encode_frames`` / ``decode_frames`` (``frames``), noobwire's ZeroMQ helpers ``send_message`` /
+``recv_message`` (``zmq``: the same frames), the reference JSON (``json``), and, for the array
+workloads, ``raw``: pyzmq sending the bare array buffer with ``copy=False`` and the receiver wrapping
+the frame with ``numpy.frombuffer``, the ceiling for any codec, and ``raw2``: the same array frame
+followed by a header frame encoded once, up front, so the ceiling for a message of two frames, which
+noobwire's zero-copy messages are; the difference between ``raw2`` and ``frames`` is noobwire's
+encoding and decoding. Needs pyzmq.
 """
 
 from __future__ import annotations
@@ -17,9 +23,10 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import shutil
+import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any
@@ -29,15 +36,20 @@ from noobwire.workloads import make_workload
 
 __all__ = [
     "ARRAY_WORKLOADS",
+    "RAW_KEYS",
     "SENDER_KEYS",
     "TRANSPORTS",
     "ThroughputLink",
     "expected_value",
+    "format_throughput",
+    "interleaved_rates",
     "sender_missing",
 ]
 
-SENDER_KEYS = ("compiled", "pure", "frames", "json", "raw")
+SENDER_KEYS = ("compiled", "pure", "frames", "zmq", "json", "raw", "raw2")
 TRANSPORTS = ("ipc", "tcp")
+RAW_KEYS = ("raw", "raw2")
+"""The codecs that send a bare array, not a message: for the array workloads only."""
 ARRAY_WORKLOADS = frozenset({"A1M", "A16M"})
 """Workloads of one large array: sent and received zero-copy where the codec allows, few in flight."""
 
@@ -48,17 +60,11 @@ def _array_of(msg: Message) -> Any:
     return msg.value[0]["value"]
 
 
-def _noobwire_module() -> Any:
-    import noobwire
-
-    return noobwire
-
-
 def sender_missing(key: str, workload: str) -> str | None:
     """Why codec ``key`` cannot be measured on ``workload`` here, or None if it can."""
     if key not in SENDER_KEYS:
         return f"unknown codec {key!r}; choose from {', '.join(SENDER_KEYS)}"
-    if key == "raw" and workload not in ARRAY_WORKLOADS:
+    if key in RAW_KEYS and workload not in ARRAY_WORKLOADS:
         return "raw pyzmq sends a bare array buffer: array workloads only"
     if key == "compiled":
         from noobwire import codec
@@ -67,26 +73,36 @@ def sender_missing(key: str, workload: str) -> str | None:
             codec.get_backend("compiled")
         except ImportError as exc:
             return f"the compiled extension is not built ({exc})"
-    if key == "frames" and not hasattr(_noobwire_module(), "encode_frames"):
-        return "this noobwire has no encode_frames / decode_frames (the zero-copy path)"
     return None
 
 
 def expected_value(workload: str, key: str) -> Any:
     """What the receiver of codec ``key`` must decode: the message, or for ``raw`` its array."""
     msg = make_workload(workload)
-    return _array_of(msg) if key == "raw" else msg
+    return _array_of(msg) if key in RAW_KEYS else msg
 
 
-def _sender(key: str, workload: str) -> Callable[[Any], None]:
-    """The function that encodes and sends one message of ``workload`` on a socket."""
-    msg = make_workload(workload)
+def _sender(key: str, msg: Message) -> Callable[[Any], None]:
+    """The function that encodes and sends ``msg`` on a socket with codec ``key``."""
     if key == "raw":
         array = _array_of(msg)
         return lambda socket: socket.send(array, copy=False)
+    if key == "raw2":
+        from noobwire import encode_frames
+
+        pair = [_array_of(msg), encode_frames(msg)[-1]]  # the array, and the header encoded once
+        return lambda socket: socket.send_multipart(pair, copy=False)
     if key == "frames":
-        encode_frames = _noobwire_module().encode_frames
+        from noobwire import encode_frames
+
         return lambda socket: socket.send_multipart(encode_frames(msg), copy=False)
+    if key == "zmq":
+        from noobwire.zmq import send_message
+
+        def send_with_helper(socket: Any) -> None:
+            send_message(socket, msg)
+
+        return send_with_helper
     if key == "json":
         from noobwire.legacy_json import encode_json
 
@@ -100,15 +116,24 @@ def _sender(key: str, workload: str) -> Callable[[Any], None]:
 def _receiver(key: str, workload: str) -> Callable[[Any], Any]:
     """The function that receives and decodes one message of ``workload`` from a socket."""
     copy = workload not in ARRAY_WORKLOADS
-    if key == "raw":
+    if key in RAW_KEYS:
         import numpy as np
 
         template = _array_of(make_workload(workload))
         dtype, shape = template.dtype, template.shape
+        if key == "raw2":  # the array is the first of the two frames
+            return lambda socket: np.frombuffer(
+                socket.recv_multipart(copy=False)[0].buffer, dtype=dtype
+            ).reshape(shape)
         return lambda socket: np.frombuffer(socket.recv(copy=False).buffer, dtype=dtype).reshape(shape)
     if key == "frames":
-        decode_frames = _noobwire_module().decode_frames
+        from noobwire import decode_frames
+
         return lambda socket: decode_frames(socket.recv_multipart(copy=False))
+    if key == "zmq":
+        from noobwire.zmq import recv_message
+
+        return lambda socket: recv_message(socket).message
     if key == "json":
         from noobwire.legacy_json import decode_json
 
@@ -119,14 +144,16 @@ def _receiver(key: str, workload: str) -> Callable[[Any], Any]:
     return lambda socket: decode(socket.recv(copy=copy))
 
 
-def _sender_main(endpoint: str, workload: str, key: str, control: Connection) -> None:
-    """The sender process: connect, then send as many messages as each request on ``control`` asks."""
+def _sender_main(endpoint: str, workload: str, keys: Sequence[str], control: Connection) -> None:
+    """The sender process: connect, then send as many messages of a codec as each request on
+    ``control`` (``(key, count)``, or None to stop) asks."""
     import zmq
 
     context = zmq.Context()
     socket = context.socket(zmq.PUSH)
     try:
-        send = _sender(key, workload)
+        msg = make_workload(workload)
+        senders = {key: _sender(key, msg) for key in keys}
         if workload in ARRAY_WORKLOADS:
             socket.sndhwm = _BIG_HWM
         socket.sndtimeo = 60_000  # never block for ever on a receiver that went away
@@ -134,11 +161,13 @@ def _sender_main(endpoint: str, workload: str, key: str, control: Connection) ->
         control.send(("ready", None))
         while True:
             try:
-                count = control.recv()
+                request = control.recv()
             except EOFError:  # the receiver's process is gone
                 break
-            if count is None:
+            if request is None:
                 break
+            key, count = request
+            send = senders[key]
             for _ in range(count):
                 send(socket)
     except Exception as exc:
@@ -150,20 +179,24 @@ def _sender_main(endpoint: str, workload: str, key: str, control: Connection) ->
 
 
 class ThroughputLink:
-    """A PULL socket here, a sender process pushing one workload to it; use it as a context manager.
+    """A PULL socket here, a sender process pushing one workload to it with any of ``keys``' codecs;
+    use it as a context manager.
 
     Raises ``ValueError`` for a codec that cannot send the workload (see :func:`sender_missing`).
     """
 
-    def __init__(self, workload: str, key: str, transport: str, timeout_s: float = 30.0) -> None:
-        why = sender_missing(key, workload)
-        if why:
-            raise ValueError(f"{key} on {workload}: {why}")
+    def __init__(self, workload: str, transport: str, keys: Sequence[str], timeout_s: float = 30.0) -> None:
+        if not keys:
+            raise ValueError("a link needs at least one codec")
+        for key in keys:
+            why = sender_missing(key, workload)
+            if why:
+                raise ValueError(f"{key} on {workload}: {why}")
         if transport not in TRANSPORTS:
             raise ValueError(f"unknown transport {transport!r}; choose from {', '.join(TRANSPORTS)}")
-        self.workload, self.key, self.transport = workload, key, transport
+        self.workload, self.transport, self.keys = workload, transport, tuple(keys)
         self.timeout_s = timeout_s
-        self._receive = _receiver(key, workload)
+        self._receivers = {key: _receiver(key, workload) for key in self.keys}
         self._folder: str | None = None
         self._process: Any = None
         self._control: Connection | None = None
@@ -187,13 +220,14 @@ class ThroughputLink:
                 endpoint = f"tcp://127.0.0.1:{port}"
             spawn = multiprocessing.get_context("spawn")
             self._control, child_end = spawn.Pipe()
-            self._process = spawn.Process(
+            process = spawn.Process(
                 target=_sender_main,
-                args=(endpoint, self.workload, self.key, child_end),
+                args=(endpoint, self.workload, self.keys, child_end),
                 daemon=True,
-                name=f"noobwire-bench-sender-{self.key}",
+                name="noobwire-bench-sender",
             )
-            self._process.start()
+            process.start()
+            self._process = process
             child_end.close()
             self._expect_ready()
         except BaseException:
@@ -210,7 +244,10 @@ class ThroughputLink:
         assert self._control is not None
         if not self._control.poll(self.timeout_s):
             raise TimeoutError(f"the sender process did not start in {self.timeout_s:g} s")
-        status, detail = self._control.recv()
+        try:
+            status, detail = self._control.recv()
+        except EOFError:
+            raise RuntimeError("the sender process exited before it was ready") from None
         if status != "ready":
             raise RuntimeError(f"the sender process failed: {detail}")
 
@@ -227,7 +264,7 @@ class ThroughputLink:
             return f"it exited with status {self._process.exitcode}"
         return None
 
-    def _next(self) -> Any:
+    def _next(self, receive: Callable[[Any], Any]) -> Any:
         """Receive and decode one message; wait for one while checking that the sender still works."""
         import zmq
 
@@ -241,21 +278,24 @@ class ThroughputLink:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"no message from the sender in {self.timeout_s:g} s")
         try:
-            return self._receive(socket)
+            return receive(socket)
         except zmq.Again:  # poll said a message was there; it cannot go away, but never block
             raise RuntimeError("a message announced by poll was not there") from None
 
-    def transfer(self, count: int) -> tuple[float, Any]:
-        """Have ``count`` messages sent, received and decoded; returns the seconds it took and the
-        last decoded message (or array)."""
+    def transfer(self, key: str, count: int) -> tuple[float, Any]:
+        """Have ``count`` messages sent with codec ``key``, received and decoded; returns the seconds it
+        took and the last decoded message (or array)."""
         if count < 1:
             raise ValueError("count must be at least 1")
         assert self._control is not None, "use the link as a context manager"
+        if key not in self._receivers:
+            raise ValueError(f"this link carries {', '.join(self.keys)}, not {key!r}")
+        receive = self._receivers[key]
         start = time.perf_counter()
-        self._control.send(count)
+        self._control.send((key, count))
         last = None
         for _ in range(count):
-            last = self._next()
+            last = self._next(receive)
         return time.perf_counter() - start, last
 
     def close(self) -> None:
@@ -281,3 +321,42 @@ class ThroughputLink:
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
+
+
+def interleaved_rates(link: ThroughputLink, counts: Mapping[str, int], rounds: int) -> dict[str, list[float]]:
+    """Messages per second of each of the link's codecs in each of ``rounds`` rounds.
+
+    In a round every codec transfers its ``counts[key]`` messages, one codec after the other, in the
+    link's order on even rounds and the reverse order on odd ones, so that neither a change in the
+    machine's load nor the codec before it favours one codec. A first transfer of each codec, not
+    counted, warms the link up.
+    """
+    if rounds < 1:
+        raise ValueError("rounds must be at least 1")
+    keys = link.keys
+    for key in keys:
+        link.transfer(key, min(counts[key], 2))
+    rates: dict[str, list[float]] = {key: [] for key in keys}
+    for round_number in range(rounds):
+        for key in keys if round_number % 2 == 0 else keys[::-1]:
+            seconds, _ = link.transfer(key, counts[key])
+            rates[key].append(counts[key] / seconds)
+    return rates
+
+
+def format_throughput(
+    title: str, rates: Mapping[str, Sequence[float]], names: Mapping[str, str], nbytes: int
+) -> str:
+    """A table of one link's :func:`interleaved_rates`: per codec, the median messages per second, the
+    megabytes per second of ``nbytes``-byte messages, and, when ``raw`` was measured, ``x raw``: the
+    median over rounds of the codec's rate divided by raw's rate in the same round."""
+    raw = rates.get("raw")
+    lines = [title, f"  {'codec':<30}{'msgs/s':>12}{'MB/s':>10}" + (f"{'x raw':>9}" if raw else "")]
+    for key, samples in rates.items():
+        rate = statistics.median(samples)
+        line = f"  {names.get(key, key):<30}{rate:>12,.1f}{rate * nbytes / 1e6:>10,.0f}"
+        if raw:
+            ratio = statistics.median(mine / theirs for mine, theirs in zip(samples, raw, strict=True))
+            line += f"{ratio:>9.3f}"
+        lines.append(line)
+    return "\n".join(lines)
