@@ -162,6 +162,58 @@ def test_every_truncation_and_byte_change_gets_the_same_verdict() -> None:
             )
 
 
+def _zmq_frame(data: bytes) -> Any:
+    zmq = pytest.importorskip("zmq")
+    return zmq.Frame(data)
+
+
+HOLDERS: dict[str, Callable[[bytes], Any]] = {
+    "bytearray": bytearray,
+    "memoryview": memoryview,
+    "read-only memoryview": lambda data: memoryview(bytearray(data)).toreadonly(),
+    "zmq.Frame": _zmq_frame,
+}
+"""What else than ``bytes`` a frame arrives in: the compiled ``decode`` reads these in place."""
+
+
+@pytest.mark.parametrize("holder", list(HOLDERS))
+@pytest.mark.parametrize("name", sorted(VECTORS))
+def test_vectors_in_any_holder_take_the_compiled_path(name: str, holder: str) -> None:
+    frame = bytes.fromhex(VECTORS[name]["hex"])
+    with handovers() as calls:
+        decoded = _fast.decode(HOLDERS[holder](frame))
+    assert calls == []
+    assert_same(_pure.decode(frame), decoded)
+
+
+@pytest.mark.parametrize("holder", list(HOLDERS))
+def test_frames_in_any_holder_get_the_same_verdict(holder: str) -> None:
+    rng = random.Random(11)
+    make = HOLDERS[holder]
+    for frame in VECTOR_FRAMES:
+        if _touches_a_pickle(frame):
+            continue
+        candidates = [b"", b"{", frame + b"\x00"] + [frame[:cut] for cut in range(1, len(frame), 3)]
+        for _ in range(10):
+            mutated = bytearray(frame)
+            mutated[rng.randrange(len(frame))] = rng.randrange(256)
+            candidates.append(bytes(mutated))
+        for data in candidates:
+            assert_same_outcome(
+                outcome(lambda data=data: _fast.decode(make(data))),
+                outcome(lambda data=data: _pure.decode(make(data))),
+            )
+
+
+def test_a_frame_in_a_held_buffer_obeys_max_frame_size() -> None:
+    frame = VECTOR_FRAMES[0]
+    options = Options(max_frame_size=len(frame) - 1)
+    for make in HOLDERS.values():
+        compiled = outcome(lambda make=make: _fast.decode(make(frame), MESSAGE_CLASSES, options))
+        assert compiled[0] == "DecodeError"
+        assert compiled == outcome(lambda make=make: _pure.decode(make(frame), MESSAGE_CLASSES, options))
+
+
 def _nested(kind: str, levels: int, innermost: Any) -> Any:
     wrap: dict[str, Callable[[Any], Any]] = {
         "list": lambda value: [value],

@@ -150,6 +150,59 @@ def test_receiving_with_copy_gives_read_only_views_of_bytes(
     assert_same(msg, received.message)
 
 
+@pytest.mark.parametrize("topic", [None, b"event"])
+def test_the_tracker_waits_for_every_buffer_frame(context: zmq.Context[Any], topic: bytes | None) -> None:
+    # Over inproc a message waits in the pipe, its frames held, until it is received: the tracker
+    # must not say done before that, whatever the small header frame (copied at once) says.
+    pull, push = context.socket(zmq.PULL), context.socket(zmq.PUSH)
+    pull.bind("inproc://tracked")
+    push.connect("inproc://tracked")
+    msg = event_msg(*ARRAYS)
+    tracker = send_message(push, msg, topic, track=True)
+    assert tracker is not None
+    assert not tracker.done, "the buffers are still queued"
+    received = recv_message(pull, copy=True)  # copies every frame and lets go of the sent ones
+    tracker.wait(TIMEOUT_MS / 1000)
+    assert tracker.done
+    assert_same(msg, received.message)
+
+
+def test_a_message_without_buffers_is_tracked_as_done(context: zmq.Context[Any]) -> None:
+    pull, push = context.socket(zmq.PULL), context.socket(zmq.PUSH)
+    pull.bind("inproc://untracked")
+    push.connect("inproc://untracked")
+    tracker = send_message(push, make_workload("E4"), track=True)
+    assert tracker is not None
+    assert tracker.done  # its one frame is noobwire's own bytes, copied
+    assert_same(make_workload("E4"), recv_message(pull).message)
+
+
+async def _send_tracked_async(push: Any, pull: Any, msg: Any) -> None:
+    tracker = await send_message_async(push, msg, b"event", track=True)
+    assert tracker is not None
+    assert not tracker.done, "the buffers are still queued"
+    received = await asyncio.wait_for(recv_message_async(pull, copy=True), TIMEOUT_MS / 1000)
+    tracker.wait(TIMEOUT_MS / 1000)
+    assert tracker.done
+    assert_same(msg, received.message)
+
+
+def test_the_async_tracker_waits_for_every_buffer_frame() -> None:
+    async def exchange() -> None:
+        ctx = zmq.asyncio.Context()
+        pull, push = _configure(ctx.socket(zmq.PULL)), _configure(ctx.socket(zmq.PUSH))
+        try:
+            pull.bind("inproc://tracked-async")
+            push.connect("inproc://tracked-async")
+            await _send_tracked_async(push, pull, event_msg(*ARRAYS))
+        finally:
+            push.close(linger=0)
+            pull.close(linger=0)
+            ctx.term()
+
+    asyncio.run(exchange())
+
+
 def _subscribed(pub: Any, sub: Any, topic: bytes) -> None:
     """Wait out the slow joiner: publish pings on ``topic`` until one arrives."""
     poller = zmq.Poller()

@@ -1505,6 +1505,43 @@ cdef bint IS_JSON_FIRST_BYTE[256]
 IS_JSON_FIRST_BYTE[:] = [byte in wire.JSON_FIRST_BYTES for byte in range(256)]
 
 
+cdef dict _READ_DIRECTLY = {bytearray: True, memoryview: True}
+"""Types whose own buffer is the frame, by type: ``bytearray``, ``memoryview`` and ``zmq.Frame``
+(recognised by name, to not import pyzmq); any other type goes through ``decode_any``."""
+
+
+cdef bint reads_directly(object data):
+    cdef type kind = type(data)
+    found = _READ_DIRECTLY.get(kind)
+    if found is None:
+        found = kind.__name__ == "Frame" and kind.__module__.split(".")[0] == "zmq"
+        if len(_READ_DIRECTLY) < 64:  # a program making types on the fly does not grow this for ever
+            _READ_DIRECTLY[kind] = found
+    return found
+
+
+cdef object decode_direct(object data, object classes, object options):
+    """Decode a frame held by ``data``'s buffer, or None if it is not a canonical noobwire frame
+    that the compiled path reads (``decode_any`` then decides, and explains any error)."""
+    cdef Py_buffer view
+    cdef const uint8_t* start
+    cdef Py_ssize_t limit = DEFAULT_MAX_FRAME if options is _DEFAULT_OPTIONS else options.max_frame_size
+    try:
+        PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+    except Exception:  # a released memoryview, a non-contiguous one
+        return None
+    try:
+        start = <const uint8_t*>view.buf
+        if 2 <= view.len <= limit and start[0] == 0x96 and start[1] == 0x01:
+            try:
+                return decode_view(data, start, view.len, classes, options, None)
+            except Exception:
+                pass
+        return None
+    finally:
+        PyBuffer_Release(&view)
+
+
 def decode(data, classes=MESSAGE_CLASSES, options=DEFAULT_OPTIONS):
     """Decode a noobwire MessagePack frame or a legacy JSON frame (see :func:`noobwire.decode`)."""
     cdef Py_ssize_t size
@@ -1513,4 +1550,8 @@ def decode(data, classes=MESSAGE_CLASSES, options=DEFAULT_OPTIONS):
         if (size and size <= (DEFAULT_MAX_FRAME if options is _DEFAULT_OPTIONS else options.max_frame_size)
                 and not IS_JSON_FIRST_BYTE[(<const uint8_t*>PyBytes_AS_STRING(<PyObject*>data))[0]]):
             return decode_frame(data, classes, options)
+    elif reads_directly(data):
+        msg = decode_direct(data, classes, options)
+        if msg is not None:
+            return msg
     return decode_any(data, classes, options, decode_frame)

@@ -35,6 +35,7 @@ DEFAULT_THRESHOLD = wire.DEFAULT_BUFFER_THRESHOLD
 """Buffers of at least this many bytes (64 KiB) travel out of band."""
 
 BuffersAs = Literal["bytes", "memoryview"]
+_BUFFERS_AS = ("bytes", "memoryview")
 
 
 class FrameCodec:
@@ -82,12 +83,14 @@ class FrameCodec:
 
         See :meth:`decode_frames`.
         """
-        if buffers_as not in ("bytes", "memoryview"):
+        if buffers_as not in _BUFFERS_AS:
             raise ValueError(f"buffers_as must be 'bytes' or 'memoryview', not {buffers_as!r}")
         if not isinstance(frames, list | tuple):
             frames = [frames]
         if not frames:
             raise DecodeError("no frames to decode")
+        if _without_buffers(frames[-1]):  # the message is its last frame: the backend reads it whole
+            return list(frames[:-1]), self._decode(frames[-1], classes, options)
         header = frame_buffer(frames[-1])
         if not len(header) or is_json(header):  # the decoder refuses the one, reads the other
             return list(frames[:-1]), self._decode(header, classes, options)
@@ -129,6 +132,9 @@ class FrameCodec:
         header that counts more buffer frames than precede it, refers to one that is not there or to
         one twice, leaves one unreferred, or whose array does not fit its frame's length.
         """
+        if type(frames) is list and frames and _without_buffers(frames[-1]) and buffers_as in _BUFFERS_AS:
+            msg: Message = self._decode(frames[-1], classes, options)  # a small message: read at once
+            return msg
         return self.decode_multipart(frames, classes, buffers_as=buffers_as, options=options)[1]
 
 
@@ -146,6 +152,23 @@ def _buffer(frame: Any, position: int) -> Any:
     return view if view.format == "B" and view.ndim == 1 else view.cast("B")
 
 
+def _without_buffers(frame: Any) -> bool:
+    """Whether ``frame`` (``bytes`` or a ``zmq.Frame``) starts as every noobwire encoder starts a
+    message whose ``n_buffers`` is 0. Anything else takes the general path, which says what is wrong."""
+    data = frame if type(frame) is bytes else getattr(frame, "buffer", None)
+    if type(data) is memoryview and (data.format != "B" or data.ndim != 1):
+        return False
+    return (
+        data is not None
+        and len(data) > 3
+        and data[0] == _CANONICAL_START[0]
+        and data[1] == _CANONICAL_START[1]
+        and data[2] < 0x80
+        and data[3] == 0
+    )
+
+
+_CANONICAL_START = bytes([0x90 | wire.HEADER_LENGTH, wire.VERSION])
 _ARRAY_HEADER_SIZES = {0xDC: 3, 0xDD: 5}
 
 

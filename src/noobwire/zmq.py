@@ -20,7 +20,7 @@ except ImportError as exc:  # pragma: no cover - pyzmq is in the test extra
     raise ImportError("noobwire.zmq needs pyzmq: pip install 'noobwire[zmq]'") from exc
 
 from noobwire.messages import MESSAGE_CLASSES, Message
-from noobwire.multipart import DEFAULT_THRESHOLD, BuffersAs, decode_multipart, encode_frames
+from noobwire.multipart import DEFAULT_THRESHOLD, BuffersAs, decode_frames, decode_multipart, encode_frames
 from noobwire.options import DEFAULT_OPTIONS, Options
 
 __all__ = ["Received", "recv_message", "recv_message_async", "send_message", "send_message_async"]
@@ -45,18 +45,43 @@ def _outgoing(
     identities: Sequence[bytes],
     threshold: int,
     options: Options,
-) -> list[Any]:
+    track: bool,
+) -> tuple[list[Any], list[zmq.Frame]]:
+    """The frames to send, ``[*identities, topic, *encode_frames(msg)]``, and, when ``track``, the
+    message's buffer frames as tracked ``zmq.Frame`` objects (they are among the frames to send)."""
+    frames = encode_frames(msg, threshold, options=options)
+    tracked: list[zmq.Frame] = []
+    if track and len(frames) > 1:
+        # pyzmq's tracker follows the last frame only, and ours is the header, which is copied: each
+        # buffer gets a tracker of its own, and the caller's tracker waits for all of them.
+        tracked = [zmq.Frame(buffer, copy=False, track=True) for buffer in frames[:-1]]
+        frames = [*tracked, frames[-1]]
+    if topic is None and not identities:
+        return frames, tracked
     envelope: list[Any] = list(identities)
     if topic is not None:
         envelope.append(topic.encode("utf-8") if isinstance(topic, str) else topic)
-    return envelope + encode_frames(msg, threshold, options=options)
+    return envelope + frames, tracked
 
 
 def _received(
     frames: list[Any], classes: dict[str, type[Message]], buffers_as: BuffersAs, options: Options
 ) -> Received:
+    if len(frames) == 1:  # no envelope
+        return Received(decode_frames(frames, classes, buffers_as=buffers_as, options=options), [])
     envelope, msg = decode_multipart(frames, classes, buffers_as=buffers_as, options=options)
     return Received(msg, [frame if type(frame) is bytes else bytes(frame) for frame in envelope])
+
+
+def _recv_frames(socket: zmq.Socket[Any], flags: int, copy: bool) -> list[Any]:
+    """``socket.recv_multipart(flags=flags, copy=copy)``, quicker without a copy: a received
+    ``zmq.Frame`` says itself whether more follow, where pyzmq asks the socket."""
+    if copy:
+        return socket.recv_multipart(flags=flags, copy=True)
+    frames = [socket.recv(flags, copy=False)]
+    while frames[-1].more:  # the parts of a message arrive together: these never wait
+        frames.append(socket.recv(flags, copy=False))
+    return frames
 
 
 def send_message(
@@ -79,9 +104,12 @@ def send_message(
     returns: do not change them until it has (``track=True`` returns a ``zmq.MessageTracker`` that says
     when). ``flags`` are pyzmq's (``zmq.NOBLOCK``).
     """
-    frames = _outgoing(msg, topic, identities, threshold, options)
-    tracker: zmq.MessageTracker | None = socket.send_multipart(frames, flags=flags, copy=copy, track=track)
-    return tracker
+    frames, tracked = _outgoing(msg, topic, identities, threshold, options, track and not copy)
+    if len(frames) == 1:  # a message of one frame and no envelope: pyzmq's quicker way to send it
+        tracker: zmq.MessageTracker | None = socket.send(frames[0], flags, copy=copy, track=track)
+    else:
+        tracker = socket.send_multipart(frames, flags=flags, copy=copy, track=track)
+    return zmq.MessageTracker(*tracked) if tracked else tracker
 
 
 def recv_message(
@@ -101,8 +129,7 @@ def recv_message(
     Raises :class:`noobwire.DecodeError` for frames that are not a valid message (the frames are
     consumed), and pyzmq's errors as ``socket.recv_multipart`` does.
     """
-    frames = socket.recv_multipart(flags=flags, copy=copy)
-    return _received(frames, classes, buffers_as, options)
+    return _received(_recv_frames(socket, flags, copy), classes, buffers_as, options)
 
 
 async def send_message_async(
@@ -118,11 +145,11 @@ async def send_message_async(
     track: bool = False,
 ) -> zmq.MessageTracker | None:
     """:func:`send_message` for a ``zmq.asyncio`` socket."""
-    frames = _outgoing(msg, topic, identities, threshold, options)
+    frames, tracked = _outgoing(msg, topic, identities, threshold, options, track and not copy)
     tracker: zmq.MessageTracker | None = await socket.send_multipart(
         frames, flags=flags, copy=copy, track=track
     )
-    return tracker
+    return zmq.MessageTracker(*tracked) if tracked else tracker
 
 
 async def recv_message_async(
