@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import random
 import shutil
 import statistics
 import tempfile
@@ -323,22 +324,26 @@ class ThroughputLink:
             self._folder = None
 
 
-def interleaved_rates(link: ThroughputLink, counts: Mapping[str, int], rounds: int) -> dict[str, list[float]]:
+def interleaved_rates(
+    link: ThroughputLink, counts: Mapping[str, int], rounds: int, seed: int = 0
+) -> dict[str, list[float]]:
     """Messages per second of each of the link's codecs in each of ``rounds`` rounds.
 
-    In a round every codec transfers its ``counts[key]`` messages, one codec after the other, in the
-    link's order on even rounds and the reverse order on odd ones, so that neither a change in the
-    machine's load nor the codec before it favours one codec. A first transfer of each codec, not
-    counted, warms the link up.
+    In a round every codec transfers its ``counts[key]`` messages, one codec after the other, in an
+    order shuffled anew each round (from ``seed``), so that neither a change in the machine's load nor
+    the codec before it (one that leaves the heap in a different state) favours one codec. A first
+    transfer of each codec, not counted, warms the link up.
     """
     if rounds < 1:
         raise ValueError("rounds must be at least 1")
-    keys = link.keys
-    for key in keys:
+    order = list(link.keys)
+    for key in order:
         link.transfer(key, min(counts[key], 2))
-    rates: dict[str, list[float]] = {key: [] for key in keys}
-    for round_number in range(rounds):
-        for key in keys if round_number % 2 == 0 else keys[::-1]:
+    shuffle = random.Random(seed).shuffle
+    rates: dict[str, list[float]] = {key: [] for key in order}
+    for _ in range(rounds):
+        shuffle(order)
+        for key in order:
             seconds, _ = link.transfer(key, counts[key])
             rates[key].append(counts[key] / seconds)
     return rates
