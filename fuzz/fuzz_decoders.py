@@ -9,7 +9,8 @@ that decodes must also encode again, and the frame written must read back to the
 
 ``--backend`` picks the implementation (``pure`` or ``compiled``); ``--target`` the entry point:
 
-* ``decode``: ``Codec(allow_pickle=False).decode``, which reads MessagePack and JSON frames;
+* ``decode``: ``Codec(allow_pickle=False).decode``, which reads MessagePack and JSON frames, given
+  the input as ``bytes``, ``bytearray`` and ``memoryview`` (the same verdict on all three);
 * ``from_bytes``: ``Message.from_bytes([topic, frame])``, the package's defaults (pickle off here);
 * ``decode_frame``: the backend's own ``decode_frame`` on a non-empty MessagePack frame;
 * ``decode_frames``: ``noobwire.decode_frames`` on up to four frames cut from the input, where the
@@ -92,9 +93,25 @@ def _check_message(msg: Any, data: bytes, codec: Codec) -> None:
 def _decode(data: bytes) -> None:
     try:
         msg = LOCKED.decode(data)
-    except DecodeError:
+    except DecodeError as exc:
+        _held_alike(data, str(exc), None)
         return
     _check_message(msg, data, LOCKED)
+    _held_alike(data, None, LOCKED.encode(msg))
+
+
+def _held_alike(data: bytes, error: str | None, written: bytes | None) -> None:
+    """The frame held in a ``bytearray`` or a ``memoryview`` (which the compiled backend reads in
+    place) gets the verdict it got as ``bytes``: the same error, or a message written the same."""
+    for held in (bytearray(data), memoryview(data)):
+        try:
+            msg = LOCKED.decode(held)
+        except DecodeError as exc:
+            if str(exc) != error:
+                raise AssertionError(f"{type(held).__name__}: {exc!r}, as bytes: {error!r}") from None
+            continue
+        if written is None or (data[0] not in wire.JSON_FIRST_BYTES and LOCKED.encode(msg) != written):
+            raise AssertionError(f"{type(held).__name__} decoded to another message than bytes did")
 
 
 def _from_bytes(data: bytes) -> None:
