@@ -571,3 +571,29 @@ def test_the_options_hold_for_the_header(frame_codec: FrameCodec) -> None:
     with pytest.raises(DecodeError, match="max_frame_size"):
         frame_codec.decode_frames(frames, options=Options(max_frame_size=len(frames[-1]) - 1))
     assert_same(msg, frame_codec.decode_frames(frames, options=Options(max_frame_size=len(frames[-1]))))
+
+
+def test_a_codec_encodes_and_decodes_frames_under_its_settings(frame_codec: FrameCodec) -> None:
+    from datetime import timedelta
+
+    name = frame_codec.backend.name
+    msg = event_msg(np.arange(1 << 15, dtype="<f8"), timedelta(days=1))  # a buffer; a pickled value
+    trusting = noobwire.Codec(backend=name, allow_pickle=True)
+    locked = noobwire.Codec(backend=name, allow_pickle=False)
+    frames = trusting.encode_frames(msg)
+    assert len(frames) == 2
+    assert frames == frame_codec.encode_frames(msg)
+    decoded = trusting.decode_frames(frames)
+    assert np.shares_memory(decoded.value[0]["value"], msg.value[0]["value"])
+    assert_same(msg, decoded)
+    with pytest.raises(EncodeError, match="pickle"):
+        locked.encode_frames(msg)
+    with pytest.raises(DecodeError, match="pickle"):
+        locked.decode_frames(frames)
+    assert locked.encode_frames(make_workload("E4"), threshold=1) == [locked.encode(make_workload("E4"))]
+    small = noobwire.Codec(backend=name, max_frame_size=len(frames[-1]) - 1)
+    with pytest.raises(DecodeError, match="max_frame_size"):
+        small.decode_frames(frames)
+    bytes_frames = trusting.encode_frames(event_msg(b"v" * 100), threshold=10)
+    as_views = trusting.decode_frames(bytes_frames, buffers_as="memoryview")
+    assert type(as_views.value[0]["value"]) is memoryview

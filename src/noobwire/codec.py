@@ -7,13 +7,19 @@ holds settings of its own (the pickle policy, the limits); the package-level fun
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Sequence
 from types import ModuleType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from noobwire import _pure
 from noobwire.messages import MESSAGE_CLASSES, Message
 from noobwire.options import Options
+from noobwire.wire import DEFAULT_BUFFER_THRESHOLD
+
+if TYPE_CHECKING:
+    from noobwire.multipart import FrameCodec
 
 __all__ = ["Backend", "Codec", "backend", "decode", "encode", "get_backend"]
 
@@ -138,3 +144,26 @@ class Codec:
     def decode(self, data: Any, classes: dict[str, type[Message]] = MESSAGE_CLASSES) -> Message:
         """Decode a frame (see :func:`noobwire.decode`) under this codec's settings."""
         return self.backend.decode(data, classes, self.options)
+
+    def encode_frames(self, msg: Message, threshold: int = DEFAULT_BUFFER_THRESHOLD) -> list[Any]:
+        """Encode ``msg`` as a header frame and its large buffers out of band (see
+        :func:`noobwire.encode_frames`) under this codec's settings."""
+        return self._frames.encode_frames(msg, threshold, options=self.options)
+
+    def decode_frames(
+        self,
+        frames: Sequence[Any],
+        classes: dict[str, type[Message]] = MESSAGE_CLASSES,
+        *,
+        buffers_as: Literal["bytes", "memoryview"] = "bytes",
+    ) -> Message:
+        """Decode the frames of one message (see :func:`noobwire.decode_frames`) under this codec's
+        settings: the limits and the pickle policy hold for the header frame, where every value but the
+        out-of-band buffers is."""
+        return self._frames.decode_frames(frames, classes, buffers_as=buffers_as, options=self.options)
+
+    @functools.cached_property
+    def _frames(self) -> FrameCodec:
+        from noobwire.multipart import FrameCodec  # which imports this module
+
+        return FrameCodec(self.backend)
