@@ -220,6 +220,18 @@ def test_max_frame_size_applies_to_encoding(backend: Backend) -> None:
         Codec(backend=backend.name, max_frame_size=size - 1).encode(msg)
 
 
+@pytest.mark.parametrize("max_frame_size", [2**63 - 1, 2**63, 2**64, 10**30])
+def test_a_frame_size_limit_beyond_any_frame_is_no_limit(backend: Backend, max_frame_size: int) -> None:
+    codec = Codec(backend=backend.name, max_frame_size=max_frame_size)
+    for msg in (workloads.e4(), workloads.p(), workloads.s()):
+        frame = codec.encode(msg)
+        assert frame == noobwire.encode(msg)
+        for held in (frame, bytearray(frame), memoryview(frame), [b"topic", frame]):
+            assert codec.encode(codec.decode(held)) == frame
+    frames = codec.encode_frames(workloads.a1m())
+    assert codec.encode(codec.decode_frames(frames)) == noobwire.encode(workloads.a1m())
+
+
 def test_limits_leave_valid_frames_alone(backend: Backend) -> None:
     codec = Codec(backend=backend.name, max_depth=8, max_length=64, max_frame_size=4096)
     for make in (workloads.e4, workloads.p, workloads.s):

@@ -210,6 +210,51 @@ def test_a_frame_in_a_held_buffer_obeys_max_frame_size() -> None:
         assert compiled == outcome(lambda make=make: _pure.decode(make(frame), MESSAGE_CLASSES, options))
 
 
+def test_held_frames_are_read_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The direct path reads a canonical frame in one dimension of bytes without decode_any; anything
+    # else (another shape or item size, JSON, a non-canonical prefix) is decode_any's to route.
+    routed: list[Any] = []
+    real = _fast.decode_any
+    monkeypatch.setattr(_fast, "decode_any", lambda data, *rest: routed.append(data) or real(data, *rest))
+    frame = VECTOR_FRAMES[0]
+    for holder in HOLDERS.values():
+        assert_same(_pure.decode(frame), _fast.decode(holder(frame)))
+    assert routed == []
+    two_dimensional = memoryview(frame[: len(frame) // 2 * 2]).cast("B", (2, len(frame) // 2))
+    words = memoryview(frame[: len(frame) // 4 * 4]).cast("I")
+    for data in (two_dimensional, words, bytearray(b"{}"), bytearray(b"\x96\xcc\x01")):
+        outcome(lambda data=data: _fast.decode(data))
+    assert routed == [two_dimensional, words, bytearray(b"{}"), bytearray(b"\x96\xcc\x01")]
+
+
+class _Counted:
+    """Unpickling one counts a run."""
+
+    runs = 0
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_count_a_run, ())
+
+
+def _count_a_run() -> str:
+    _Counted.runs += 1
+    return "counted"
+
+
+def test_a_held_frame_unpickles_as_often_as_bytes_do() -> None:
+    import numpy as np
+
+    msg = noobwire.ProcessMsg(node_id="n", value={"epoch": 1, "input": {"p": _Counted(), "a": np.arange(3)}})
+    frame = _fast.encode(msg)
+    in_a_row = lambda data: memoryview(data).cast("B", (1, len(data)))  # noqa: E731 - two dimensions
+    # A valid frame runs its pickle once; a refused one twice: compiled, then pure to explain.
+    for data, verdict, runs in ((frame, "ok", 1), (frame + b"\x00", "DecodeError", 2)):
+        for holder in [bytes, *HOLDERS.values(), in_a_row]:
+            _Counted.runs = 0
+            assert outcome(lambda data=data, holder=holder: _fast.decode(holder(data)))[0] == verdict
+            assert _Counted.runs == runs, holder
+
+
 def _nested(kind: str, levels: int, innermost: Any) -> Any:
     wrap: dict[str, Callable[[Any], Any]] = {
         "list": lambda value: [value],

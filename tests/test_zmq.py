@@ -203,6 +203,52 @@ def test_the_async_tracker_waits_for_every_buffer_frame() -> None:
     asyncio.run(exchange())
 
 
+class _FramesThatNeverSayMore:
+    """A PULL socket whose received frames never say that more parts follow, as those of pyzmq's
+    CFFI backend do not."""
+
+    def __init__(self, socket: Any) -> None:
+        self._socket = socket
+
+    def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
+        frame = self._socket.recv(flags, copy=copy, track=track)
+        return frame if copy else _NeverMore(frame)
+
+    def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False) -> list[Any]:
+        return [
+            frame if copy else _NeverMore(frame)
+            for frame in self._socket.recv_multipart(flags=flags, copy=copy, track=track)
+        ]
+
+
+class _NeverMore:
+    def __init__(self, frame: Any) -> None:
+        self.buffer = frame.buffer
+        self.more = False
+
+    def __bytes__(self) -> bytes:
+        return bytes(self.buffer)
+
+
+@pytest.mark.parametrize("frames_know_more", [True, False])
+def test_every_part_is_received_whether_frames_say_more_or_not(
+    context: zmq.Context[Any], monkeypatch: pytest.MonkeyPatch, frames_know_more: bool
+) -> None:
+    monkeypatch.setattr(noobwire.zmq, "_FRAMES_KNOW_MORE", frames_know_more)
+    pull, push = context.socket(zmq.PULL), context.socket(zmq.PUSH)
+    pull.bind("inproc://parts")
+    push.connect("inproc://parts")
+    receiver = pull if frames_know_more else _FramesThatNeverSayMore(pull)
+    sent = [event_msg(*ARRAYS), make_workload("E4"), make_workload("A1M")]
+    for msg in sent:
+        send_message(push, msg, "event")
+    for msg in sent:
+        received = recv_message(receiver)  # type: ignore[arg-type]
+        assert received.envelope == [b"event"]
+        assert_same(msg, received.message)
+    assert not pull.poll(0), "a part was left behind"
+
+
 def _subscribed(pub: Any, sub: Any, topic: bytes) -> None:
     """Wait out the slow joiner: publish pings on ``topic`` until one arrives."""
     poller = zmq.Poller()

@@ -8,8 +8,8 @@ and control messages are checked by the shared schema code. Whenever this backen
 a frame, the pure backend is asked to explain why, so that both raise the same error.
 """
 
-from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
-from libc.string cimport memcmp, memcpy
+from libc.stdint cimport INT64_MAX, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.string cimport memcmp, memcpy, strcmp
 
 from cpython.datetime cimport (
     PyDateTime_DATE_GET_HOUR,
@@ -27,6 +27,7 @@ from cpython.object cimport PyObject, PyTypeObject
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.ref cimport Py_DECREF, Py_INCREF
 
+import sys
 from datetime import UTC, datetime
 
 from msgpack import ExtType, Timestamp
@@ -34,7 +35,7 @@ from pydantic import BaseModel
 
 from noobwire import _pure, values, wire
 from noobwire.errors import DecodeError, EncodeError
-from noobwire.framing import check_prefix
+from noobwire.framing import check_prefix, frame_buffer
 from noobwire.messages import MESSAGE_CLASSES, MessageType, MetaSignal
 from noobwire.options import DEFAULT_OPTIONS
 from noobwire.buffers import MAX_BUFFER_DEPTH, encode_with_buffers
@@ -47,9 +48,14 @@ cdef extern from "Python.h":
     ctypedef struct Py_buffer:
         void* buf
         Py_ssize_t len
+        Py_ssize_t itemsize
+        int ndim
+        char* format
     int PyObject_GetBuffer(object obj, Py_buffer* view, int flags) except -1
     void PyBuffer_Release(Py_buffer* view)
     int PyBUF_SIMPLE
+    int PyBUF_FORMAT
+    int PyBUF_C_CONTIGUOUS
 
     PyObject* PyBytes_FromStringAndSize(const char* s, Py_ssize_t n) except NULL
     char* PyBytes_AS_STRING(PyObject* o)
@@ -120,6 +126,15 @@ cdef int PROCESS_CODE = wire.PROCESS_CODE
 cdef int N_TYPES = len(wire.MESSAGE_TYPES)
 cdef int64_t DEFAULT_MAX_LENGTH = DEFAULT_OPTIONS.max_length
 cdef int64_t DEFAULT_MAX_FRAME = DEFAULT_OPTIONS.max_frame_size
+
+
+cdef int64_t frame_limit(object options) except -1:
+    """``options.max_frame_size`` as a C integer: a limit beyond the largest one (no frame can be
+    longer) is the largest one."""
+    if options is _DEFAULT_OPTIONS:
+        return DEFAULT_MAX_FRAME
+    limit = options.max_frame_size
+    return limit if limit < INT64_MAX else INT64_MAX
 cdef int DEFAULT_MAX_DEPTH = DEFAULT_OPTIONS.max_depth
 cdef bint DEFAULT_ALLOW_PICKLE = DEFAULT_OPTIONS.allow_pickle
 
@@ -846,7 +861,7 @@ def encode(msg, options=DEFAULT_OPTIONS, out_of_band=None):
     cdef bint allow_pickle = DEFAULT_ALLOW_PICKLE
     cdef int64_t max_frame_size = DEFAULT_MAX_FRAME
     if options is not _DEFAULT_OPTIONS:
-        allow_pickle, max_frame_size = options.allow_pickle, options.max_frame_size
+        allow_pickle, max_frame_size = options.allow_pickle, frame_limit(options)
     if message_fields(msg, fields):
         type_name = <object>fields[0]
         node_id = <object>fields[1]
@@ -1505,41 +1520,49 @@ cdef bint IS_JSON_FIRST_BYTE[256]
 IS_JSON_FIRST_BYTE[:] = [byte in wire.JSON_FIRST_BYTES for byte in range(256)]
 
 
-cdef dict _READ_DIRECTLY = {bytearray: True, memoryview: True}
-"""Types whose own buffer is the frame, by type: ``bytearray``, ``memoryview`` and ``zmq.Frame``
-(recognised by name, to not import pyzmq); any other type goes through ``decode_any``."""
+cdef object _ZMQ_FRAME = None  # zmq.Frame, once pyzmq is imported
 
 
 cdef bint reads_directly(object data):
+    """Whether ``data`` is a ``bytearray``, a ``memoryview`` or a ``zmq.Frame``: holders whose own
+    buffer is the frame (``decode_direct`` then checks that it is one-dimensional bytes). Any other
+    type goes through ``decode_any``."""
+    global _ZMQ_FRAME
     cdef type kind = type(data)
-    found = _READ_DIRECTLY.get(kind)
-    if found is None:
-        found = kind.__name__ == "Frame" and kind.__module__.split(".")[0] == "zmq"
-        if len(_READ_DIRECTLY) < 64:  # a program making types on the fly does not grow this for ever
-            _READ_DIRECTLY[kind] = found
-    return found
+    if kind is bytearray or kind is memoryview:
+        return True
+    if _ZMQ_FRAME is None:
+        zmq = sys.modules.get("zmq")  # not imported: nothing can be a zmq.Frame
+        if zmq is None:
+            return False
+        _ZMQ_FRAME = getattr(zmq, "Frame", None)
+    return kind is _ZMQ_FRAME
 
 
 cdef object decode_direct(object data, object classes, object options):
-    """Decode a frame held by ``data``'s buffer, or None if it is not a canonical noobwire frame
-    that the compiled path reads (``decode_any`` then decides, and explains any error)."""
+    """Decode the frame that ``data`` holds in its buffer, where it is a canonical noobwire frame in
+    one dimension of bytes; None where it is not (``decode_any`` then decides). A frame that the
+    compiled path refuses goes to the pure backend to be explained, as in ``decode_frame``."""
     cdef Py_buffer view
     cdef const uint8_t* start
-    cdef Py_ssize_t limit = DEFAULT_MAX_FRAME if options is _DEFAULT_OPTIONS else options.max_frame_size
+    cdef int64_t limit = frame_limit(options)
     try:
-        PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+        PyObject_GetBuffer(data, &view, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS)
     except Exception:  # a released memoryview, a non-contiguous one
         return None
     try:
         start = <const uint8_t*>view.buf
-        if 2 <= view.len <= limit and start[0] == 0x96 and start[1] == 0x01:
-            try:
-                return decode_view(data, start, view.len, classes, options, None)
-            except Exception:
-                pass
-        return None
+        if not (view.ndim == 1 and view.itemsize == 1 and (view.format == NULL or strcmp(view.format, b"B") == 0)
+                and 2 <= view.len <= limit and start[0] == 0x96 and start[1] == 0x01):
+            return None
+        try:
+            return decode_view(data, start, view.len, classes, options, None)
+        except Exception:
+            pass
     finally:
         PyBuffer_Release(&view)
+    # Outside the handler, so that the pure backend's error does not chain this one.
+    return _explain_decode(frame_buffer(data), classes, options, None)
 
 
 def decode(data, classes=MESSAGE_CLASSES, options=DEFAULT_OPTIONS):

@@ -73,11 +73,16 @@ def _received(
     return Received(msg, [frame if type(frame) is bytes else bytes(frame) for frame in envelope])
 
 
+_FRAMES_KNOW_MORE = zmq.backend.Frame.__module__.startswith("zmq.backend.cython")
+"""Whether a received ``zmq.Frame`` says if more parts follow: pyzmq's Cython backend sets
+``Frame.more``; its CFFI backend (PyPy) leaves it False."""
+
+
 def _recv_frames(socket: zmq.Socket[Any], flags: int, copy: bool) -> list[Any]:
-    """``socket.recv_multipart(flags=flags, copy=copy)``, quicker without a copy: a received
-    ``zmq.Frame`` says itself whether more follow, where pyzmq asks the socket."""
-    if copy:
-        return socket.recv_multipart(flags=flags, copy=True)
+    """``socket.recv_multipart(flags=flags, copy=copy)``, quicker without a copy on pyzmq's Cython
+    backend: a received ``zmq.Frame`` says itself whether more follow, where pyzmq asks the socket."""
+    if copy or not _FRAMES_KNOW_MORE:
+        return socket.recv_multipart(flags=flags, copy=copy)
     frames = [socket.recv(flags, copy=False)]
     while frames[-1].more:  # the parts of a message arrive together: these never wait
         frames.append(socket.recv(flags, copy=False))
