@@ -1570,7 +1570,7 @@ def decode(data, classes=MESSAGE_CLASSES, options=DEFAULT_OPTIONS):
     cdef Py_ssize_t size
     if type(data) is bytes:
         size = len(<bytes>data)
-        if (size and size <= (DEFAULT_MAX_FRAME if options is _DEFAULT_OPTIONS else options.max_frame_size)
+        if (size and size <= frame_limit(options)
                 and not IS_JSON_FIRST_BYTE[(<const uint8_t*>PyBytes_AS_STRING(<PyObject*>data))[0]]):
             return decode_frame(data, classes, options)
     elif reads_directly(data):

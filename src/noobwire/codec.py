@@ -11,7 +11,7 @@ import functools
 import os
 from collections.abc import Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from noobwire import _pure
 from noobwire.messages import MESSAGE_CLASSES, Message
@@ -19,7 +19,7 @@ from noobwire.options import Options
 from noobwire.wire import DEFAULT_BUFFER_THRESHOLD
 
 if TYPE_CHECKING:
-    from noobwire.multipart import FrameCodec
+    from noobwire.multipart import BuffersAs, FrameCodec
 
 __all__ = ["Backend", "Codec", "backend", "decode", "encode", "get_backend"]
 
@@ -155,7 +155,7 @@ class Codec:
         frames: Sequence[Any],
         classes: dict[str, type[Message]] = MESSAGE_CLASSES,
         *,
-        buffers_as: Literal["bytes", "memoryview"] = "bytes",
+        buffers_as: BuffersAs = "bytes",
     ) -> Message:
         """Decode the frames of one message (see :func:`noobwire.decode_frames`) under this codec's
         settings: the limits and the pickle policy hold for the header frame, where every value but the
