@@ -12,6 +12,9 @@ from setuptools import setup
 from setuptools.command.build_ext import build_ext
 from setuptools.command.build_py import build_py
 
+sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))
+from _noobwire_install import env_flag  # noqa: E402  (the words every switch of noobwire reads)
+
 SOURCES = [Path("src/noobwire/_fast.pyx")]
 PTH_FILE = Path("src/noobwire_install.pth")
 
@@ -58,8 +61,8 @@ class OptionalBuildExt(build_ext):
 
 
 def extensions() -> list:
-    if os.environ.get("NOOBWIRE_PURE", "") == "1":
-        print("noobwire: NOOBWIRE_PURE=1, not building the compiled extension.", file=sys.stderr)
+    if env_flag("NOOBWIRE_PURE"):
+        print("noobwire: NOOBWIRE_PURE is set, not building the compiled extension.", file=sys.stderr)
         return []
     present = [str(path) for path in SOURCES if path.exists()]
     if not present:

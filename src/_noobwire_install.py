@@ -20,7 +20,7 @@ TYPE_CHECKING = False  # typing (and __future__) cost milliseconds to import, at
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["DEFAULT_MODULE", "ENV_INSTALL", "activate", "target_module"]
+__all__ = ["DEFAULT_MODULE", "ENV_INSTALL", "activate", "env_flag", "target_module"]
 
 ENV_INSTALL = "NOOBWIRE_INSTALL"
 """The environment variable that asks for noobwire to be installed into noob in every new process."""
@@ -30,6 +30,27 @@ DEFAULT_MODULE = "noob.network.message"
 
 _OFF = ("", "0", "false", "no", "off")
 _ON = ("1", "true", "yes", "on")
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    """The switch the environment variable ``name`` sets: ``1``, ``true``, ``yes`` or ``on`` (any case)
+    turn it on; ``0``, ``false``, ``no``, ``off`` or empty turn it off; unset, or any other word, leave
+    ``default`` (another word is reported once on stderr). Every switch of noobwire reads these words."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    word = value.strip().lower()
+    if word in _ON:
+        return True
+    if word in _OFF:
+        return False
+    if (name, value) not in _reported:
+        _reported.add((name, value))
+        sys.stderr.write(f"noobwire: ignoring {name}={value!r}: neither 1/true/yes/on nor 0/false/no/off\n")
+    return default
+
+
+_reported: "set[tuple[str, str]]" = set()
 
 
 def target_module(value: str | None = None) -> str | None:

@@ -1,9 +1,12 @@
-"""Strict equality for decoded values: same types, same bits, same order, same offsets."""
+"""What the tests share: strict equality for decoded values (same types, same bits, same order, same
+offsets), the golden vectors, and small helpers."""
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -98,3 +101,22 @@ def event_msg(*values: Any) -> EventMsg:
             {"id": i, "timestamp": TIMESTAMP, "node_id": "cam", "signal": "s", "epoch": 42, "value": value}
         )
     return msg
+
+
+VECTOR_DIR = Path(__file__).parent / "vectors"
+VECTORS = {path.stem: json.loads(path.read_text()) for path in sorted(VECTOR_DIR.glob("*.json"))}
+"""The golden vectors of the reference generation (version 1): name -> {hex, message, ...}."""
+REJECTED = {path.stem: json.loads(path.read_text()) for path in sorted(VECTOR_DIR.glob("rejected/*.json"))}
+"""Frames every decoder must refuse with a DecodeError."""
+PICKLE_VECTORS = {name for name, vector in VECTORS.items() if "$pickle" in json.dumps(vector["message"])}
+"""The vectors that hold a pickle (refused with pickle off)."""
+
+
+def frame_under(array: Any) -> Any:
+    """The object whose memory a decoded array views, found by following its bases."""
+    base: Any = array
+    while isinstance(base, np.ndarray) and base.base is not None:
+        base = base.base
+    while isinstance(base, memoryview):
+        base = base.obj
+    return base

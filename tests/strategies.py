@@ -24,7 +24,9 @@ from noobwire import (
     StartMsg,
     StatusMsg,
     StopMsg,
+    _pure,
 )
+from noobwire.generations import REFERENCE
 
 
 class RemoteFailure(Exception):
@@ -257,3 +259,57 @@ def messages_by_type(
 def messages(event_values: st.SearchStrategy[Any] | None = None) -> st.SearchStrategy[Message]:
     """Any message of any of the eleven types."""
     return st.one_of(*messages_by_type(event_values).values())
+
+
+# --- frames with right and wrong fields ---------------------------------------------------------------
+
+wrong = st.one_of(
+    st.none(), st.booleans(), ints, st.floats(), texts, st.binary(max_size=4), datetimes,
+    st.lists(st.integers(), max_size=3), st.dictionaries(texts, st.integers(), max_size=2),
+)  # fmt: skip
+
+
+def field(right: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Mostly a value of the right type, now and then anything."""
+    return st.integers(0, 9).flatmap(lambda roll: wrong if roll == 9 else right)
+
+
+event_values = st.lists(
+    field(
+        st.tuples(field(ints), field(datetimes), field(texts), field(texts), field(ints), values()).map(list)
+    ),
+    max_size=3,
+)
+identify = st.tuples(
+    field(texts),
+    field(texts),
+    field(st.sampled_from(["ready", "stopped", "bogus"])),
+    field(st.none() | st.lists(texts, max_size=2)),
+    field(st.none() | st.lists(texts, max_size=2)),
+).map(list)
+VALUES = {
+    "announce": st.tuples(field(texts), field(st.dictionaries(texts, field(identify), max_size=2))).map(list),
+    "identify": identify,
+    "process": st.tuples(field(ints), field(st.none() | st.dictionaries(texts, values(), max_size=3))).map(
+        list
+    ),
+    "init": st.none(),
+    "deinit": st.none(),
+    "ping": st.none(),
+    "start": st.none() | ints,
+    "status": st.sampled_from(["ready", "stopped", "running", "bogus"]),
+    "stop": st.none(),
+    "event": event_values,
+    "error": st.tuples(
+        field(st.sampled_from([ValueError, KeyError])), field(st.lists(values(), max_size=2)), field(texts)
+    ).map(list),
+}
+
+
+@st.composite
+def frames(draw: st.DrawFn) -> bytes:
+    """Reference frames (version 1) whose fields are mostly of the right type, now and then not."""
+    code = draw(st.integers(0, len(REFERENCE.messages) - 1))
+    value = draw(field(VALUES[REFERENCE.type_names[code]]))
+    header = [REFERENCE.version, code, 0, draw(field(texts)), draw(field(datetimes))]
+    return _pure.pack_value([*header, value], allow_pickle=True)

@@ -24,11 +24,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import noobwire
-import noobwire.framing
+import noobwire.walker
 import noobwire.workloads
+from helpers import VECTORS
 from noobwire import Codec, DecodeError, Message, SchemaError
 from noobwire.codec import Backend
-from test_vectors import VECTORS
 
 FRAMES = {name: bytes.fromhex(vector["hex"]) for name, vector in VECTORS.items()}
 
@@ -367,7 +367,7 @@ def test_an_array_of_too_many_dimensions_is_refused_before_its_size_is_computed(
 
 def test_a_huge_malformed_frame_is_refused_without_walking_all_of_it(backend: Backend) -> None:
     frame = msgpack.packb([1, 9, 0, "n", msgpack.Timestamp(0, 0), [[1] * 3_000_000]]) + b"\x00"
-    assert noobwire.framing.locate_malformation(frame) is None  # the walker gave up
+    assert noobwire.walker.locate_malformation(frame) is None  # the walker gave up
     with pytest.raises(DecodeError, match="malformed"):
         backend.decode(frame)
 

@@ -141,11 +141,11 @@ def test_a_bad_frame_gives_the_decode_error_and_its_offset(
 
 def test_an_unknown_version(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     frame = bytearray(_frame("msg_stop"))
-    frame[1] = 2
+    frame[1] = 9
     status, _, err = _inspect(capsys, tmp_path, bytes(frame))
     assert status == 1
-    assert "unsupported wire format version 2 (this noobwire reads version 1) (at offset 1)" in err
-    assert "  at byte 1: 96 [02] 08 00" in err
+    assert "unsupported wire format version 9: this codec reads version 1 (the reference schema" in err
+    assert "  at byte 1: 96 [09] 08 00" in err
 
 
 @pytest.mark.parametrize(

@@ -14,78 +14,31 @@ from typing import Any
 
 import pytest
 from hypothesis import event, given
-from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from helpers import assert_same
-from noobwire import DecodeError, MessageAdapter, SchemaError, _pure, wire
+from noobwire import DecodeError, MessageAdapter, SchemaError, _pure
 from noobwire.codec import Backend
-from noobwire.schema import control_value_from_wire
-from strategies import datetimes, ints, texts, values
-
-wrong = st.one_of(
-    st.none(), st.booleans(), ints, st.floats(), texts, st.binary(max_size=4), datetimes,
-    st.lists(st.integers(), max_size=3), st.dictionaries(texts, st.integers(), max_size=2),
-)  # fmt: skip
-
-
-def field(right: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    """Mostly a value of the right type, now and then anything."""
-    return st.integers(0, 9).flatmap(lambda roll: wrong if roll == 9 else right)
-
-
-event_values = st.lists(
-    field(
-        st.tuples(field(ints), field(datetimes), field(texts), field(texts), field(ints), values()).map(list)
-    ),
-    max_size=3,
-)
-identify = st.tuples(
-    field(texts),
-    field(texts),
-    field(st.sampled_from(["ready", "stopped", "bogus"])),
-    field(st.none() | st.lists(texts, max_size=2)),
-    field(st.none() | st.lists(texts, max_size=2)),
-).map(list)
-VALUES = {
-    "announce": st.tuples(field(texts), field(st.dictionaries(texts, field(identify), max_size=2))).map(list),
-    "identify": identify,
-    "process": st.tuples(field(ints), field(st.none() | st.dictionaries(texts, values(), max_size=3))).map(
-        list
-    ),
-    "init": st.none(),
-    "deinit": st.none(),
-    "ping": st.none(),
-    "start": st.none() | ints,
-    "status": st.sampled_from(["ready", "stopped", "running", "bogus"]),
-    "stop": st.none(),
-    "event": event_values,
-    "error": st.tuples(
-        field(st.sampled_from([ValueError, KeyError])), field(st.lists(values(), max_size=2)), field(texts)
-    ).map(list),
-}
-
-
-@st.composite
-def frames(draw: st.DrawFn) -> bytes:
-    code = draw(st.integers(0, len(wire.MESSAGE_TYPES) - 1))
-    value = draw(field(VALUES[wire.MESSAGE_TYPES[code]]))
-    header = [wire.VERSION, code, 0, draw(field(texts)), draw(field(datetimes))]
-    return _pure.pack_value([*header, value], allow_pickle=True)
+from noobwire.generations import REFERENCE
+from noobwire.layout import ListOf, Record
+from noobwire.records import value_from_wire
+from strategies import frames
 
 
 def mirror_decode(frame: bytes) -> Any:
     """What the pydantic mirror makes of a frame (raises ValidationError or SchemaError)."""
-    _, code, _, node_id, timestamp, value = _pure._unpack(frame)
-    type_name = wire.MESSAGE_TYPES[code]
-    if code == wire.EVENT_CODE and isinstance(value, list):
-        value = [dict(zip(wire.EVENT_FIELDS, e, strict=True)) if _fits(e, 6) else e for e in value]
-    elif code == wire.PROCESS_CODE and _fits(value, 2):
-        value = dict(zip(wire.PROCESS_FIELDS, value, strict=True))
-    elif code not in (wire.EVENT_CODE, wire.PROCESS_CODE):
-        value = control_value_from_wire(type_name, value)
+    _, code, _, node_id, timestamp, value = _pure.unpack(frame)
+    layout = REFERENCE.messages[code]
+    shape = layout.value
+    if isinstance(shape, ListOf) and isinstance(value, list):
+        keys = shape.item.keys  # type: ignore[union-attr]
+        value = [dict(zip(keys, e, strict=True)) if _fits(e, len(keys)) else e for e in value]
+    elif isinstance(shape, Record) and layout.constructed and _fits(value, len(shape.keys)):
+        value = dict(zip(shape.keys, value, strict=True))
+    elif not layout.constructed:
+        value = value_from_wire(REFERENCE, shape, value)
     return MessageAdapter.validate_python(
-        {"type": type_name, "node_id": node_id, "timestamp": timestamp, "value": value}
+        {"type": layout.type, "node_id": node_id, "timestamp": timestamp, "value": value}
     )
 
 
@@ -119,7 +72,7 @@ def test_the_mirror_is_laxer_where_the_docs_say_so(backend: Backend) -> None:
     """The pinned strictness: an epoch of "3" is refused by noobwire, accepted by the mirror."""
     ts = datetime(2026, 1, 1)
     frame = _pure.pack_value(
-        [1, wire.EVENT_CODE, 0, "n", ts, [[1, ts, "n", "s", "3", None]]], allow_pickle=True
+        [1, REFERENCE.type_codes["event"], 0, "n", ts, [[1, ts, "n", "s", "3", None]]], allow_pickle=True
     )
     assert mirror_decode(frame).value[0]["epoch"] == 3
     with pytest.raises(SchemaError, match="epoch"):

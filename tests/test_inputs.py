@@ -13,10 +13,9 @@ import zmq
 
 import noobwire
 import noobwire.workloads
-from helpers import assert_same
+from helpers import VECTORS, assert_same
 from noobwire import DecodeError
 from noobwire.codec import Backend
-from test_vectors import VECTORS
 
 E4 = noobwire.workloads.e4()
 FRAME = E4.to_bytes()

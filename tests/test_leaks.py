@@ -21,10 +21,9 @@ import numpy as np
 import pytest
 
 import noobwire
+from helpers import PICKLE_VECTORS, VECTORS
 from noobwire import Codec, DecodeError, EncodeError, Message, workloads
 from noobwire.codec import Backend
-from test_pickle_policy import PICKLE_VECTORS
-from test_vectors import VECTORS
 
 ROUNDS = {"E4": 20_000, "E64": 2_000, "P": 20_000, "S": 10_000, "A1M": 200, "A16M": 6}
 """Rounds of encode + decode per workload: a few tenths of a second each on the pure backend."""

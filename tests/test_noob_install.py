@@ -23,6 +23,7 @@ import noobwire
 from helpers import assert_same
 from noobwire import DecodeError, wire
 from noobwire.codec import Backend
+from noobwire.generations import REFERENCE
 from noobwire.messages import MESSAGE_CLASSES
 from noobwire.noob import (
     ENV_INSTALL,
@@ -134,7 +135,7 @@ def test_every_vector_decodes_into_the_standins_classes(
     assert backend.encode(decoded) == frame
 
 
-@pytest.mark.parametrize("type_name", wire.MESSAGE_TYPES)
+@pytest.mark.parametrize("type_name", REFERENCE.type_names)
 def test_a_type_held_as_a_foreign_str_enum_member_encodes_as_its_name(
     backend: Backend, standin: ModuleType, type_name: str
 ) -> None:
@@ -143,7 +144,7 @@ def test_a_type_held_as_a_foreign_str_enum_member_encodes_as_its_name(
     assert type(member) is not noobwire.MessageType
     assert member == type_name
     assert hash(member) == hash(type_name)
-    assert wire.TYPE_CODES.get(member) == wire.MESSAGE_TYPES.index(type_name)
+    assert REFERENCE.type_codes.get(member) == REFERENCE.type_names.index(type_name)
     vector = next(v for v in VECTORS.values() if v["message"]["type"] == type_name)
     frame = bytes.fromhex(vector["hex"])
     msg = backend.decode(frame)
@@ -204,7 +205,7 @@ def test_noobs_own_no_event_crosses_as_itself(target: ModuleType) -> None:
         frame = sent.to_bytes()
         received = target.Message.from_bytes([frame])
     # the wire format's NoEvent extension (which the mirror reads as its own), not a pickle of noob's member
-    assert frame.count(bytes([0xC7, 0x00, wire.EXT_NOEVENT])) == 1
+    assert frame.count(bytes([0xC7, 0x00, wire.EXT_META_SIGNAL])) == 1
     assert noobwire.decode(frame).value[0]["value"] is noobwire.MetaSignal.NoEvent
     assert received.value[0]["value"] is no_event
     assert received.value[1]["value"] == 3

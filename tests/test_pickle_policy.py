@@ -28,15 +28,13 @@ import numpy as np
 import pytest
 
 import noobwire
-from helpers import assert_same
+from helpers import PICKLE_VECTORS, VECTORS, assert_same
 from noobwire import Codec, DecodeError, EncodeError, EventMsg, Options, SchemaError, workloads
 from noobwire.codec import Backend
 from noobwire.options import pickle_allowed_by_environment
 from tagged import message_from_tagged
-from test_vectors import VECTORS
 
 TS = msgpack.Timestamp(0, 0)
-PICKLE_VECTORS = {name for name, vector in VECTORS.items() if "$pickle" in json.dumps(vector["message"])}
 
 
 @pytest.fixture

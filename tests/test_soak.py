@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import zmq
 
+from helpers import frame_under
 from noobwire.workloads import make_workload
 from noobwire.zmq import recv_message
 from soak_sender import schedule
-from test_zmq import frame_under
 
 N_E4, N_A1M = 100_000, 1_000
 RSS_GROWTH_LIMIT = 16 * 2**20

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from helpers import VECTORS
 from noobwire import Codec, DecodeError, EncodeError, Message, workloads
 from noobwire.codec import Backend
 from tagged import message_from_tagged
-from test_vectors import VECTORS
 
 THREADS = 8
 SMALL_REPEATS = 12

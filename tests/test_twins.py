@@ -20,18 +20,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import noobwire
-from helpers import assert_same
+from helpers import VECTORS, assert_same
 from noobwire import Message, _pure, wire
+from noobwire.generations import REFERENCE
 from noobwire.messages import MESSAGE_CLASSES
 from noobwire.options import Options
 from noobwire.workloads import WORKLOADS, make_workload
-from strategies import messages, values
-from test_differential import frames
-from test_vectors import VECTORS
+from strategies import frames, messages, values
 
 _fast = pytest.importorskip("noobwire._fast", reason="the compiled extension is not built")
 
 HOT_TYPES = ("event", "process")
+EVENT_KEYS = ("id", "timestamp", "node_id", "signal", "epoch", "value")
 VECTOR_FRAMES = [bytes.fromhex(vector["hex"]) for vector in VECTORS.values()]
 
 
@@ -344,9 +344,9 @@ def test_any_msgpack_value_gets_the_same_verdict(value: Any, as_input: bool) -> 
     """Arbitrary MessagePack, extensions of every code and payload, where a message holds a value."""
     stamp = msgpack.Timestamp(1, 0)
     if as_input:
-        body = [wire.VERSION, wire.PROCESS_CODE, 0, "n", stamp, [1, {"x": value}]]
+        body = [1, REFERENCE.type_codes["process"], 0, "n", stamp, [1, {"x": value}]]
     else:
-        body = [wire.VERSION, wire.EVENT_CODE, 0, "n", stamp, [[1, stamp, "n", "s", 1, value]]]
+        body = [1, REFERENCE.type_codes["event"], 0, "n", stamp, [[1, stamp, "n", "s", 1, value]]]
     data = msgpack.packb(body, use_bin_type=True)
     assert_same_outcome(outcome(lambda: _fast.decode_frame(data)), outcome(lambda: _pure.decode_frame(data)))
 
@@ -380,13 +380,13 @@ def test_decoded_dicts_are_ordinary_dicts() -> None:
     assert gc.is_tracked(list_event)
     assert gc.is_tracked(msg.__dict__)
     assert not gc.is_tracked(scalar_event)
-    assert list(scalar_event) == list(wire.EVENT_FIELDS)
+    assert list(scalar_event) == list(EVENT_KEYS)
     assert scalar_event == dict(expected.value[0])
     assert hash(next(iter(scalar_event))) == hash("id")
     del scalar_event["id"]
     scalar_event["extra"] = 1
     scalar_event["id"] = 7
-    assert list(scalar_event) == [*wire.EVENT_FIELDS[1:], "extra", "id"]
+    assert list(scalar_event) == [*EVENT_KEYS[1:], "extra", "id"]
     assert scalar_event["signal"] == expected.value[0]["signal"]
     assert scalar_event.get("id") == 7
     msg.node_id = "renamed"  # pydantic's __setattr__ on the instance dict

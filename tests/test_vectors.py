@@ -3,19 +3,12 @@ rejected frame is refused."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
-from helpers import assert_same
+from helpers import REJECTED, VECTORS, assert_same
 from noobwire import DecodeError, Options
 from noobwire.codec import Backend
 from tagged import message_from_tagged
-
-VECTOR_DIR = Path(__file__).parent / "vectors"
-VECTORS = {path.stem: json.loads(path.read_text()) for path in sorted(VECTOR_DIR.glob("*.json"))}
-REJECTED = {path.stem: json.loads(path.read_text()) for path in sorted(VECTOR_DIR.glob("rejected/*.json"))}
 
 
 def test_there_is_a_vector_per_message_type_and_value_kind() -> None:

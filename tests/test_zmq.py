@@ -21,7 +21,7 @@ import zmq
 import zmq.asyncio
 
 import noobwire
-from helpers import assert_same, event_msg
+from helpers import assert_same, event_msg, frame_under
 from noobwire import DecodeError
 from noobwire.workloads import TIMESTAMP, make_workload
 from noobwire.zmq import Received, recv_message, recv_message_async, send_message, send_message_async
@@ -83,16 +83,6 @@ def context() -> Iterator[zmq.Context[Any]]:
     for made in sockets:
         made.close(linger=0)
     ctx.term()
-
-
-def frame_under(array: np.ndarray) -> Any:
-    """The object whose memory a decoded array views, found by following its bases."""
-    base: Any = array
-    while isinstance(base, np.ndarray) and base.base is not None:
-        base = base.base
-    while isinstance(base, memoryview):
-        base = base.obj
-    return base
 
 
 @pytest.mark.parametrize("endpoint", TRANSPORTS, indirect=True)

@@ -1,11 +1,14 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""The compiled backend: wire format v1 for ``EventMsg`` and ``ProcessMsg``, written and read in C.
+"""The compiled backend: noobwire's wire format written and read in C, for every generation.
 
-It is the twin of ``_pure``: the same functions, the same bytes, the same rejections. The hot messages
-are written straight into one growing ``bytes`` and read straight into the mirror's instances; the rare
-value kinds (big ints, offset datetimes, arrays, pickles, exception classes) call back into ``values``,
-and control messages are checked by the shared schema code. Whenever this backend refuses a message or
-a frame, the pure backend is asked to explain why, so that both raise the same error.
+It is the twin of ``_pure``: the same functions, the same bytes, the same rejections. A generation's
+description (:mod:`noobwire.layout`) is compiled once into tables (:class:`CompiledGeneration`): for each
+hot record, its keys, the kind of each field and a template dict. The hot messages are then written
+straight into one growing ``bytes`` and read straight into their classes' instances, field by field as
+the tables say; the rare value kinds (big ints, offset datetimes, arrays, pickles, exception classes,
+epoch paths) call back into ``values`` and ``records``, and control messages are converted and checked
+by the shared code. Whenever this backend refuses a message or a frame, the pure backend is asked to
+explain why, so that both raise the same error.
 """
 
 from libc.stdint cimport INT64_MAX, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
@@ -27,83 +30,24 @@ from cpython.object cimport PyObject, PyTypeObject
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.ref cimport Py_DECREF, Py_INCREF
 
+from noobwire._calendar cimport civil_from_days, days_from_civil, floor_div
+from noobwire._cpython cimport *
+
 import sys
 from datetime import UTC, datetime
 
 from msgpack import ExtType, Timestamp
 from pydantic import BaseModel
 
-from noobwire import _pure, values, wire
-from noobwire.errors import DecodeError, EncodeError
-from noobwire.framing import check_prefix, frame_buffer
-from noobwire.messages import MESSAGE_CLASSES, MessageType, MetaSignal
-from noobwire.options import DEFAULT_OPTIONS
+from noobwire import _pure, records, values, wire
 from noobwire.buffers import MAX_BUFFER_DEPTH, encode_with_buffers
+from noobwire.framing import check_prefix, frame_buffer
+from noobwire.generations import REFERENCE, as_generation
+from noobwire.layout import FREE_KINDS, Kind
+from noobwire.options import DEFAULT_OPTIONS
 from noobwire.routing import decode_any
-from noobwire.schema import as_str, validate_control_message
 
 import_datetime()
-
-cdef extern from "Python.h":
-    ctypedef struct Py_buffer:
-        void* buf
-        Py_ssize_t len
-        Py_ssize_t itemsize
-        int ndim
-        char* format
-    int PyObject_GetBuffer(object obj, Py_buffer* view, int flags) except -1
-    void PyBuffer_Release(Py_buffer* view)
-    int PyBUF_SIMPLE
-    int PyBUF_FORMAT
-    int PyBUF_C_CONTIGUOUS
-
-    PyObject* PyBytes_FromStringAndSize(const char* s, Py_ssize_t n) except NULL
-    char* PyBytes_AS_STRING(PyObject* o)
-    int _PyBytes_Resize(PyObject** o, Py_ssize_t n) except -1
-    object PyBytes_FromStringAndSize_obj "PyBytes_FromStringAndSize" (const char* s, Py_ssize_t n)
-    char* PyByteArray_AS_STRING(object o)
-    Py_ssize_t PyByteArray_GET_SIZE(object o)
-
-    const char* PyUnicode_AsUTF8AndSize(object o, Py_ssize_t* size) except NULL
-    object PyUnicode_DecodeUTF8(const char* s, Py_ssize_t size, const char* errors)
-    Py_ssize_t PyUnicode_GET_LENGTH(object o)
-    void* PyUnicode_DATA(object o)
-
-    long long PyLong_AsLongLongAndOverflow(object o, int* overflow) except? -1
-    unsigned long long PyLong_AsUnsignedLongLong(object o) except? -1
-    object PyLong_FromLongLong(long long v)
-    object PyLong_FromUnsignedLongLong(unsigned long long v)
-    object PyFloat_FromDouble(double v)
-    double PyFloat_AS_DOUBLE(object o)
-
-    Py_ssize_t PyList_GET_SIZE(object o)
-    object PyList_New(Py_ssize_t n)
-    void PyList_SET_ITEM(object o, Py_ssize_t i, PyObject* item)
-    PyObject* PyList_GET_ITEM(object o, Py_ssize_t i)
-    Py_ssize_t PyTuple_GET_SIZE(object o)
-    PyObject* PyTuple_GET_ITEM(object o, Py_ssize_t i)
-    object PyTuple_New(Py_ssize_t n)
-    void PyTuple_SET_ITEM(object o, Py_ssize_t i, PyObject* item)
-
-    object _PyDict_NewPresized(Py_ssize_t n)
-    PyObject* PyDict_GetItem(object d, object key)
-    PyObject* PyDict_GetItemWithError(object d, object key) except? NULL
-    int PyDict_SetItem(object d, object key, object value) except -1
-    Py_ssize_t PyDict_GET_SIZE "PyDict_Size" (object d)
-    int PyDict_Next(object d, Py_ssize_t* pos, PyObject** key, PyObject** value)
-    object PySet_New(object iterable)
-    object PyDict_Copy(object d)
-    object PyFrozenSet_New(object iterable)
-    Py_ssize_t PySet_GET_SIZE(object o)
-
-    bint PyType_Check(object o)
-    bint PyType_IsSubtype(PyTypeObject* a, PyTypeObject* b)
-    PyTypeObject* Py_TYPE(object o)
-    object PyObject_GenericGetDict(object o, void* context)
-    int PyObject_GenericSetDict(object o, object value, void* context) except -1
-    int PyObject_GenericSetAttr(object o, object name, object value) except -1
-    object PyMemoryView_FromObject(object o)
-    PyObject** _PyObject_GetDictPtr(object o)
 
 # C constants: Cython would make Python ints of literals this large.
 cdef extern from *:
@@ -121,11 +65,12 @@ cdef extern from *:
 # --- the format ----------------------------------------------------------------------------------
 
 cdef int MAX_DEPTH = wire.MAX_DEPTH
-cdef int EVENT_CODE = wire.EVENT_CODE
-cdef int PROCESS_CODE = wire.PROCESS_CODE
-cdef int N_TYPES = len(wire.MESSAGE_TYPES)
+cdef uint8_t FRAME_ARRAY = wire.FRAME_ARRAY
+cdef int LEVEL_FIELD = wire.LEVEL_FIELD
 cdef int64_t DEFAULT_MAX_LENGTH = DEFAULT_OPTIONS.max_length
 cdef int64_t DEFAULT_MAX_FRAME = DEFAULT_OPTIONS.max_frame_size
+cdef int DEFAULT_MAX_DEPTH = DEFAULT_OPTIONS.max_depth
+cdef bint DEFAULT_ALLOW_PICKLE = DEFAULT_OPTIONS.allow_pickle
 
 
 cdef int64_t frame_limit(object options) except -1:
@@ -135,27 +80,20 @@ cdef int64_t frame_limit(object options) except -1:
         return DEFAULT_MAX_FRAME
     limit = options.max_frame_size
     return limit if limit < INT64_MAX else INT64_MAX
-cdef int DEFAULT_MAX_DEPTH = DEFAULT_OPTIONS.max_depth
-cdef bint DEFAULT_ALLOW_PICKLE = DEFAULT_OPTIONS.allow_pickle
 
-cdef object _TYPE_CODES = dict(wire.TYPE_CODES)
-cdef tuple _TYPE_NAMES = tuple(wire.MESSAGE_TYPES)
-cdef object _NOEVENT = MetaSignal.NoEvent
+
 cdef object _UTC = UTC
+cdef type DATETIME = datetime
 cdef object _DEFAULT_OPTIONS = DEFAULT_OPTIONS
-cdef object _MESSAGE_CLASSES = MESSAGE_CLASSES
+cdef object _REFERENCE = REFERENCE
+cdef object _REFERENCE_CLASSES = REFERENCE.classes
 cdef object _object_new = object.__new__
 cdef object _FIELDS_SET = frozenset(("type_", "node_id", "timestamp", "value"))
 
-# Interned keys: the dicts this module reads and builds share these very objects.
-cdef str K_ID = "id"
-cdef str K_TIMESTAMP = "timestamp"
-cdef str K_NODE_ID = "node_id"
-cdef str K_SIGNAL = "signal"
-cdef str K_EPOCH = "epoch"
-cdef str K_VALUE = "value"
-cdef str K_INPUT = "input"
 cdef str K_TYPE = "type_"
+cdef str K_NODE_ID = "node_id"
+cdef str K_TIMESTAMP = "timestamp"
+cdef str K_VALUE = "value"
 cdef str K_FIELDS_SET = "__pydantic_fields_set__"
 cdef str K_EXTRA = "__pydantic_extra__"
 cdef str K_PRIVATE = "__pydantic_private__"
@@ -165,49 +103,36 @@ cdef uint8_t EXT_SET = wire.EXT_SET
 cdef uint8_t EXT_FROZENSET = wire.EXT_FROZENSET
 cdef int EXT_BIGINT = wire.EXT_BIGINT
 cdef int EXT_DATETIME = wire.EXT_DATETIME
-cdef int EXT_NOEVENT = wire.EXT_NOEVENT
+cdef int EXT_META_SIGNAL = wire.EXT_META_SIGNAL
 cdef int EXT_NDARRAY = wire.EXT_NDARRAY
 cdef int EXT_PICKLE = wire.EXT_PICKLE
 cdef int EXT_EXCEPTION_TYPE = wire.EXT_EXCEPTION_TYPE
 cdef int FIRST_BUFFER_CODE = wire.OUT_OF_BAND_EXT_CODES.start
 cdef int LAST_BUFFER_CODE = wire.OUT_OF_BAND_EXT_CODES.stop - 1
 
+# The kinds of a record's fields, as the switch statements below read them: noobwire.layout.Kind's
+# numbers, checked at import.
+cdef enum:
+    KIND_INT = 1
+    KIND_STR = 2
+    KIND_DATETIME = 3
+    KIND_ANY = 4
+    KIND_OPTIONAL_DICT = 5
+    KIND_EPOCH = 6
+    KIND_OPTIONAL_EPOCH = 7
+
+if [Kind.INT, Kind.STR, Kind.DATETIME, Kind.ANY, Kind.OPTIONAL_DICT, Kind.EPOCH, Kind.OPTIONAL_EPOCH] != [
+    KIND_INT, KIND_STR, KIND_DATETIME, KIND_ANY, KIND_OPTIONAL_DICT, KIND_EPOCH, KIND_OPTIONAL_EPOCH
+]:
+    raise ImportError("noobwire._fast was built for another numbering of noobwire.layout.Kind")
+
 DEF SECONDS_PER_DAY = 86400
 # Days from 1970-01-01 to 0001-01-01 and to 9999-12-31: the range of datetime.
 DEF MIN_DAYS = -719162
 DEF MAX_DAYS = 2932896
-
-
-cdef inline int64_t floor_div(int64_t a, int64_t b) noexcept:
-    cdef int64_t q = a // b
-    if (a % b != 0) and ((a < 0) != (b < 0)):
-        q -= 1
-    return q
-
-
-cdef inline int64_t days_from_civil(int64_t y, int64_t m, int64_t d) noexcept:
-    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)."""
-    y -= m <= 2
-    cdef int64_t era = floor_div(y, 400)
-    cdef int64_t yoe = y - era * 400
-    cdef int64_t mp = m - 3 if m > 2 else m + 9
-    cdef int64_t doy = (153 * mp + 2) // 5 + d - 1
-    cdef int64_t doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
-
-
-cdef inline void civil_from_days(int64_t z, int* year, int* month, int* day) noexcept:
-    z += 719468
-    cdef int64_t era = floor_div(z, 146097)
-    cdef int64_t doe = z - era * 146097
-    cdef int64_t yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-    cdef int64_t doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    cdef int64_t mp = (5 * doy + 2) // 153
-    cdef int64_t d = doy - (153 * mp + 2) // 5 + 1
-    cdef int64_t m = mp + 3 if mp < 10 else mp - 9
-    year[0] = <int>(yoe + era * 400 + (m <= 2))
-    month[0] = <int>m
-    day[0] = <int>d
+DEF MAX_FIELDS = 32
+"""The most fields a compiled record may have."""
+DEF EPOCH_CACHE_SIZE = 256
 
 
 # --- encoding --------------------------------------------------------------------------------------
@@ -223,12 +148,14 @@ cdef struct Enc:
     Py_ssize_t capacity
     int max_depth
     bint allow_pickle
+    PyObject* meta_type  # the generation's meta-signal enum (borrowed): its members are written as such
     char stack[STACK_SIZE]
 
 
-cdef inline void enc_init(Enc* e, int max_depth, bint allow_pickle) noexcept:
+cdef inline void enc_init(Enc* e, int max_depth, bint allow_pickle, PyObject* meta_type) noexcept:
     e.out = NULL
     e.allow_pickle = allow_pickle
+    e.meta_type = meta_type
     e.data = e.stack
     e.length = 0
     e.capacity = STACK_SIZE
@@ -324,6 +251,9 @@ cdef inline int write_header(Enc* e, Py_ssize_t n, uint8_t fix, uint8_t fix_limi
 
 
 cdef inline int write_array_header(Enc* e, Py_ssize_t n) except -1:
+    if n < 16:
+        enc_reserve(e, 1)[0] = <char>(0x90 | n)
+        return 0
     return write_header(e, n, 0x90, 16, 0, 0xDC, 0xDD)
 
 
@@ -385,8 +315,12 @@ cdef inline int write_marker(Enc* e, uint8_t code) except -1:
 
 
 cdef int write_int(Enc* e, object value) except -1:
+    """An exact int (a subclass is converted before it gets here)."""
     cdef int overflow = 0
-    cdef long long v = PyLong_AsLongLongAndOverflow(value, &overflow)
+    cdef long long v
+    if noobwire_small_int(value, &v) and v >= 0:
+        return write_uint(e, <unsigned long long>v)
+    v = PyLong_AsLongLongAndOverflow(value, &overflow)
     cdef unsigned long long u
     cdef char* at
     if overflow == 0:
@@ -416,7 +350,7 @@ cdef int write_int(Enc* e, object value) except -1:
     return write_ext_bytes(e, EXT_BIGINT, values.bigint_payload(value))
 
 
-cdef int write_uint(Enc* e, unsigned long long u) except -1:
+cdef inline int write_uint(Enc* e, unsigned long long u) except -1:
     cdef char* at
     if u < 128:
         enc_reserve(e, 1)[0] = <char>u
@@ -526,12 +460,12 @@ cdef int write_tuple(Enc* e, object items, int depth) except -1:
     return 0
 
 
-cdef object encode_element(object item, int depth, int max_depth, bint allow_pickle):
+cdef object encode_element(object item, int depth, Enc* outer):
     """One element of a set, encoded on its own so that the elements can be sorted."""
     cdef Enc* element = <Enc*>PyMem_Malloc(sizeof(Enc))  # not on the C stack: sets nest deeply
     if element == NULL:
         raise MemoryError()
-    enc_init(element, max_depth, allow_pickle)
+    enc_init(element, outer.max_depth, outer.allow_pickle, outer.meta_type)
     try:
         write_value(element, item, depth)
         return enc_finish(element)
@@ -542,7 +476,7 @@ cdef object encode_element(object item, int depth, int max_depth, bint allow_pic
 
 cdef int write_set(Enc* e, object items, uint8_t marker, int depth) except -1:
     """A set's elements in canonical order: sorted by their encoded bytes."""
-    cdef list encoded = [encode_element(item, depth + 1, e.max_depth, e.allow_pickle) for item in items]
+    cdef list encoded = [encode_element(item, depth + 1, e) for item in items]
     encoded.sort()
     write_array_header(e, len(encoded) + 1)
     write_marker(e, marker)
@@ -589,10 +523,10 @@ cdef int write_value(Enc* e, object obj, int depth) except -1:
         return write_set(e, obj, EXT_SET if kind is <PyTypeObject*>set else EXT_FROZENSET, depth)
     if kind is <PyTypeObject*>bytes:
         return write_bin(e, <bytes>obj, len(<bytes>obj))
-    if kind is <PyTypeObject*>datetime:
+    if kind is <PyTypeObject*>DATETIME:
         return write_datetime(e, obj)
-    if obj is _NOEVENT:
-        return write_marker(e, EXT_NOEVENT)
+    if kind is <PyTypeObject*>e.meta_type:
+        return write_ext_bytes(e, EXT_META_SIGNAL, values.meta_signal_payload(obj))
     if kind is <PyTypeObject*>bytearray:
         return write_bin(e, PyByteArray_AS_STRING(obj), PyByteArray_GET_SIZE(obj))
     if kind is <PyTypeObject*>memoryview:
@@ -643,113 +577,260 @@ cdef int write_msgpack_timestamp(Enc* e, object stamp) except -1:
     return write_timestamp(e, seconds, <uint32_t>nanoseconds)
 
 
-# --- the hot messages -------------------------------------------------------------------------------
+# --- a generation, compiled ----------------------------------------------------------------------------
 
-cdef inline object item_or_none(object mapping, str key):
-    cdef PyObject* found = PyDict_GetItem(mapping, key)
-    return <object>found if found != NULL else None
+cdef class CompiledRecord:
+    """One hot record of a generation as tables: its interned keys, the kind of each field, a template
+    dict of its keys, and where its fields sit."""
+
+    cdef Py_ssize_t n
+    cdef PyObject* keys[MAX_FIELDS]
+    cdef int kinds[MAX_FIELDS]
+    cdef tuple key_objects  # holds the interned keys that ``keys`` points to
+    cdef dict template
+    cdef object record  # the noobwire.layout.Record
+    cdef bint listed  # the message's value is a list of these (else one of these)
+    cdef int level  # the nesting level of the record's fields
+    cdef bint has_free  # whether a field holds free values (where buffers may go out of band)
+    cdef object meta  # its noobwire.layout.MetaEvents, or None
+    cdef Py_ssize_t meta_node, meta_signal, meta_value
+    cdef object meta_node_id
+    cdef object meta_prefix
+
+    def __init__(self, record, bint listed):
+        cdef Py_ssize_t i
+        fields = record.fields
+        if len(fields) > MAX_FIELDS:
+            raise ValueError(f"a record of more than {MAX_FIELDS} fields cannot be compiled")
+        self.record = record
+        self.listed = listed
+        self.level = wire.LEVEL_LISTED_RECORD_FIELD if listed else wire.LEVEL_RECORD_FIELD
+        self.n = len(fields)
+        self.key_objects = tuple(sys.intern(item.name) for item in fields)
+        self.template = dict.fromkeys(self.key_objects)
+        self.has_free = False
+        for i in range(self.n):
+            if not isinstance(fields[i].shape, Kind) or fields[i].shape.value > KIND_OPTIONAL_EPOCH:
+                raise ValueError(f"field {fields[i].name!r} of {record.what} is not of a flat kind")
+            self.keys[i] = <PyObject*>self.key_objects[i]
+            self.kinds[i] = fields[i].shape.value
+            self.has_free |= fields[i].shape in FREE_KINDS
+        self.meta = record.meta
+        self.meta_node = self.meta_signal = self.meta_value = -1
+        if record.meta is not None:
+            keys = list(self.key_objects)
+            self.meta_node, self.meta_signal, self.meta_value = (
+                keys.index("node_id"), keys.index("signal"), keys.index("value")
+            )
+            self.meta_node_id = record.meta.node_id
+            self.meta_prefix = record.meta.prefix
 
 
-cdef PyObject* EVENT_KEYS[6]
-EVENT_KEYS[:] = [<PyObject*>K_ID, <PyObject*>K_TIMESTAMP, <PyObject*>K_NODE_ID, <PyObject*>K_SIGNAL,
-                 <PyObject*>K_EPOCH, <PyObject*>K_VALUE]
+cdef class CompiledGeneration:
+    """A generation (``noobwire.layout.Generation``) compiled for this backend: its version, its type
+    codes, the classes to build, and a :class:`CompiledRecord` for each hot message."""
+
+    cdef object generation
+    cdef uint8_t version
+    cdef dict type_codes
+    cdef tuple type_names
+    cdef dict classes
+    cdef list records  # by type code: a CompiledRecord, or None for a control message
+    cdef list shapes  # by type code: the layout's value shape
+    cdef Py_ssize_t n_types
+    cdef Py_ssize_t n_hot
+    cdef PyObject* hot_names[4]  # the names of the first hot types (borrowed from type_names)
+    cdef PyObject* hot_defaults[4]  # their classes' default type_ (an enum member; borrowed from them)
+    cdef list hot_default_objects
+    cdef int hot_codes[4]
+    cdef object meta_signal_type
+    cdef object no_event
+    cdef object epoch_class
+    cdef int64_t epoch_fast_max  # roots up to this are made (and remembered) here; others by records
+    cdef PyObject* epoch_cache[EPOCH_CACHE_SIZE]
+    cdef int64_t epoch_cache_roots[EPOCH_CACHE_SIZE]
+
+    def __init__(self, generation):
+        self.generation = generation
+        if not 0 <= generation.version < 128:
+            raise ValueError("a wire-format version is a positive fixint (below 128)")
+        self.version = generation.version
+        self.type_codes = dict(generation.type_codes)
+        self.type_names = tuple(sys.intern(name) for name in generation.type_names)
+        self.classes = dict(generation.classes)
+        self.n_types = len(generation.messages)
+        self.records = []
+        self.shapes = []
+        for layout in generation.messages:
+            self.shapes.append(layout.value)
+            self.records.append(CompiledRecord(layout.record, layout.listed) if layout.constructed else None)
+        self.n_hot = 0
+        self.hot_default_objects = []
+        for code in range(self.n_types):
+            if self.records[code] is not None and self.n_hot < 4:
+                self.hot_names[self.n_hot] = <PyObject*>self.type_names[code]
+                field = getattr(self.classes[self.type_names[code]], "model_fields", {}).get("type_")
+                default = getattr(field, "default", None)
+                self.hot_default_objects.append(default)
+                self.hot_defaults[self.n_hot] = <PyObject*>default if default is not None else NULL
+                self.hot_codes[self.n_hot] = code
+                self.n_hot += 1
+        self.meta_signal_type = generation.meta_signal_enum
+        self.no_event = self.meta_signal_type.NoEvent
+        self.epoch_class = generation.epoch_class
+        epochs = generation.epochs
+        self.epoch_fast_max = -1 if epochs is None or epochs.min > 0 else min(epochs.max, INT64_MAX)
+
+    def __dealloc__(self):
+        cdef Py_ssize_t i
+        for i in range(EPOCH_CACHE_SIZE):
+            if self.epoch_cache[i] != NULL:
+                Py_DECREF(<object>self.epoch_cache[i])
+                self.epoch_cache[i] = NULL
+
+    cdef object root_epoch(self, object number):
+        """The epoch whose root is ``number`` (an int), remembered: consecutive messages share roots."""
+        cdef int overflow = 0
+        cdef long long root = PyLong_AsLongLongAndOverflow(number, &overflow)
+        if overflow or root < 0 or root > self.epoch_fast_max:
+            return records.epoch_from_wire(self.generation, number, "an epoch")
+        cdef Py_ssize_t slot = root & (EPOCH_CACHE_SIZE - 1)
+        cdef PyObject* known = self.epoch_cache[slot]
+        if known != NULL and self.epoch_cache_roots[slot] == root:
+            return <object>known
+        epoch = PyObject_CallOneArg(self.epoch_class, number)
+        Py_INCREF(epoch)
+        self.epoch_cache[slot] = <PyObject*>epoch
+        self.epoch_cache_roots[slot] = root
+        if known != NULL:
+            Py_DECREF(<object>known)
+        return epoch
 
 
-cdef inline bint values_in_order(object mapping, PyObject** keys, Py_ssize_t count,
-                                 PyObject** fields) noexcept:
-    """Whether ``mapping`` (a dict) holds exactly ``keys`` (interned), in that order, as every dict
-    pydantic validates does; if so, ``fields`` holds its values (borrowed), read without a lookup."""
-    if PyDict_GET_SIZE(mapping) != count:
-        return False
-    cdef Py_ssize_t pos = 0
-    cdef PyObject* key
-    cdef Py_ssize_t i = 0
-    while PyDict_Next(mapping, &pos, &key, &fields[i]):
-        if key != keys[i]:
-            return False
-        i += 1
-    return True
+cdef dict _compiled_generations = {}
+cdef CompiledGeneration REFERENCE_COMPILED = CompiledGeneration(REFERENCE)
 
 
-cdef int write_events(Enc* e, object events) except -1:
-    if not isinstance(events, list):
-        raise EncodeError(f"expected a list of events, got {type(events).__qualname__}", "value")
-    cdef Py_ssize_t n = len(events)
-    cdef Py_ssize_t i
-    cdef PyObject* fields[6]
-    last_timestamp = None  # the previous event's timestamp, and where its bytes are
-    cdef Py_ssize_t stamp_at = 0, stamp_size = 0, start
-    write_array_header(e, n)
-    for i in range(n):
-        event = events[i]
-        if type(event) is dict and values_in_order(event, EVENT_KEYS, 6, fields):
-            event_id = <object>fields[0]
-            timestamp = <object>fields[1]
-            node_id = <object>fields[2]
-            signal = <object>fields[3]
-            epoch = <object>fields[4]
-            value = <object>fields[5]
-        elif type(event) is dict:
-            value = item_or_none(event, K_VALUE)
-            event_id = item_or_none(event, K_ID) if K_VALUE in event else None
-            timestamp = item_or_none(event, K_TIMESTAMP)
-            node_id = item_or_none(event, K_NODE_ID)
-            signal = item_or_none(event, K_SIGNAL)
-            epoch = item_or_none(event, K_EPOCH)
-        else:
-            try:
-                event_id = event["id"]
-                timestamp = event["timestamp"]
-                node_id = event["node_id"]
-                signal = event["signal"]
-                epoch = event["epoch"]
-                value = event["value"]
-            except (KeyError, TypeError):
-                event_id = None
-        if (type(event_id) is int and type(epoch) is int and type(node_id) is str
-                and type(signal) is str and type(timestamp) is datetime):
-            enc_reserve(e, 1)[0] = <char>0x96
-            write_int(e, event_id)
-            if timestamp is last_timestamp:  # the events of one call share one
-                memcpy(enc_reserve(e, stamp_size), e.data + stamp_at, stamp_size)
-            else:
-                start = e.length
-                write_datetime(e, timestamp)
-                last_timestamp, stamp_at, stamp_size = timestamp, start, e.length - start
-            write_str(e, node_id)
-            write_str(e, signal)
-            write_int(e, epoch)
-            write_value(e, value, 4)
-        else:
-            checked = _pure._event_to_wire_checked(event, f"value[{i}]")
-            enc_reserve(e, 1)[0] = <char>0x96
-            for j in range(5):
-                write_value(e, checked[j], MAX_DEPTH)
-            write_value(e, checked[5], 4)
+cdef CompiledGeneration compiled_for(object schema):
+    """The compiled tables of a generation (or of the reference building a dict of classes)."""
+    if schema is _REFERENCE or schema is _REFERENCE_CLASSES:
+        return REFERENCE_COMPILED
+    generation = as_generation(schema)
+    found = _compiled_generations.get(generation)
+    if found is None:
+        found = CompiledGeneration(generation)
+        _compiled_generations[generation] = found  # (the generation itself is the key: kept alive)
+    return <CompiledGeneration>found
+
+
+# --- the hot messages, written ---------------------------------------------------------------------
+
+cdef struct Shared:
+    # Where the last datetime and the last epoch written are in the frame: the records of one call
+    # share them, and their bytes are copied rather than written again.
+    PyObject* datetime
+    Py_ssize_t datetime_at
+    Py_ssize_t datetime_size
+    PyObject* epoch
+    Py_ssize_t epoch_at
+    Py_ssize_t epoch_size
+
+
+cdef inline void shared_init(Shared* s) noexcept:
+    s.datetime = NULL
+    s.epoch = NULL
+
+
+cdef int write_shared_datetime(Enc* e, object stamp, Shared* s) except -1:
+    cdef Py_ssize_t start
+    if <PyObject*>stamp == s.datetime:
+        memcpy(enc_reserve(e, s.datetime_size), e.data + s.datetime_at, s.datetime_size)
+        return 0
+    start = e.length
+    write_datetime(e, stamp)
+    s.datetime, s.datetime_at, s.datetime_size = <PyObject*>stamp, start, e.length - start
     return 0
 
 
-cdef int write_process(Enc* e, object value) except -1:
-    cdef PyObject* key
-    cdef PyObject* epoch = NULL
-    cdef PyObject* process_input = NULL
-    cdef Py_ssize_t pos = 0
-    if type(value) is dict and PyDict_GET_SIZE(value) == 2:
-        PyDict_Next(value, &pos, &key, &epoch)
-        if key != <PyObject*>K_EPOCH:
-            epoch = NULL
-        PyDict_Next(value, &pos, &key, &process_input)
-        if key != <PyObject*>K_INPUT:
-            process_input = NULL
-    if (epoch != NULL and process_input != NULL and type(<object>epoch) is int
-            and (<object>process_input is None or type(<object>process_input) is dict)):
-        enc_reserve(e, 1)[0] = <char>0x92
-        write_int(e, <object>epoch)
-        return write_value(e, <object>process_input, 3)
-    checked = _pure._process_to_wire(value)
-    enc_reserve(e, 1)[0] = <char>0x92
-    write_value(e, checked[0], MAX_DEPTH)
-    return write_value(e, checked[1], 3)
+cdef int write_epoch(Enc* e, CompiledGeneration c, object epoch, int level, Shared* s) except -1:
+    cdef Py_ssize_t start
+    if <PyObject*>epoch == s.epoch:
+        memcpy(enc_reserve(e, s.epoch_size), e.data + s.epoch_at, s.epoch_size)
+        return 0
+    start = e.length
+    write_value(e, records.epoch_to_wire(c.generation, epoch, ""), level)
+    s.epoch, s.epoch_at, s.epoch_size = <PyObject*>epoch, start, e.length - start
+    return 0
+
+
+cdef int write_record(Enc* e, CompiledGeneration c, CompiledRecord t, object row, Shared* s) except -1:
+    """A record's values in order, each written as its kind says; a record this does not take (a
+    subclass of a field's type, a key missing or in another order) is converted by ``records``."""
+    cdef PyObject* fields[MAX_FIELDS]
+    cdef Py_ssize_t i, n = t.n
+    cdef Py_ssize_t start = e.length
+    cdef PyTypeObject* kind
+    cdef bint taken = True
+    if type(row) is not dict:
+        return write_checked_record(e, c, t, row)
+    if not values_in_order(row, t.keys, n, fields):
+        for i in range(n):
+            fields[i] = PyDict_GetItem(row, <object>t.keys[i])
+            if fields[i] == NULL:
+                return write_checked_record(e, c, t, row)
+    # The values are the dict's (borrowed): hold them while a value's own code could change the dict.
+    for i in range(n):
+        incref(fields[i])
+    try:
+        write_array_header(e, n)
+        for i in range(n):
+            kind = type_of(fields[i])
+            if t.kinds[i] == KIND_INT:
+                if kind is not <PyTypeObject*>int:
+                    taken = False
+                    break
+                write_int(e, <object>fields[i])
+            elif t.kinds[i] == KIND_STR:
+                if kind is not <PyTypeObject*>str:
+                    taken = False
+                    break
+                write_str(e, <object>fields[i])
+            elif t.kinds[i] == KIND_DATETIME:
+                if kind is not <PyTypeObject*>DATETIME:
+                    taken = False
+                    break
+                write_shared_datetime(e, <object>fields[i], s)
+            elif t.kinds[i] == KIND_ANY:
+                write_value(e, <object>fields[i], t.level)
+            elif t.kinds[i] == KIND_OPTIONAL_DICT:
+                if kind is not <PyTypeObject*>dict and fields[i] != <PyObject*>None:
+                    taken = False
+                    break
+                write_value(e, <object>fields[i], t.level)
+            elif t.kinds[i] == KIND_OPTIONAL_EPOCH and fields[i] == <PyObject*>None:
+                write_byte(e, 0xC0)
+            else:
+                if kind is not <PyTypeObject*>c.epoch_class:
+                    taken = False
+                    break
+                write_epoch(e, c, <object>fields[i], t.level, s)
+    finally:
+        for i in range(n):
+            decref(fields[i])
+    if not taken:  # written again by the checked path, from where this record started
+        e.length = start
+        s.datetime = s.epoch = NULL  # (what they pointed to may lie past the new end)
+        return write_checked_record(e, c, t, row)
+    return 0
+
+
+cdef int write_checked_record(Enc* e, CompiledGeneration c, CompiledRecord t, object row) except -1:
+    checked = records.record_to_wire(c.generation, t.record, row, "")
+    cdef Py_ssize_t i
+    write_array_header(e, t.n)
+    for i in range(t.n):
+        write_value(e, checked[i], t.level)
+    return 0
 
 
 cdef PyObject* MESSAGE_KEYS[4]
@@ -766,44 +847,49 @@ cdef inline bint message_fields(object msg, PyObject** fields) noexcept:
     return type(instance_dict) is dict and values_in_order(instance_dict, MESSAGE_KEYS, 4, fields)
 
 
-cdef object EVENT_MEMBER = MessageType.event
-cdef object PROCESS_MEMBER = MessageType.process
-cdef str K_EVENT = "event"
-cdef str K_PROCESS = "process"
-
-
-cdef inline int message_type_code(object type_name) except -2:
+cdef inline int message_type_code(CompiledGeneration c, object type_name) except -2:
     """The type code of a message's ``type_`` (a str or a str enum member), or -1."""
-    # The mirror's own members first: an enum member hashes in Python, slowly.
-    if type_name is EVENT_MEMBER or type_name is K_EVENT:
-        return EVENT_CODE
-    if type_name is PROCESS_MEMBER or type_name is K_PROCESS:
-        return PROCESS_CODE
+    cdef Py_ssize_t i
+    for i in range(c.n_hot):  # the hot types, as their classes hold them (a default, an interned name)
+        if <PyObject*>type_name == c.hot_defaults[i] or <PyObject*>type_name == c.hot_names[i]:
+            return c.hot_codes[i]
     if not isinstance(type_name, str):
         return -1
-    cdef PyObject* found = PyDict_GetItemWithError(_TYPE_CODES, type_name)
+    cdef PyObject* found = PyDict_GetItemWithError(c.type_codes, type_name)
     return -1 if found == NULL else <int><object>found
 
 
-cdef object encode_hot(int code, object node_id, object timestamp, object value, bint allow_pickle,
-                       int64_t max_frame_size):
+cdef object encode_hot(CompiledGeneration c, int code, object node_id, object timestamp, object value,
+                       bint allow_pickle, int64_t max_frame_size):
     cdef Enc e
-    enc_init(&e, MAX_DEPTH, allow_pickle)
+    cdef Shared s
+    cdef CompiledRecord t = <CompiledRecord>c.records[code]
+    cdef Py_ssize_t i, n
+    enc_init(&e, MAX_DEPTH, allow_pickle, <PyObject*>c.meta_signal_type)
+    shared_init(&s)
     try:
         at = enc_reserve(&e, 4)
-        at[0] = <char>0x96
-        at[1] = 1
+        at[0] = <char>FRAME_ARRAY
+        at[1] = <char>c.version
         at[2] = <char>code
         at[3] = 0
-        write_str(&e, node_id if type(node_id) is str else as_str(node_id, "node_id"))
-        if type(timestamp) is datetime:
+        write_str(&e, node_id if type(node_id) is str else records.as_str(node_id, "node_id"))
+        if type(timestamp) is DATETIME:
             write_datetime(&e, timestamp)
         else:
             write_value(&e, _pure._schema_datetime(timestamp, "timestamp"), MAX_DEPTH)
-        if code == EVENT_CODE:
-            write_events(&e, value)
+        if not t.listed:
+            write_record(&e, c, t, value, &s)
         else:
-            write_process(&e, value)
+            if type(value) is not list:
+                raise ValueError("not a list of records")
+            n = PyList_GET_SIZE(value)
+            write_array_header(&e, n)
+            for i in range(n):
+                if i >= PyList_GET_SIZE(value):
+                    raise RuntimeError("list changed size while it was written")
+                row = <object>PyList_GET_ITEM(value, i)
+                write_record(&e, c, t, row, &s)
         if e.length > max_frame_size:
             raise ValueError("frame larger than max_frame_size")
         return enc_finish(&e)
@@ -832,31 +918,52 @@ cdef bint may_hold_buffer(object obj, Py_ssize_t threshold, int depth, Py_ssize_
     if kind is <PyTypeObject*>memoryview:
         return True
     if (kind is <PyTypeObject*>int or kind is <PyTypeObject*>float or kind is <PyTypeObject*>str
-            or obj is None or kind is <PyTypeObject*>bool or kind is <PyTypeObject*>datetime):
+            or obj is None or kind is <PyTypeObject*>bool or kind is <PyTypeObject*>DATETIME):
         return False
     return values.is_numpy_value(obj)
 
 
-cdef bint message_may_hold_buffer(object msg, Py_ssize_t threshold) except -1:
-    cdef Py_ssize_t budget = 4096  # containers to look into before leaving it to the pre-pass
-    type_name, value = msg.type_, msg.value
-    if type(value) is list and message_type_code(type_name) == EVENT_CODE:
-        for event in value:
-            if type(event) is dict and may_hold_buffer(event.get(K_VALUE), threshold, 0, &budget):
-                return True
+cdef bint record_may_hold_buffer(CompiledRecord t, object row, Py_ssize_t threshold,
+                                 Py_ssize_t* budget) except -1:
+    cdef Py_ssize_t i
+    cdef PyObject* item
+    if type(row) is not dict:
         return False
-    if type(value) is dict and message_type_code(type_name) == PROCESS_CODE:
-        return type(value.get(K_INPUT)) is dict and may_hold_buffer(value[K_INPUT], threshold, 0, &budget)
+    for i in range(t.n):
+        if t.kinds[i] == KIND_ANY or t.kinds[i] == KIND_OPTIONAL_DICT:
+            item = PyDict_GetItem(row, <object>t.keys[i])
+            if item != NULL and may_hold_buffer(<object>item, threshold, 0, budget):
+                return True
     return False
 
 
-def encode(msg, options=DEFAULT_OPTIONS, out_of_band=None):
-    """Encode ``msg`` as one wire-format frame, under the pickle policy and frame size of ``options``
-    (the same bytes, and the same errors, as the pure backend); with ``out_of_band`` (a
-    :class:`noobwire.buffers.OutOfBand`), the header frame of a message whose large buffers go in its
-    ``buffers``."""
-    if out_of_band is not None and message_may_hold_buffer(msg, out_of_band.threshold):
-        return encode_with_buffers(encode, msg, options, out_of_band)
+cdef bint message_may_hold_buffer(CompiledGeneration c, object msg, Py_ssize_t threshold) except -1:
+    cdef Py_ssize_t budget = 4096  # containers to look into before leaving it to the pre-pass
+    cdef int code = message_type_code(c, msg.type_)
+    if code < 0 or c.records[code] is None:
+        return False
+    cdef CompiledRecord t = <CompiledRecord>c.records[code]
+    if not t.has_free:
+        return False
+    value = msg.value
+    if not t.listed:
+        return record_may_hold_buffer(t, value, threshold, &budget)
+    if type(value) is not list:
+        return False
+    for row in value:
+        if record_may_hold_buffer(t, row, threshold, &budget):
+            return True
+    return False
+
+
+def encode(msg, options=DEFAULT_OPTIONS, out_of_band=None, generation=REFERENCE):
+    """Encode ``msg`` as one frame of ``generation``'s wire format, under the pickle policy and frame
+    size of ``options`` (the same bytes, and the same errors, as the pure backend); with
+    ``out_of_band`` (a :class:`noobwire.buffers.OutOfBand`), the header frame of a message whose large
+    buffers go in its ``buffers``."""
+    cdef CompiledGeneration c = REFERENCE_COMPILED if generation is _REFERENCE else compiled_for(generation)
+    if out_of_band is not None and message_may_hold_buffer(c, msg, out_of_band.threshold):
+        return encode_with_buffers(encode, msg, options, out_of_band, c.generation)
     cdef PyObject* fields[4]
     cdef bint allow_pickle = DEFAULT_ALLOW_PICKLE
     cdef int64_t max_frame_size = DEFAULT_MAX_FRAME
@@ -870,21 +977,21 @@ def encode(msg, options=DEFAULT_OPTIONS, out_of_band=None):
     else:
         type_name = msg.type_
         node_id = timestamp = value = None
-    cdef int code = message_type_code(type_name)
-    if code != EVENT_CODE and code != PROCESS_CODE:
-        return _pure.encode(msg, options)
+    cdef int code = message_type_code(c, type_name)
+    if code < 0 or c.records[code] is None:
+        return _pure.encode(msg, options, None, c.generation)
     if node_id is None:
         node_id, timestamp, value = msg.node_id, msg.timestamp, msg.value
     try:
-        return encode_hot(code, node_id, timestamp, value, allow_pickle, max_frame_size)
+        return encode_hot(c, code, node_id, timestamp, value, allow_pickle, max_frame_size)
     except Exception:
         pass
     # Outside the handler, so that the pure backend's error does not chain this one.
-    return _explain_encode(msg, options)
+    return _explain_encode(msg, options, c.generation)
 
 
-cdef object _explain_encode(object msg, object options):
-    _pure.encode(msg, options)  # raises the error that says what is wrong, and where
+cdef object _explain_encode(object msg, object options, object generation):
+    _pure.encode(msg, options, None, generation)  # raises the error that says what is wrong, and where
     raise RuntimeError(
         "noobwire internal error: the compiled encoder refused a message that the pure encoder writes; "
         "please report it"
@@ -900,11 +1007,16 @@ cdef struct Dec:
     int max_depth
     int64_t max_length
     bint allow_pickle
+    PyObject* compiled  # the CompiledGeneration being read (borrowed)
     PyObject* buffers  # the ReceivedBuffers of a multi-frame message (borrowed), or NULL
     # the last timestamp extension read, and the datetime it made: events of one call share one
     const uint8_t* last_stamp
     Py_ssize_t last_stamp_size
     PyObject* last_datetime
+    # the bytes of the last epoch read, and the epoch it made (owned): ... and one epoch
+    const uint8_t* last_epoch
+    Py_ssize_t last_epoch_size
+    PyObject* last_epoch_object
 
 
 class _Refused(Exception):
@@ -1136,8 +1248,8 @@ cdef object read_ext(Dec* d, Py_ssize_t size, object buf):
     cdef const uint8_t* payload = take(d, size)
     if code == -1:
         return read_timestamp(d, payload, size)
-    if code == EXT_NOEVENT and size == 0:
-        return _NOEVENT
+    if code == EXT_META_SIGNAL and size == 0:
+        return (<CompiledGeneration>d.compiled).no_event
     if code == EXT_NDARRAY:
         return values.ndarray_from_payload(PyMemoryView_FromObject(buf)[offset:offset + size])
     data = PyBytes_FromStringAndSize_obj(<const char*>payload, size)
@@ -1145,6 +1257,8 @@ cdef object read_ext(Dec* d, Py_ssize_t size, object buf):
         return values.datetime_from_payload(data)
     if code == EXT_BIGINT:
         return values.bigint_from_payload(data)
+    if code == EXT_META_SIGNAL:
+        return values.meta_signal_from_payload(data, (<CompiledGeneration>d.compiled).meta_signal_type)
     if code == EXT_PICKLE:
         return values.unpickle_payload(data, d.allow_pickle)
     if code == EXT_EXCEPTION_TYPE:
@@ -1191,23 +1305,23 @@ cdef object read_timestamp(Dec* d, const uint8_t* payload, Py_ssize_t size):
     return result
 
 
-cdef inline object read_exact_str(Dec* d, object buf):
-    value = read_short_str(d, buf, 4)
+cdef inline object read_exact_str(Dec* d, object buf, int depth):
+    value = read_short_str(d, buf, depth)
     if type(value) is not str:
         raise _Refused("not a str")
     return value
 
 
-cdef inline object read_exact_int(Dec* d, object buf):
-    value = read_value(d, 4, buf)
+cdef inline object read_exact_int(Dec* d, object buf, int depth):
+    value = read_value(d, depth, buf)
     if type(value) is not int:
         raise _Refused("not an int")
     return value
 
 
-cdef inline object read_exact_datetime(Dec* d, object buf):
-    value = read_value(d, 4, buf)
-    if type(value) is not datetime:
+cdef inline object read_exact_datetime(Dec* d, object buf, int depth):
+    value = read_value(d, depth, buf)
+    if type(value) is not DATETIME:
         raise _Refused("not a timestamp")
     return value
 
@@ -1229,182 +1343,122 @@ cdef Py_ssize_t read_array_header(Dec* d) except -1:
     return n
 
 
+# --- the hot messages, read --------------------------------------------------------------------------
 
-# --- dicts built from a template ----------------------------------------------------------------
-
-cdef extern from *:
-    """
-    /* The dicts the decoder builds (events, a message's __dict__) have fixed keys. A copy of a template
-       dict has those keys' table cloned already; its values are then put in place without a lookup
-       each. This needs the layout of a combined, str-keyed dict table, which is private to CPython:
-       it is the same in 3.11, 3.12 and 3.13 (default builds), and the function checks what it can
-       (no split table, str keys, the count, each key by identity) and otherwise changes nothing and
-       returns -1, for the caller to fall back on PyDict_SetItem. */
-    #if !defined(Py_GIL_DISABLED) && PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030E0000
-    typedef struct {
-        Py_ssize_t dk_refcnt;
-        uint8_t dk_log2_size;
-        uint8_t dk_log2_index_bytes;
-        uint8_t dk_kind;
-        uint32_t dk_version;
-        Py_ssize_t dk_usable;
-        Py_ssize_t dk_nentries;
-        char dk_indices[];
-    } noobwire_dict_keys;
-    typedef struct { PyObject *me_key; PyObject *me_value; } noobwire_str_entry;
-    #define NOOBWIRE_DICT_KEYS_UNICODE 1
-    #endif
-
-    static int noobwire_fill_dict_copy(PyObject *d, PyObject *const *keys, PyObject *const *items,
-                                       Py_ssize_t n) {
-    #if !defined(Py_GIL_DISABLED) && PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030E0000
-        PyDictObject *mp = (PyDictObject *)d;
-        noobwire_dict_keys *dk = (noobwire_dict_keys *)mp->ma_keys;
-        if (mp->ma_values != NULL || mp->ma_used != n || dk->dk_kind != NOOBWIRE_DICT_KEYS_UNICODE
-                || dk->dk_nentries != n || dk->dk_refcnt != 1) {
-            return -1;
-        }
-        noobwire_str_entry *entries =
-            (noobwire_str_entry *)(dk->dk_indices + ((size_t)1 << dk->dk_log2_index_bytes));
-        Py_ssize_t i;
-        int holds_containers = 0;
-        for (i = 0; i < n; i++) {
-            if (entries[i].me_key != keys[i]) return -1;
-        }
-        for (i = 0; i < n; i++) {
-            PyObject *old = entries[i].me_value;
-            Py_INCREF(items[i]);
-            entries[i].me_value = items[i];
-            Py_XDECREF(old);
-            holds_containers |= PyObject_IS_GC(items[i]);
-        }
-        if (holds_containers && !PyObject_GC_IsTracked(d)) {
-            PyObject_GC_Track(d);  /* as PyDict_SetItem would, for the cycle collector */
-        }
-        return 0;
-    #else
-        (void)d; (void)keys; (void)items; (void)n;
-        return -1;
-    #endif
-    }
-    """
-    int noobwire_fill_dict_copy(object d, PyObject** keys, PyObject** items, Py_ssize_t n)
+cdef object read_epoch(Dec* d, CompiledGeneration c, object buf, int level):
+    """An epoch: a root made (and remembered) here, a path made by ``records``; the epoch of the last
+    record is reused when the bytes are the same."""
+    cdef const uint8_t* start = d.pos
+    cdef Py_ssize_t size = d.last_epoch_size
+    if d.last_epoch_object != NULL and d.end - start >= size and memcmp(start, d.last_epoch, size) == 0:
+        d.pos = start + size
+        return <object>d.last_epoch_object
+    wire_epoch = read_value(d, level, buf)
+    if type(wire_epoch) is int:
+        epoch = c.root_epoch(wire_epoch)
+    else:
+        epoch = records.epoch_from_wire(c.generation, wire_epoch, "an epoch")
+    Py_INCREF(epoch)
+    if d.last_epoch_object != NULL:
+        Py_DECREF(<object>d.last_epoch_object)
+    d.last_epoch_object = <PyObject*>epoch
+    d.last_epoch = start
+    d.last_epoch_size = d.pos - start
+    return epoch
 
 
-cdef object dict_from_template(dict template, PyObject** keys, PyObject** items, Py_ssize_t n):
-    """A new dict of ``keys`` (``template``'s, in its order) holding ``items``."""
-    result = PyDict_Copy(template)
+cdef object read_field(Dec* d, CompiledGeneration c, int kind, object buf, int level):
+    """One field of a record, checked as its kind says."""
+    if kind == KIND_INT:
+        return read_exact_int(d, buf, level)
+    if kind == KIND_STR:
+        return read_exact_str(d, buf, level)
+    if kind == KIND_DATETIME:
+        return read_exact_datetime(d, buf, level)
+    if kind == KIND_ANY:
+        return read_value(d, level, buf)
+    if kind == KIND_OPTIONAL_DICT:
+        value = read_value(d, level, buf)
+        if value is not None and type(value) is not dict:
+            raise _Refused("not a map or nil")
+        return value
+    if kind == KIND_OPTIONAL_EPOCH and d.pos < d.end and d.pos[0] == 0xC0:
+        d.pos += 1
+        return None
+    return read_epoch(d, c, buf, level)
+
+
+cdef object read_record(Dec* d, CompiledGeneration c, CompiledRecord t, object buf, Py_ssize_t index):
+    """A record's dict, read field by field into a copy of its template."""
+    if d.max_depth < t.level - 1 or read_array_header(d) != t.n:
+        raise _Refused("not a record of this layout")
+    record = PyDict_Copy(t.template)
+    cdef noobwire_str_entry* entries = noobwire_template_entries(record, t.keys, t.n)
     cdef Py_ssize_t i
-    if noobwire_fill_dict_copy(result, keys, items, n) != 0:
-        for i in range(n):
-            PyDict_SetItem(result, <object>keys[i], <object>items[i])
-    return result
+    cdef bint holds_containers = False
+    for i in range(t.n):
+        value = read_field(d, c, t.kinds[i], buf, t.level)
+        if entries != NULL:
+            holds_containers |= noobwire_entry_put(entries, i, value)
+        else:
+            PyDict_SetItem(record, <object>t.keys[i], value)
+    noobwire_track(record, holds_containers)
+    if t.meta is not None:
+        apply_meta_rules(c, t, record, index)
+    return record
 
 
-cdef dict EVENT_TEMPLATE = {K_ID: None, K_TIMESTAMP: None, K_NODE_ID: None, K_SIGNAL: None, K_EPOCH: None,
-                            K_VALUE: None}
+cdef int apply_meta_rules(CompiledGeneration c, CompiledRecord t, object record, Py_ssize_t index) except -1:
+    """A meta event's signal must be a meta event type; a node event's ``"__META__..."`` str value is
+    the meta signal it names (as noob's own validation makes it)."""
+    node_id = <object>PyDict_GetItem(record, <object>t.keys[t.meta_node])
+    if node_id == t.meta_node_id:
+        records.meta_event_checked(
+            c.generation, t.meta, <object>PyDict_GetItem(record, <object>t.keys[t.meta_signal]), index
+        )
+        return 0
+    value = <object>PyDict_GetItem(record, <object>t.keys[t.meta_value])
+    if type(value) is str and PyUnicode_Tailmatch(value, t.meta_prefix, 0, PyUnicode_GET_LENGTH(value), -1):
+        member = records.meta_value(c.generation, t.meta, value)
+        if member is not value:
+            PyDict_SetItem(record, <object>t.keys[t.meta_value], member)
+    return 0
 
 
-cdef object read_events(Dec* d, object buf):
-    if d.max_depth < 2:
+cdef object read_records(Dec* d, CompiledGeneration c, CompiledRecord t, object buf):
+    """A list of records (an event message's value)."""
+    if d.max_depth < LEVEL_FIELD:
         raise _Refused("too deep")
     cdef Py_ssize_t n = read_array_header(d)
     cdef Py_ssize_t i
-    cdef PyObject* fields[6]
-    if n and d.max_depth < 3:
-        raise _Refused("too deep")
-    events = PyList_New(n)
+    rows = PyList_New(n)
     for i in range(n):
-        if read_array_header(d) != 6:
-            raise _Refused("an event is an array of 6 fields")
-        event_id = read_exact_int(d, buf)
-        timestamp = read_exact_datetime(d, buf)
-        node_id = read_exact_str(d, buf)
-        signal = read_exact_str(d, buf)
-        epoch = read_exact_int(d, buf)
-        value = read_value(d, 4, buf)
-        fields[0], fields[1], fields[2] = <PyObject*>event_id, <PyObject*>timestamp, <PyObject*>node_id
-        fields[3], fields[4], fields[5] = <PyObject*>signal, <PyObject*>epoch, <PyObject*>value
-        event = dict_from_template(EVENT_TEMPLATE, EVENT_KEYS, fields, 6)
-        Py_INCREF(event)
-        PyList_SET_ITEM(events, i, <PyObject*>event)
-    return events
+        row = read_record(d, c, t, buf, i)
+        Py_INCREF(row)
+        PyList_SET_ITEM(rows, i, <PyObject*>row)
+    return rows
 
 
-cdef dict PROCESS_TEMPLATE = {K_EPOCH: None, K_INPUT: None}
-cdef PyObject* PROCESS_KEYS[2]
-PROCESS_KEYS[:] = [<PyObject*>K_EPOCH, <PyObject*>K_INPUT]
-
-
-cdef object read_process(Dec* d, object buf):
-    if d.max_depth < 2 or read_array_header(d) != 2:
-        raise _Refused("a process value is an array of 2 fields")
-    epoch = read_value(d, 3, buf)
-    if type(epoch) is not int:
-        raise _Refused("not an int")
-    process_input = read_value(d, 3, buf)
-    if process_input is not None and type(process_input) is not dict:
-        raise _Refused("process input")
-    cdef PyObject* items[2]
-    items[0], items[1] = <PyObject*>epoch, <PyObject*>process_input
-    return dict_from_template(PROCESS_TEMPLATE, PROCESS_KEYS, items, 2)
-
-
-cdef extern from "Python.h":
-    ctypedef struct PyMemberDef:
-        Py_ssize_t offset
-    ctypedef struct PyMemberDescrObject:
-        PyMemberDef* d_member
-    ctypedef PyObject* (*allocfunc)(PyTypeObject* cls, Py_ssize_t n)
-    ctypedef struct PyTypeObjectSlots "PyTypeObject":
-        allocfunc tp_alloc
-        void* tp_new
-        unsigned long tp_flags
-    unsigned long Py_TPFLAGS_IS_ABSTRACT
-    PyTypeObject PyBaseObject_Type
-
+# --- messages, built -------------------------------------------------------------------------------
 
 cdef PyTypeObject* BASE_MODEL = <PyTypeObject*>BaseModel
 
-
-cdef Py_ssize_t slot_offset(str name) except -1:
-    descriptor = BaseModel.__dict__[name]
-    if type(descriptor).__name__ != "member_descriptor":
-        raise ImportError(f"pydantic's BaseModel.{name} is not a slot")
-    return (<PyMemberDescrObject*>descriptor).d_member.offset
-
-
 # Where BaseModel keeps the three slots every instance has; written directly into a new instance.
-cdef Py_ssize_t FIELDS_SET_OFFSET = slot_offset(K_FIELDS_SET)
-cdef Py_ssize_t EXTRA_OFFSET = slot_offset(K_EXTRA)
-cdef Py_ssize_t PRIVATE_OFFSET = slot_offset(K_PRIVATE)
-
-
-cdef inline void set_new_slot(object obj, Py_ssize_t offset, object value) noexcept:
-    Py_INCREF(value)
-    (<PyObject**>((<char*><PyObject*>obj) + offset))[0] = <PyObject*>value
-
+cdef Py_ssize_t FIELDS_SET_OFFSET = slot_offset(BaseModel, K_FIELDS_SET)
+cdef Py_ssize_t EXTRA_OFFSET = slot_offset(BaseModel, K_EXTRA)
+cdef Py_ssize_t PRIVATE_OFFSET = slot_offset(BaseModel, K_PRIVATE)
 
 cdef dict FIELDS_TEMPLATE = {K_TYPE: None, K_NODE_ID: None, K_TIMESTAMP: None, K_VALUE: None}
 
 
 cdef object construct(object cls, str type_name, object node_id, object timestamp, object value):
-    """``schema.construct_message`` in C: the instance without a second validation."""
-    cdef PyTypeObjectSlots* slots = <PyTypeObjectSlots*>cls
+    """``records.construct_message`` in C: the instance without a second validation."""
     cdef PyObject* items[4]
     items[0], items[1] = <PyObject*>type_name, <PyObject*>node_id
     items[2], items[3] = <PyObject*>timestamp, <PyObject*>value
     fields = dict_from_template(FIELDS_TEMPLATE, MESSAGE_KEYS, items, 4)
-    cdef PyObject* allocated
-    if (PyType_Check(cls) and PyType_IsSubtype(<PyTypeObject*>cls, BASE_MODEL)
-            and slots.tp_new == (<PyTypeObjectSlots*>&PyBaseObject_Type).tp_new
-            and not (slots.tp_flags & Py_TPFLAGS_IS_ABSTRACT)):
-        # What object.__new__ does for a pydantic model: a zeroed instance, whose slots are filled here.
-        allocated = slots.tp_alloc(<PyTypeObject*>cls, 0)
-        if allocated == NULL:
-            raise MemoryError()
-        msg = <object>allocated
-        Py_DECREF(msg)
+    msg = new_instance(cls, BASE_MODEL)
+    if msg is not None:  # a zeroed pydantic model, whose slots are filled here
         set_new_slot(msg, FIELDS_SET_OFFSET, PySet_New(_FIELDS_SET))
         set_new_slot(msg, EXTRA_OFFSET, None)
         set_new_slot(msg, PRIVATE_OFFSET, None)
@@ -1418,22 +1472,29 @@ cdef object construct(object cls, str type_name, object node_id, object timestam
     return msg
 
 
-cdef object decode_view(object buf, const uint8_t* data, Py_ssize_t size, object classes, object options,
-                        object buffers):
+# --- frames, read ----------------------------------------------------------------------------------
+
+cdef object decode_view(object buf, const uint8_t* data, Py_ssize_t size, CompiledGeneration c,
+                        object options, object buffers):
     cdef Dec d
+    d.compiled = <PyObject*>c
     d.buffers = NULL if buffers is None else <PyObject*>buffers
     d.start = data
     d.pos = data
     d.end = data + size
     d.last_datetime = NULL
+    d.last_epoch_object = NULL
+    d.last_epoch_size = 0
     try:
-        return decode_fields(&d, buf, size, classes, options)
+        return decode_fields(&d, c, buf, size, options)
     finally:
         if d.last_datetime != NULL:
             Py_DECREF(<object>d.last_datetime)
+        if d.last_epoch_object != NULL:
+            Py_DECREF(<object>d.last_epoch_object)
 
 
-cdef object decode_fields(Dec* d, object buf, Py_ssize_t size, object classes, object options):
+cdef object decode_fields(Dec* d, CompiledGeneration c, object buf, Py_ssize_t size, object options):
     if options is _DEFAULT_OPTIONS:
         d.max_depth = DEFAULT_MAX_DEPTH
         d.max_length = DEFAULT_MAX_LENGTH
@@ -1446,74 +1507,77 @@ cdef object decode_fields(Dec* d, object buf, Py_ssize_t size, object classes, o
         d.allow_pickle = options.allow_pickle
         if size > options.max_frame_size:
             raise _Refused("frame size")
-    if size >= 2 and d.start[0] == 0x96 and d.start[1] == 0x01:
+    if size >= 2 and d.start[0] == FRAME_ARRAY and d.start[1] == c.version:
         d.pos += 2
     else:
-        check_prefix(buf)
-        if read_array_header(d) != 6 or read_value(d, 2, buf) != 1:
+        check_prefix(buf, c.generation)
+        if read_array_header(d) != wire.HEADER_LENGTH or read_value(d, LEVEL_FIELD, buf) != c.version:
             raise _Refused("prefix")
-    code_obj = read_value(d, 2, buf)
-    if type(code_obj) is not int or not 0 <= code_obj < N_TYPES:
+    code_obj = read_value(d, LEVEL_FIELD, buf)
+    if type(code_obj) is not int or not 0 <= code_obj < c.n_types:
         raise _Refused("type code")
     cdef int code = code_obj
-    n_buffers = read_value(d, 2, buf)
+    n_buffers = read_value(d, LEVEL_FIELD, buf)
     if type(n_buffers) is not int or n_buffers != (0 if d.buffers == NULL else len(<object>d.buffers)):
         raise _Refused("n_buffers")
-    node_id = read_short_str(d, buf, 2)
+    node_id = read_short_str(d, buf, LEVEL_FIELD)
     if type(node_id) is not str:
         raise _Refused("node_id")
-    timestamp = read_value(d, 2, buf)
-    if type(timestamp) is not datetime:
+    timestamp = read_value(d, LEVEL_FIELD, buf)
+    if type(timestamp) is not DATETIME:
         raise _Refused("timestamp")
-    type_name = <str>_TYPE_NAMES[code]
-    if code == EVENT_CODE:
-        value = read_events(d, buf)
-    elif code == PROCESS_CODE:
-        value = read_process(d, buf)
+    type_name = <str>c.type_names[code]
+    table = c.records[code]
+    if table is None:
+        value = read_value(d, LEVEL_FIELD, buf)
+    elif (<CompiledRecord>table).listed:
+        value = read_records(d, c, <CompiledRecord>table, buf)
     else:
-        value = read_value(d, 2, buf)
+        value = read_record(d, c, <CompiledRecord>table, buf, 0)
     if d.pos != d.end:
         raise _Refused("extra bytes")
-    cdef PyObject* found = PyDict_GetItemWithError(classes, type_name) if type(classes) is dict else NULL
-    cls = <object>found if found != NULL else classes[type_name]
-    if code == EVENT_CODE or code == PROCESS_CODE:
+    cls = c.classes[type_name]
+    if table is not None:
         return construct(cls, type_name, node_id, timestamp, value)
-    return validate_control_message(cls, type_name, node_id, timestamp, value)
+    return records.validate_control_message(
+        cls, type_name, node_id, timestamp, records.value_from_wire(c.generation, c.shapes[code], value)
+    )
 
 
-cdef object decode_buffer(object buf, object classes, object options, object buffers):
+cdef object decode_buffer(object buf, CompiledGeneration c, object options, object buffers):
     cdef Py_buffer view
     if type(buf) is bytes:
         return decode_view(buf, <const uint8_t*>PyBytes_AS_STRING(<PyObject*>buf), len(<bytes>buf),
-                           classes, options, buffers)
+                           c, options, buffers)
     PyObject_GetBuffer(buf, &view, PyBUF_SIMPLE)
     try:
-        return decode_view(buf, <const uint8_t*>view.buf, view.len, classes, options, buffers)
+        return decode_view(buf, <const uint8_t*>view.buf, view.len, c, options, buffers)
     finally:
         PyBuffer_Release(&view)
 
 
-def decode_frame(buf, classes=MESSAGE_CLASSES, options=DEFAULT_OPTIONS, buffers=None):
-    """Decode one non-empty MessagePack frame (a buffer) into a message of ``classes``, under the
-    pickle policy and limits of ``options``; with ``buffers`` (a :class:`noobwire.buffers.ReceivedBuffers`),
-    the header frame of a message whose buffer frames they are."""
+def decode_frame(buf, schema=REFERENCE, options=DEFAULT_OPTIONS, buffers=None):
+    """Decode one non-empty MessagePack frame (a buffer) of the generation ``schema`` (or, given a dict
+    of classes, of the reference building those classes), under the pickle policy and limits of
+    ``options``; with ``buffers`` (a :class:`noobwire.buffers.ReceivedBuffers`), the header frame of a
+    message whose buffer frames they are."""
+    cdef CompiledGeneration c = REFERENCE_COMPILED if schema is _REFERENCE else compiled_for(schema)
     try:
-        return decode_buffer(buf, classes, options, buffers)
+        return decode_buffer(buf, c, options, buffers)
     except Exception:
         pass
     # Outside the handler, so that the pure backend's error does not chain this one.
-    return _explain_decode(buf, classes, options, buffers)
+    return _explain_decode(buf, c, options, buffers)
 
 
-cdef object _explain_decode(object buf, object classes, object options, object buffers):
+cdef object _explain_decode(object buf, CompiledGeneration c, object options, object buffers):
     if buffers is not None:
         buffers.forget_references()  # the pure decoder reads the references again
-    _pure.decode_frame(buf, classes, options, buffers)  # raises the error that says what is wrong
+    _pure.decode_frame(buf, c.generation, options, buffers)  # raises the error that says what is wrong
     raise RuntimeError(
         "noobwire internal error: the compiled decoder refused a frame that the pure decoder reads; "
         "please report it"
     )
-
 
 
 cdef bint IS_JSON_FIRST_BYTE[256]
@@ -1539,10 +1603,10 @@ cdef bint reads_directly(object data):
     return kind is _ZMQ_FRAME
 
 
-cdef object decode_direct(object data, object classes, object options):
-    """Decode the frame that ``data`` holds in its buffer, where it is a canonical noobwire frame in
-    one dimension of bytes; None where it is not (``decode_any`` then decides). A frame that the
-    compiled path refuses goes to the pure backend to be explained, as in ``decode_frame``."""
+cdef object decode_direct(object data, CompiledGeneration c, object options):
+    """Decode the frame that ``data`` holds in its buffer, where it is a canonical frame of ``c``'s
+    generation in one dimension of bytes; None where it is not (``decode_any`` then decides). A frame
+    that the compiled path refuses goes to the pure backend to be explained, as in ``decode_frame``."""
     cdef Py_buffer view
     cdef const uint8_t* start
     cdef int64_t limit = frame_limit(options)
@@ -1553,28 +1617,29 @@ cdef object decode_direct(object data, object classes, object options):
     try:
         start = <const uint8_t*>view.buf
         if not (view.ndim == 1 and view.itemsize == 1 and (view.format == NULL or strcmp(view.format, b"B") == 0)
-                and 2 <= view.len <= limit and start[0] == 0x96 and start[1] == 0x01):
+                and 2 <= view.len <= limit and start[0] == FRAME_ARRAY and start[1] == c.version):
             return None
         try:
-            return decode_view(data, start, view.len, classes, options, None)
+            return decode_view(data, start, view.len, c, options, None)
         except Exception:
             pass
     finally:
         PyBuffer_Release(&view)
     # Outside the handler, so that the pure backend's error does not chain this one.
-    return _explain_decode(frame_buffer(data), classes, options, None)
+    return _explain_decode(frame_buffer(data), c, options, None)
 
 
-def decode(data, classes=MESSAGE_CLASSES, options=DEFAULT_OPTIONS):
+def decode(data, schema=REFERENCE, options=DEFAULT_OPTIONS):
     """Decode a noobwire MessagePack frame or a legacy JSON frame (see :func:`noobwire.decode`)."""
     cdef Py_ssize_t size
+    cdef CompiledGeneration c = REFERENCE_COMPILED if schema is _REFERENCE else compiled_for(schema)
     if type(data) is bytes:
         size = len(<bytes>data)
         if (size and size <= frame_limit(options)
                 and not IS_JSON_FIRST_BYTE[(<const uint8_t*>PyBytes_AS_STRING(<PyObject*>data))[0]]):
-            return decode_frame(data, classes, options)
+            return decode_frame(data, c.generation, options)
     elif reads_directly(data):
-        msg = decode_direct(data, classes, options)
+        msg = decode_direct(data, c, options)
         if msg is not None:
             return msg
-    return decode_any(data, classes, options, decode_frame)
+    return decode_any(data, c.generation, options, decode_frame)

@@ -1,6 +1,8 @@
-"""The pure-Python backend: wire format v1 on msgpack-python.
+"""The pure-Python backend: noobwire's wire format on msgpack-python, for every generation.
 
-It is the twin of the compiled backend: the same functions, the same bytes, the same rejections.
+It is the twin of the compiled backend: the same functions, the same bytes, the same rejections. It
+reads a generation's description (:mod:`noobwire.layout`) at run time: each hot record is turned into a
+small plan of key getters and type checks once, and applied to every record of that layout.
 """
 
 from __future__ import annotations
@@ -8,54 +10,31 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 import msgpack
 from msgpack import ExtType, Timestamp
 
-from noobwire import values, wire
+from noobwire import records, values, wire
 from noobwire.buffers import OutOfBand, ReceivedBuffers, encode_with_buffers
 from noobwire.errors import DecodeError, EncodeError, SchemaError, describe
-from noobwire.framing import (
-    CONTAINER_TYPES,
-    check_depth,
-    check_prefix,
-    frame_too_large,
-    locate_malformation,
-    may_nest_deeper,
-    nests_deeper,
-)
-from noobwire.messages import MESSAGE_CLASSES, Message, MetaSignal
+from noobwire.framing import check_frame_size, check_prefix
+from noobwire.generations import REFERENCE, as_generation
+from noobwire.layout import Generation, Kind, MessageLayout, Record
+from noobwire.locate import locate_encode_error, refuse_too_deep
 from noobwire.options import DEFAULT_OPTIONS, Options
 from noobwire.routing import decode_any
-from noobwire.schema import (
-    as_int,
-    as_optional_dict,
-    as_str,
-    construct_message,
-    control_value_to_wire,
-    validate_control_message,
-)
+from noobwire.walker import check_depth, locate_malformation, may_nest_deeper, nests_deeper
 
-__all__ = [
-    "decode",
-    "decode_frame",
-    "encode",
-    "encode_error",
-    "locate_unencodable",
-    "pack_value",
-    "try_pack",
-]
+__all__ = ["decode", "decode_frame", "encode", "pack_value", "try_pack", "unpack"]
 
-_NOEVENT = MetaSignal.NoEvent
 _new_object = object.__new__
 _TUPLE = ExtType(wire.EXT_TUPLE, b"")
 _SET = ExtType(wire.EXT_SET, b"")
 _FROZENSET = ExtType(wire.EXT_FROZENSET, b"")
-_NOEVENT_EXT = ExtType(wire.EXT_NOEVENT, b"")
-_EVENT = wire.EVENT_CODE
 _MAX_DEPTH = wire.MAX_DEPTH
-_PROCESS = wire.PROCESS_CODE
 
 # --- encoding ----------------------------------------------------------------------------------
 
@@ -78,14 +57,15 @@ def _datetime_ext(dt: datetime) -> Timestamp | ExtType:
     return ExtType(wire.EXT_DATETIME, values.datetime_payload(seconds, nanoseconds, offset_us, dt.fold))
 
 
-def _make_default(allow_pickle: bool) -> Callable[[Any], Any]:
-    """The packer's ``default`` under one pickle policy."""
+def _make_default(allow_pickle: bool, meta_signal: Any) -> Callable[[Any], Any]:
+    """The packer's ``default`` under one pickle policy, for a generation whose meta-signal enum is
+    ``meta_signal``."""
 
     def default(obj: Any) -> Any:
         """Called by the packer for every value that is not exactly a MessagePack type."""
         kind = type(obj)
-        if obj is _NOEVENT:
-            return _NOEVENT_EXT
+        if kind is meta_signal:
+            return ExtType(wire.EXT_META_SIGNAL, values.meta_signal_payload(obj))
         if kind is tuple:
             return [_TUPLE, *obj]
         if kind is set:
@@ -107,8 +87,9 @@ def _make_default(allow_pickle: bool) -> Callable[[Any], Any]:
     return default
 
 
-_DEFAULTS = {True: _make_default(True), False: _make_default(False)}
-"""The packer's ``default`` for each pickle policy (``allow_pickle``)."""
+@lru_cache(maxsize=64)
+def _default(allow_pickle: bool, meta_signal: Any) -> Callable[[Any], Any]:
+    return _make_default(allow_pickle, meta_signal)
 
 
 def _canonical_order(items: Any, default: Callable[[Any], Any]) -> list[Any]:
@@ -134,20 +115,131 @@ def _pack_element(item: Any, default: Callable[[Any], Any]) -> bytes:
     return packed
 
 
-def _packer(allow_pickle: bool) -> Any:
-    return msgpack.Packer(
-        default=_DEFAULTS[allow_pickle], use_bin_type=True, strict_types=True, datetime=False
-    )
-
-
 class _Local(threading.local):
     def __init__(self) -> None:
-        self.packers = {True: _packer(True), False: _packer(False)}
-        self.packer = self.packers[True]
+        self.packers: dict[tuple[bool, Any], Any] = {}
         self.set_orders: dict[int, tuple[Any, list[Any]]] = {}
 
 
 _local = _Local()
+
+
+def _packer(allow_pickle: bool, meta_signal: Any) -> Any:
+    """This thread's packer under one pickle policy, for one meta-signal enum."""
+    key = (allow_pickle, meta_signal)
+    packer = _local.packers.get(key)
+    if packer is None:
+        packer = msgpack.Packer(
+            default=_default(allow_pickle, meta_signal), use_bin_type=True, strict_types=True, datetime=False
+        )
+        _local.packers[key] = packer
+    return packer
+
+
+def _tuple_getter(positions: tuple[int, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """A function that picks the items at ``positions`` of a sequence, always as a tuple."""
+    if len(positions) == 1:
+        (position,) = positions
+        return lambda row: (row[position],)
+    if not positions:
+        return lambda row: ()
+    return itemgetter(*positions)
+
+
+class _Plan:
+    """How the pure backend writes and reads the records of one layout of one generation: a getter of
+    a record's values in order, and the exact types its typed fields must have to take the fast way."""
+
+    def __init__(self, generation: Generation, record: Record) -> None:
+        fields = record.fields
+        self.generation = generation
+        self.record = record
+        self.keys = record.keys
+        self.size = len(fields)
+        self.items = itemgetter(*self.keys) if self.size > 1 else (lambda d, k=self.keys[0]: (d[k],))
+        typed = tuple(i for i, item in enumerate(fields) if item.shape in _EXACT_TYPES)
+        self.typed = _tuple_getter(typed)
+        self.typed_types = tuple(_EXACT_TYPES[fields[i].shape] for i in typed)
+        self.datetimes = tuple(i for i, item in enumerate(fields) if item.shape is Kind.DATETIME)
+        self.epochs = tuple(
+            (i, item.shape is Kind.OPTIONAL_EPOCH)
+            for i, item in enumerate(fields)
+            if item.shape in (Kind.EPOCH, Kind.OPTIONAL_EPOCH)
+        )
+        self.dicts = tuple(i for i, item in enumerate(fields) if item.shape is Kind.OPTIONAL_DICT)
+        self.meta = record.meta
+        self.meta_node = record.index("node_id") if record.meta else -1
+        self.meta_signal = record.index("signal") if record.meta else -1
+        self.meta_value = record.index("value") if record.meta else -1
+
+    def fits(self, row: Any) -> bool:
+        """Whether ``row`` (a record's values in order) has exactly the types of the typed fields, and
+        a dict or None in each dict field."""
+        return tuple(map(type, self.typed(row))) == self.typed_types and all(
+            row[i] is None or type(row[i]) is dict for i in self.dicts
+        )
+
+
+_EXACT_TYPES: dict[Any, type] = {Kind.INT: int, Kind.STR: str, Kind.DATETIME: datetime}
+
+
+@lru_cache(maxsize=256)
+def _plan(generation: Generation, record: Record) -> _Plan:
+    return _Plan(generation, record)
+
+
+def _records_to_wire(plan: _Plan, rows: Any, path: str) -> list[list[Any]]:
+    """The wire form of a list of records (an event message's value)."""
+    if not isinstance(rows, list):
+        raise EncodeError(f"expected a list of events, got {type(rows).__qualname__}", path)
+    out = []
+    cache: list[Any] = [None, None, None, None]  # the last datetime and epoch met, and their wire forms
+    for index, row in enumerate(rows):
+        out.append(_record_to_wire(plan, row, f"{path}[{index}]", cache))
+    return out
+
+
+def _record_to_wire(plan: _Plan, row: Any, path: str, cache: list[Any]) -> list[Any]:
+    try:
+        items = plan.items(row)
+    except (KeyError, TypeError):
+        items = None
+    if items is None or type(row) is not dict or not plan.fits(items):
+        return _checked_record(plan, row, path)
+    wire_row = list(items)
+    for i in plan.datetimes:
+        stamp = wire_row[i]
+        if stamp is not cache[0]:  # the events of one process call share one timestamp
+            cache[0], cache[1] = stamp, _datetime_ext(stamp)
+        wire_row[i] = cache[1]
+    for i, optional in plan.epochs:
+        epoch = wire_row[i]
+        if epoch is None and optional:
+            continue
+        if epoch is not cache[2]:  # ... and one epoch
+            cache[2], cache[3] = (
+                epoch,
+                records.epoch_to_wire(plan.generation, epoch, f"{path}[{plan.keys[i]!r}]"),
+            )
+        wire_row[i] = cache[3]
+    return wire_row
+
+
+def _checked_record(plan: _Plan, row: Any, path: str) -> list[Any]:
+    """The slow path of a record: subclasses of the schema's types converted, what is wrong named."""
+    wire_row = records.record_to_wire(plan.generation, plan.record, row, path)
+    for i in plan.datetimes:
+        wire_row[i] = _datetime_ext(wire_row[i])
+    return wire_row
+
+
+def _value_to_wire(generation: Generation, layout: MessageLayout, value: Any) -> Any:
+    if not layout.constructed:
+        return records.value_to_wire(generation, layout.value, value, "value")
+    plan = _plan(generation, layout.record)
+    if layout.listed:
+        return _records_to_wire(plan, value, "value")
+    return _record_to_wire(plan, value, "value", [None] * 4)
 
 
 def _schema_datetime(value: Any, path: str) -> Timestamp | ExtType:
@@ -156,105 +248,42 @@ def _schema_datetime(value: Any, path: str) -> Timestamp | ExtType:
     return _datetime_ext(value)
 
 
-def _events_to_wire(events: Any) -> list[list[Any]]:
-    if not isinstance(events, list):
-        raise EncodeError(f"expected a list of events, got {type(events).__qualname__}", "value")
-    wire_events = []
-    # The events of one process call share one timestamp object: convert it once.
-    last_timestamp: Any = None
-    last_ext: Any = None
-    for index, event in enumerate(events):
-        try:
-            event_id = event["id"]
-            timestamp = event["timestamp"]
-            node_id = event["node_id"]
-            signal = event["signal"]
-            epoch = event["epoch"]
-            value = event["value"]
-        except (KeyError, TypeError):
-            event_id = None
-        # Exact types take the fast path (the decoder inlines the same check: a call per event
-        # would cost more than the check).
-        if (
-            type(event_id) is int
-            and type(epoch) is int
-            and type(node_id) is str
-            and type(signal) is str
-            and type(timestamp) is datetime
-        ):
-            if timestamp is not last_timestamp:
-                last_timestamp, last_ext = timestamp, _datetime_ext(timestamp)
-            wire_events.append([event_id, last_ext, node_id, signal, epoch, value])
-        else:
-            wire_events.append(_event_to_wire_checked(event, f"value[{index}]"))
-    return wire_events
-
-
-def _event_to_wire_checked(event: Any, path: str) -> list[Any]:
-    """The slow path of ``_events_to_wire`` for one event: converts subclasses of the schema's types,
-    and names the path of what is wrong."""
-    if not isinstance(event, dict):
-        raise EncodeError(f"expected an event dict, got {type(event).__qualname__}", path)
-    try:
-        return [
-            as_int(event["id"], f"{path}['id']"),
-            _schema_datetime(event["timestamp"], f"{path}['timestamp']"),
-            as_str(event["node_id"], f"{path}['node_id']"),
-            as_str(event["signal"], f"{path}['signal']"),
-            as_int(event["epoch"], f"{path}['epoch']"),
-            event["value"],
-        ]
-    except KeyError as exc:
-        raise EncodeError(f"missing key {describe(exc.args[0])}", path) from None
-
-
-def _process_to_wire(value: Any) -> list[Any]:
-    if not isinstance(value, dict):
-        raise EncodeError(f"expected a dict, got {type(value).__qualname__}", "value")
-    try:
-        epoch, process_input = value["epoch"], value["input"]
-    except KeyError as exc:
-        raise EncodeError(f"missing key {describe(exc.args[0])}", "value") from None
-    return [as_int(epoch, "value['epoch']"), as_optional_dict(process_input, "value['input']")]
-
-
-def _wire_value(code: int, type_name: str, value: Any) -> Any:
-    if code == _EVENT:
-        return _events_to_wire(value)
-    if code == _PROCESS:
-        return _process_to_wire(value)
-    return control_value_to_wire(type_name, value)
-
-
-def encode(msg: Message, options: Options = DEFAULT_OPTIONS, out_of_band: OutOfBand | None = None) -> bytes:
-    """Encode ``msg`` as one wire-format frame, under the pickle policy and frame size of ``options``;
-    with ``out_of_band``, the header frame of a message whose large buffers are put in
-    ``out_of_band.buffers``."""
+def encode(
+    msg: Any,
+    options: Options = DEFAULT_OPTIONS,
+    out_of_band: OutOfBand | None = None,
+    generation: Generation = REFERENCE,
+) -> bytes:
+    """Encode ``msg`` as one frame of ``generation``'s wire format, under the pickle policy and frame
+    size of ``options``; with ``out_of_band``, the header frame of a message whose large buffers are
+    put in ``out_of_band.buffers``."""
     if out_of_band is not None:
-        return encode_with_buffers(encode, msg, options, out_of_band)
+        return encode_with_buffers(encode, msg, options, out_of_band, generation)
     type_name = msg.type_
-    code = wire.TYPE_CODES.get(type_name)
+    code = generation.type_codes.get(type_name) if isinstance(type_name, str) else None
     if code is None:
         raise EncodeError(f"unknown message type {describe(type_name)}", "type")
+    layout = generation.messages[code]
     frame = [
-        wire.VERSION,
+        generation.version,
         code,
         0,
-        as_str(msg.node_id, "node_id"),
+        records.as_str(msg.node_id, "node_id"),
         _schema_datetime(msg.timestamp, "timestamp"),
-        _wire_value(code, type_name, msg.value),
+        _value_to_wire(generation, layout, msg.value),
     ]
-    local = _local
     allow_pickle = options.allow_pickle
-    packer = local.packer if allow_pickle else local.packers[False]
+    packer = _packer(allow_pickle, generation.meta_signal_enum)
     try:
         packed: bytes = packer.pack(frame)
     except Exception as exc:
         packer.reset()
-        raise _locate_encode_error(msg, frame, exc, allow_pickle) from exc
+        raise locate_encode_error(
+            generation, layout, msg.value, frame[3], exc, lambda obj: try_pack(obj, allow_pickle, generation)
+        ) from exc
     finally:
-        if local.set_orders:
-            local.set_orders.clear()
+        if _local.set_orders:
+            _local.set_orders.clear()
     # msgpack-python's packer writes an empty array or map one level deeper than its unpacker (and
     # the format) allows. Only a frame holding an empty array or map header can be that deep; the
     # count of bytes that could start one rules out most others (it is cheap below 64 KiB; above, the
@@ -266,147 +295,33 @@ def encode(msg: Message, options: Options = DEFAULT_OPTIONS, out_of_band: OutOfB
         and (size > _DEPTH_COUNT_LIMIT or may_nest_deeper(packed, wire.MAX_DEPTH))
         and nests_deeper(frame, wire.MAX_DEPTH)
     ):
-        _refuse_too_deep(code, msg.value)
-    if len(packed) > options.max_frame_size:
+        refuse_too_deep(layout, msg.value)
+    if size > options.max_frame_size:
         raise EncodeError(
-            f"the frame would be {len(packed)} bytes, more than this codec's max_frame_size "
+            f"the frame would be {size} bytes, more than this codec's max_frame_size "
             f"({options.max_frame_size})"
         )
     return packed
 
 
 _DEPTH_COUNT_LIMIT = 65536
-_FREE_VALUE_DEPTH = {_EVENT: 4, _PROCESS: 3}
-"""The nesting level of a message's free values, the frame's array being level 1."""
 
 
-def _refuse_too_deep(code: int, value: Any) -> None:
-    """Raise :class:`EncodeError` if a free value holds an array or map deeper than the limit."""
-    start = _FREE_VALUE_DEPTH.get(code, 4)  # an error's arguments sit at level 4
-    for path, free in _free_values(code, value):
-        if _max_container_depth(free, start) > wire.MAX_DEPTH:
-            kind = type(free).__qualname__
-            raise EncodeError(f"a {kind} nested deeper than {wire.MAX_DEPTH} levels (or cyclic)", path)
-
-
-def _max_container_depth(obj: Any, depth: int) -> int:
-    """The level of the deepest array or map in ``obj`` (which sits at ``depth``), as written."""
-    deepest = 0
-    stack = [(obj, depth)]
-    while stack:
-        obj, depth = stack.pop()
-        kind = type(obj)
-        if kind not in CONTAINER_TYPES:
-            continue
-        deepest = max(deepest, depth)
-        if depth > wire.MAX_DEPTH:
-            return depth
-        children = [*obj.keys(), *obj.values()] if kind is dict else obj
-        stack.extend((child, depth + 1) for child in children)
-    return deepest
-
-
-def _locate_encode_error(msg: Message, frame: list[Any], error: Exception, allow_pickle: bool) -> EncodeError:
-    """Something in the message cannot be written: find it and say where it is."""
-
-    def try_pack_here(obj: Any) -> BaseException | None:
-        return try_pack(obj, allow_pickle)
-
-    node_id_error = try_pack_here(frame[3])
-    if node_id_error is not None:
-        return encode_error(node_id_error, "node_id", frame[3])
-    if _is_too_deep(error):
-        try:
-            _refuse_too_deep(frame[1], msg.value)
-        except EncodeError as too_deep:
-            return too_deep
-    # Start from the values the schema leaves free, so that a value nested too deep is named by
-    # where it sits in the message rather than by the message's own nesting.
-    for path, value in _free_values(frame[1], msg.value):
-        if try_pack_here(value) is not None:
-            path, leaf, leaf_error = locate_unencodable(value, path, try_pack_here)
-            return encode_error(leaf_error or error, path, leaf)
-    path, leaf, leaf_error = locate_unencodable(msg.value, "value", try_pack_here)
-    return encode_error(leaf_error or error, path, leaf)
-
-
-def _free_values(code: int, value: Any) -> list[tuple[str, Any]]:
-    """The Any-typed values of a message's value, with their paths."""
-    if code == _EVENT and isinstance(value, list):
-        return [(f"value[{i}]['value']", e["value"]) for i, e in enumerate(value) if isinstance(e, dict)]
-    if code == _PROCESS and isinstance(value, dict):
-        return [("value['input']", value.get("input"))]
-    if isinstance(value, dict) and isinstance(value.get("err_args"), tuple | list):
-        return [(f"value['err_args'][{i}]", arg) for i, arg in enumerate(value["err_args"])]
-    return []
-
-
-def pack_value(obj: Any, allow_pickle: bool) -> bytes:
+def pack_value(obj: Any, allow_pickle: bool, generation: Generation = REFERENCE) -> bytes:
     """Write any value (or a whole frame's array) by the format's rules for values."""
-    packed: bytes = _local.packers[allow_pickle].pack(obj)
+    packed: bytes = _packer(allow_pickle, generation.meta_signal_enum).pack(obj)
     return packed
 
 
-def try_pack(obj: Any, allow_pickle: bool) -> BaseException | None:
+def try_pack(obj: Any, allow_pickle: bool, generation: Generation = REFERENCE) -> BaseException | None:
     """The exception writing ``obj`` raises under the pickle policy, or None if it can be written."""
-    packer = _local.packers[allow_pickle]
+    packer = _packer(allow_pickle, generation.meta_signal_enum)
     try:
         packer.pack(obj)
     except Exception as exc:
         packer.reset()
         return exc
     return None
-
-
-def _children(obj: Any) -> list[tuple[str, Any]]:
-    kind = type(obj)
-    if kind is list or kind is tuple:
-        return [(f"[{i}]", item) for i, item in enumerate(obj)]
-    if kind is dict:
-        found: list[tuple[str, Any]] = []
-        for key, item in obj.items():
-            found.append((f" (key {describe(key)})", key))
-            found.append((f"[{describe(key)}]", item))
-        return found
-    if kind is set or kind is frozenset:
-        return [(" (an element)", item) for item in obj]
-    return []
-
-
-def locate_unencodable(
-    obj: Any, path: str, try_pack: Callable[[Any], BaseException | None]
-) -> tuple[str, Any, BaseException | None]:
-    """Find the innermost value under ``obj`` that ``try_pack`` fails on: its path, itself, its error.
-
-    Only called once encoding has failed, so the cost of trying each child again does not matter.
-    A value nested too deep (or cyclic) is reported where the descent starts.
-    """
-    error = try_pack(obj)
-    while error is not None and not _is_too_deep(error):
-        for step, child in _children(obj):
-            child_error = try_pack(child)
-            if child_error is not None:
-                obj, path, error = child, path + step, child_error
-                break
-        else:
-            break
-    return path, obj, error
-
-
-def _is_too_deep(error: BaseException) -> bool:
-    return isinstance(error, ValueError) and "recursion limit" in str(error)
-
-
-def encode_error(error: BaseException, path: str, value: Any) -> EncodeError:
-    """The :class:`EncodeError` for the exception ``value`` raised when it was written."""
-    if isinstance(error, EncodeError):
-        return EncodeError(error.reason, path)
-    kind = type(value).__qualname__
-    if isinstance(error, UnicodeEncodeError):
-        return EncodeError(f"a {kind} that is not valid UTF-8 (it holds a lone surrogate)", path)
-    if _is_too_deep(error):
-        return EncodeError(f"a {kind} nested deeper than {wire.MAX_DEPTH} levels (or cyclic)", path)
-    return EncodeError(f"cannot encode a {kind} ({type(error).__name__}: {error})", path)
 
 
 # --- decoding ----------------------------------------------------------------------------------
@@ -435,13 +350,11 @@ _MARKERS = {
 }
 
 
-def _ext_value(code: int, data: bytes, allow_pickle: bool) -> Any:
+def _ext_value(code: int, data: bytes, allow_pickle: bool, meta_signal: Any) -> Any:
     if code in _MARKERS:  # only the marker-aware hook expects these
         raise DecodeError(f"{_MARKERS[code].name} marker with {len(data)} bytes of payload (must be 0)")
-    if code == wire.EXT_NOEVENT:
-        if data:
-            raise DecodeError(f"NoEvent extension with {len(data)} bytes of payload (must be 0)")
-        return _NOEVENT
+    if code == wire.EXT_META_SIGNAL:
+        return values.meta_signal_from_payload(data, meta_signal)
     if code == wire.EXT_DATETIME:
         return values.datetime_from_payload(data)
     if code == wire.EXT_BIGINT:
@@ -475,12 +388,14 @@ def _out_of_band_value(code: int, data: bytes) -> Any:
     return received.resolve(code, data)
 
 
-def _unpack_referring_to(buf: Any, received: ReceivedBuffers, options: Options) -> Any:
-    """Unpack a header frame, as ``_unpack`` does, its references resolving to the frames of ``received``."""
+def _unpack_referring_to(
+    buf: Any, received: ReceivedBuffers, options: Options, generation: Generation
+) -> Any:
+    """Unpack a header frame, as ``unpack`` does, its references resolving to the frames of ``received``."""
     outer = _receiving.buffers
     _receiving.buffers = received
     try:
-        return _unpack(buf, options)
+        return unpack(buf, options, generation)
     finally:
         _receiving.buffers = outer
 
@@ -496,22 +411,22 @@ class _MarkerFound(Exception):
     """A frame with no canonical marker header holds a marker written in a longer form."""
 
 
-def _unpack(buf: Any, options: Options = DEFAULT_OPTIONS) -> Any:
-    """Unpack a whole frame, turning container markers into tuples, sets and frozensets."""
+def unpack(buf: Any, options: Options = DEFAULT_OPTIONS, generation: Generation = REFERENCE) -> Any:
+    """Unpack a whole frame (or any value), turning container markers into tuples, sets and frozensets."""
     # The list hook costs a call per array; small frames without markers (most) are read without it.
     # (The search costs about a nanosecond a byte: a large frame, mostly a few big buffers, is cheaper
     # to read with the hook.) A foreign encoder may write a marker in a longer form (c8 00 00 ..):
     # such a frame is read again.
     size = len(buf)
     limits = _length_limits(size, options.max_length) if options.max_length < size else None
+    meta_signal = generation.meta_signal_enum
     if type(buf) is bytes and size <= _SEARCH_LIMIT and _MARKER_HEADER not in buf:
         try:
-            ext_hook = _EXT_HOOK if options.allow_pickle else _EXT_HOOK_WITHOUT_PICKLE
-            return _unpack_with(buf, ext_hook, None, limits, options)
+            return _unpack_with(buf, _ext_hook(options.allow_pickle, meta_signal), None, limits, options)
         except _MarkerFound:
             if _receiving.buffers is not None:
                 _receiving.buffers.forget_references()  # they are resolved again
-    return _unpack_with_markers(buf, limits, options)
+    return _unpack_with_markers(buf, limits, options, meta_signal)
 
 
 def _length_limits(size: int, max_length: int) -> dict[str, int]:
@@ -525,21 +440,19 @@ def _length_limits(size: int, max_length: int) -> dict[str, int]:
     }
 
 
-def _ext_hook_without_markers(allow_pickle: bool) -> Callable[[int, bytes], Any]:
+@lru_cache(maxsize=64)
+def _ext_hook(allow_pickle: bool, meta_signal: Any) -> Callable[[int, bytes], Any]:
+    """The ext hook of a frame without canonical marker headers."""
+
     def ext_hook(code: int, data: bytes) -> Any:
         if code in _MARKERS and not data:
             raise _MarkerFound
-        return _ext_value(code, data, allow_pickle)
+        return _ext_value(code, data, allow_pickle, meta_signal)
 
     return ext_hook
 
 
-_EXT_HOOK = _ext_hook_without_markers(True)
-"""The ext hook of a frame without canonical marker headers, with pickle on."""
-_EXT_HOOK_WITHOUT_PICKLE = _ext_hook_without_markers(False)
-
-
-def _unpack_with_markers(buf: Any, limits: dict[str, int] | None, options: Options) -> Any:
+def _unpack_with_markers(buf: Any, limits: dict[str, int] | None, options: Options, meta_signal: Any) -> Any:
     allow_pickle = options.allow_pickle
     open_markers = 0
 
@@ -547,7 +460,7 @@ def _unpack_with_markers(buf: Any, limits: dict[str, int] | None, options: Optio
         nonlocal open_markers
         marker = _MARKERS.get(code)
         if marker is None:
-            return _ext_value(code, data, allow_pickle)
+            return _ext_value(code, data, allow_pickle, meta_signal)
         if data:
             raise DecodeError(f"{marker.name} marker with {len(data)} bytes of payload (must be 0)")
         open_markers += 1
@@ -597,105 +510,91 @@ def _unpack_with(
         ) from None
 
 
-def _check_int(value: Any, what: str) -> int:
-    if type(value) is not int:
-        raise SchemaError(f"{what} must be an int, not {type(value).__qualname__}")
-    return value
-
-
-def _check_str(value: Any, what: str) -> str:
-    if type(value) is not str:
-        raise SchemaError(f"{what} must be a str, not {type(value).__qualname__}")
-    return value
-
-
-def _check_datetime(value: Any, what: str) -> datetime:
-    if type(value) is not datetime:
-        raise SchemaError(f"{what} must be a timestamp, not {type(value).__qualname__}")
-    return value
-
-
-def _events_from_wire(value: Any) -> list[dict[str, Any]]:
+def _records_from_wire(plan: _Plan, value: Any) -> list[dict[str, Any]]:
     if type(value) is not list:
-        raise SchemaError("the value of an event message must be an array of events")
-    events = []
-    for event in value:
-        if type(event) is list and len(event) == 6:
-            event_id, timestamp, node_id, signal, epoch, event_value = event
-            if (
-                type(event_id) is int
-                and type(epoch) is int
-                and type(node_id) is str
-                and type(signal) is str
-                and type(timestamp) is datetime
-            ):
-                events.append(
-                    {
-                        "id": event_id,
-                        "timestamp": timestamp,
-                        "node_id": node_id,
-                        "signal": signal,
-                        "epoch": epoch,
-                        "value": event_value,
-                    }
-                )
+        raise SchemaError(f"the value of an event message must be an array of {plan.record.name}s")
+    rows = []
+    cache: list[Any] = [None, None]  # the last root epoch read, and its object
+    for index, row in enumerate(value):
+        rows.append(_record_from_wire(plan, row, f"{plan.record.name} {index}", cache, index))
+    return rows
+
+
+def _record_from_wire(plan: _Plan, row: Any, what: str, cache: list[Any], index: int = 0) -> dict[str, Any]:
+    """A record's dict, its fields checked, its epochs made, its meta-event rules applied."""
+    if type(row) is not list or len(row) != plan.size or not plan.fits(row):
+        record = records.record_from_wire(plan.generation, plan.record, row, what)  # says what is wrong
+    else:
+        record = dict(zip(plan.keys, row, strict=True))
+        for i, optional in plan.epochs:
+            wire_epoch = row[i]
+            if wire_epoch is None and optional:
                 continue
-        _reject_event(event, len(events))
-    return events
+            if type(wire_epoch) is int and cache[1] is not None and cache[0] == wire_epoch:
+                record[plan.keys[i]] = cache[1]  # epochs are immutable: one serves all its events
+                continue
+            epoch = records.epoch_from_wire(plan.generation, wire_epoch, f"{what} {plan.keys[i]}")
+            if type(wire_epoch) is int:
+                cache[0], cache[1] = wire_epoch, epoch
+            record[plan.keys[i]] = epoch
+    meta = plan.meta
+    if meta is not None:
+        if row[plan.meta_node] == meta.node_id:
+            records.meta_event_checked(plan.generation, meta, row[plan.meta_signal], index)
+        else:
+            value = row[plan.meta_value]
+            if type(value) is str and value.startswith(meta.prefix):
+                record[plan.keys[plan.meta_value]] = records.meta_value(plan.generation, meta, value)
+    return record
 
 
-def _reject_event(event: Any, index: int) -> None:
-    """Raise the :class:`SchemaError` that says what is wrong with event ``index``."""
-    if type(event) is not list or len(event) != len(wire.EVENT_FIELDS):
-        raise SchemaError(f"event {index} must be an array of 6 fields {list(wire.EVENT_FIELDS)}")
-    event_id, timestamp, node_id, signal, epoch, _ = event
-    _check_int(event_id, f"event {index} id")
-    _check_datetime(timestamp, f"event {index} timestamp")
-    _check_str(node_id, f"event {index} node_id")
-    _check_str(signal, f"event {index} signal")
-    _check_int(epoch, f"event {index} epoch")
-
-
-def _process_from_wire(value: Any) -> dict[str, Any]:
-    if type(value) is not list or len(value) != len(wire.PROCESS_FIELDS):
-        raise SchemaError("the value of a process message must be an array [epoch, input]")
-    epoch, process_input = value
-    if process_input is not None and type(process_input) is not dict:
-        raise SchemaError(f"process input must be a map or nil, not {type(process_input).__qualname__}")
-    return {"epoch": _check_int(epoch, "process epoch"), "input": process_input}
+def _value_from_wire(generation: Generation, layout: MessageLayout, value: Any) -> Any:
+    plan = _plan(generation, layout.record)
+    if layout.listed:
+        return _records_from_wire(plan, value)
+    return _record_from_wire(plan, value, f"the {plan.record.name}", [None, None])
 
 
 def decode_frame(
     buf: Any,
-    classes: dict[str, type[Message]] = MESSAGE_CLASSES,
+    generation: Generation | dict[str, type] = REFERENCE,
     options: Options = DEFAULT_OPTIONS,
     buffers: ReceivedBuffers | None = None,
-) -> Message:
-    """Decode one non-empty MessagePack frame (a buffer) into a message of ``classes``, under the
-    pickle policy and limits of ``options``; with ``buffers``, the header frame of a message whose
-    buffer frames they are."""
-    if len(buf) > options.max_frame_size:
-        raise frame_too_large(len(buf), options.max_frame_size)
+) -> Any:
+    """Decode one non-empty MessagePack frame (a buffer) of ``generation`` (or, given a dict of
+    classes, of the reference building those classes), under the pickle policy and limits of
+    ``options``; with ``buffers``, the header frame of a message whose buffer frames they are."""
+    if type(generation) is not Generation:
+        generation = as_generation(generation)
+    check_frame_size(len(buf), options)
     if type(buf) is not bytes and len(buf) <= _SEARCH_LIMIT:
-        buf = bytes(buf)  # (a small frame is read faster from bytes: see _unpack)
-    check_prefix(buf)
-    frame = _unpack(buf, options) if buffers is None else _unpack_referring_to(buf, buffers, options)
+        buf = bytes(buf)  # (a small frame is read faster from bytes: see unpack)
+    check_prefix(buf, generation)
+    frame = (
+        unpack(buf, options, generation)
+        if buffers is None
+        else _unpack_referring_to(buf, buffers, options, generation)
+    )
     if options.max_depth < _MAX_DEPTH and len(buf) > options.max_depth:
         check_depth(frame, options.max_depth, buf)
     _, code, n_buffers, node_id, timestamp, value = frame
-    if type(code) is not int or not 0 <= code < len(wire.MESSAGE_TYPES):
+    if type(code) is not int or not 0 <= code < len(generation.messages):
         raise SchemaError(f"unknown message type code {describe(code)}")
     if type(n_buffers) is not int or n_buffers != (0 if buffers is None else len(buffers)):
         raise _n_buffers_error(n_buffers, buffers)
-    _check_str(node_id, "node_id")
-    _check_datetime(timestamp, "timestamp")
-    type_name = wire.MESSAGE_TYPES[code]
-    cls = classes[type_name]
-    if code == _EVENT:
-        return construct_message(cls, type_name, node_id, timestamp, _events_from_wire(value))
-    if code == _PROCESS:
-        return construct_message(cls, type_name, node_id, timestamp, _process_from_wire(value))
-    return validate_control_message(cls, type_name, node_id, timestamp, value)
+    if type(node_id) is not str:
+        raise SchemaError(f"node_id must be a str, not {type(node_id).__qualname__}")
+    if type(timestamp) is not datetime:
+        raise SchemaError(f"timestamp must be a timestamp, not {type(timestamp).__qualname__}")
+    layout = generation.messages[code]
+    cls = generation.classes[layout.type]
+    if layout.constructed:
+        return records.construct_message(
+            cls, layout.type, node_id, timestamp, _value_from_wire(generation, layout, value)
+        )
+    return records.validate_control_message(
+        cls, layout.type, node_id, timestamp, records.value_from_wire(generation, layout.value, value)
+    )
 
 
 def _n_buffers_error(n_buffers: Any, received: ReceivedBuffers | None) -> DecodeError:
@@ -708,7 +607,11 @@ def _n_buffers_error(n_buffers: Any, received: ReceivedBuffers | None) -> Decode
 
 
 def decode(
-    data: Any, classes: dict[str, type[Message]] = MESSAGE_CLASSES, options: Options = DEFAULT_OPTIONS
-) -> Message:
+    data: Any,
+    generation: Generation | dict[str, type] = REFERENCE,
+    options: Options = DEFAULT_OPTIONS,
+) -> Any:
     """Decode a noobwire MessagePack frame or a legacy JSON frame (see :func:`noobwire.decode`)."""
-    return decode_any(data, classes, options, decode_frame)
+    if type(generation) is not Generation:
+        generation = as_generation(generation)
+    return decode_any(data, generation, options, decode_frame)

@@ -6,12 +6,13 @@ by index (``docs/wire-format.md``, section 5). This module holds what both backe
 reference extensions, built and read back, and the two objects a backend is handed.
 
 Encoding: :class:`OutOfBand` collects the buffers of one message. :func:`take_out_of_band` replaces
-each large buffer in a message's free values by a reference (a ``msgpack.ExtType``, which both
-backends write as the extension it holds), so any backend's single-frame ``encode`` writes the header;
+each large buffer in a message's free values (found through its generation's layout) by a reference
+(a ``msgpack.ExtType``, which both backends write as the extension it holds), so any backend's
+single-frame ``encode`` writes the header;
 :func:`encode_with_buffers` does that and writes ``n_buffers``.
 
 Decoding: :class:`ReceivedBuffers` holds the buffer frames. A backend's
-``decode_frame(buf, classes, options, buffers)`` refuses the header unless its ``n_buffers`` equals
+``decode_frame(buf, generation, options, buffers)`` refuses the header unless its ``n_buffers`` equals
 ``len(buffers)``, and reads each extension of code 16 to 31 as ``buffers.resolve(code, payload)``.
 The caller then calls :meth:`ReceivedBuffers.check_all_used`.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import msgpack
@@ -28,9 +30,9 @@ from msgpack import ExtType
 
 from noobwire import values, wire
 from noobwire.errors import DecodeError, describe
-from noobwire.messages import Message
+from noobwire.layout import FREE_KINDS, Generation, ListOf, Record
 from noobwire.options import Options
-from noobwire.schema import construct_message
+from noobwire.records import construct_message
 from noobwire.values import array_layout, dtype_descr
 
 __all__ = [
@@ -174,61 +176,82 @@ def _substitute(obj: Any, out_of_band: OutOfBand, depth: int, path: set[int]) ->
         path.discard(id(obj))
 
 
-def take_out_of_band(msg: Message, out_of_band: OutOfBand) -> Message:
+def take_out_of_band(msg: Any, out_of_band: OutOfBand, generation: Generation) -> Any:
     """``msg``, or a shallow copy of it whose free values refer to their large buffers, which are
     added to ``out_of_band.buffers``. ``msg`` itself is never changed.
 
-    Only event and process messages (the hot path) carry buffers out of band: the ``value`` of each
-    event, a process message's ``input``. Anything this cannot read as the schema says is left as it
-    is, for the encoder to refuse.
+    Only the constructed messages of ``generation`` (the hot path: events and process messages) carry
+    buffers out of band, from the free fields of their records (an event's ``value``, a process
+    message's ``input``). Anything this cannot read as the layout says is left as it is, for the
+    encoder to refuse.
     """
-    type_name = msg.type_
+    layout = generation.layout(msg.type_) if isinstance(msg.type_, str) else None
+    if layout is None or not layout.constructed:
+        return msg
+    shape = layout.value
     value = msg.value
     path: set[int] = set()
-    if type_name == "event" and type(value) is list:
+    if isinstance(shape, ListOf) and isinstance(shape.item, Record) and type(value) is list:
+        free = _free_keys(shape.item)
         new_value: Any = None
-        for i, event in enumerate(value):
-            if type(event) is not dict:
-                continue  # the encoder refuses what is not an event
-            item = event.get("value")
-            if type(item) in _PLAIN:
-                continue
-            new = _substitute(item, out_of_band, 0, path)
-            if new is not item:
+        for i, record in enumerate(value):
+            new = _substitute_fields(record, free, out_of_band, path)
+            if new is not record:
                 if new_value is None:
                     new_value = list(value)
-                new_value[i] = {**event, "value": new}
+                new_value[i] = new
         if new_value is None:
             return msg
-    elif type_name == "process" and type(value) is dict and type(value.get("input")) is dict:
-        item = value["input"]
-        new = _substitute(item, out_of_band, 0, path)
-        if new is item:
+    elif isinstance(shape, Record):
+        new_value = _substitute_fields(value, _free_keys(shape), out_of_band, path)
+        if new_value is value:
             return msg
-        new_value = {**value, "input": new}
     else:
         return msg
-    return construct_message(type(msg), type_name, msg.node_id, msg.timestamp, new_value)
+    return construct_message(type(msg), msg.type_, msg.node_id, msg.timestamp, new_value)
+
+
+def _free_keys(record: Record) -> tuple[str, ...]:
+    return tuple(item.name for item in record.fields if item.shape in FREE_KINDS)
+
+
+def _substitute_fields(record: Any, keys: tuple[str, ...], out_of_band: OutOfBand, path: set[int]) -> Any:
+    """A record (a dict) with the buffers of its free fields replaced by references; itself if none."""
+    if type(record) is not dict:
+        return record  # the encoder refuses what is not a record
+    changed: dict[str, Any] | None = None
+    for key in keys:
+        item = record.get(key)
+        if type(item) in _PLAIN:
+            continue
+        new = _substitute(item, out_of_band, 0, path)
+        if new is not item:
+            if changed is None:
+                changed = dict(record)
+            changed[key] = new
+    return record if changed is None else changed
 
 
 def with_n_buffers(header: bytes, count: int) -> bytes:
     """A header frame written with ``n_buffers`` 0 by a single-frame encoder, with ``count`` instead.
 
-    Every noobwire encoder writes ``96 01 <type> 00`` first (the version, the type code and ``n_buffers``
-    are positive fixints), so the count replaces the fourth byte.
+    Every noobwire encoder writes ``96 <version> <type> 00`` first (the version, the type code and
+    ``n_buffers`` are positive fixints), so the count replaces the fourth byte.
     """
-    if header[:2] != b"\x96\x01" or header[3] != 0:
-        raise RuntimeError("noobwire internal error: a header frame that does not start 96 01 <type> 00")
+    if header[0] != wire.FRAME_ARRAY or header[3] != 0:
+        raise RuntimeError(
+            "noobwire internal error: a header frame that does not start 96 <version> <type> 00"
+        )
     packed: bytes = _packer.pack(count)
     return header[:3] + packed + header[4:]
 
 
 def encode_with_buffers(
-    encode: Callable[[Message, Options], bytes], msg: Message, options: Options, out_of_band: OutOfBand
+    encode: Callable[..., bytes], msg: Any, options: Options, out_of_band: OutOfBand, generation: Generation
 ) -> bytes:
     """The header frame of ``msg`` with its large buffers out of band, written by the single-frame
     ``encode`` of a backend; the buffer frames are left in ``out_of_band.buffers``."""
-    header = encode(take_out_of_band(msg, out_of_band), options)
+    header = encode(take_out_of_band(msg, out_of_band, generation), options, None, generation)
     count = len(out_of_band.buffers)
     return header if count == 0 else with_n_buffers(header, count)
 
@@ -292,7 +315,7 @@ class ReceivedBuffers:
         if type(reference) is not list or len(reference) != 4:
             raise DecodeError("array reference must be [index, dtype, shape, layout]")
         index, descr, shape, layout = reference
-        dtype: Any = _dtypes.get(descr) if type(descr) is str else None
+        dtype: Any = _known_dtype(descr)
         count = None
         if dtype is not None and type(layout) is int and layout in _VIEW_LAYOUTS:
             count = _count(shape)
@@ -312,9 +335,16 @@ class ReceivedBuffers:
 
 
 _VIEW_LAYOUTS = (wire.LAYOUT_C, wire.LAYOUT_F)
-_MAX_CACHED_DTYPES_READ = 256
-_dtypes: dict[str, Any] = {}
-"""The dtype of each simple descr met so far, checked once (the check costs more than the rest)."""
+
+
+def _known_dtype(descr: Any) -> Any:
+    """The dtype of a simple descr that passed its check before, or None (then it is checked whole)."""
+    if type(descr) is not str:
+        return None
+    try:
+        return _simple_dtype(descr)
+    except (DecodeError, ImportError):
+        return None
 
 
 def _count(shape: Any) -> int | None:
@@ -329,9 +359,15 @@ def _count(shape: Any) -> int | None:
     return count
 
 
+@lru_cache(maxsize=256)
+def _simple_dtype(descr: str) -> Any:
+    """The dtype of a simple (str) descr, checked once: the check costs more than the rest."""
+    dtype, _, _ = values.check_array_header([descr, [], wire.LAYOUT_C])
+    return dtype
+
+
 def _checked_dtype(descr: Any, shape: Any, layout: Any) -> Any:
-    """The dtype of an array reference, checked with its shape and layout as ``EXT_NDARRAY``'s are;
-    a simple dtype is remembered."""
+    """The dtype of an array reference, checked with its shape and layout as ``EXT_NDARRAY``'s are."""
     try:
         import numpy  # noqa: F401
     except ImportError:
@@ -339,10 +375,6 @@ def _checked_dtype(descr: Any, shape: Any, layout: Any) -> Any:
     dtype, _, _ = values.check_array_header([descr, shape, layout])
     if layout == wire.LAYOUT_SCALAR:
         raise DecodeError("array reference with the layout of a numpy scalar")
-    if type(descr) is str:
-        if len(_dtypes) >= _MAX_CACHED_DTYPES_READ:
-            _dtypes.clear()
-        _dtypes[descr] = dtype
     return dtype
 
 

@@ -1,20 +1,24 @@
 """The public entry points and the choice of backend.
 
-The compiled backend is used when it is built and ``NOOBWIRE_PURE`` is not set to ``1``; otherwise the
-pure-Python one. Both write the same bytes and accept and reject the same frames. A :class:`Codec`
-holds settings of its own (the pickle policy, the limits); the package-level functions use the defaults.
+The compiled backend is used when it is built and ``NOOBWIRE_PURE`` is not set (to ``1``, ``true``,
+``yes`` or ``on``); otherwise the pure-Python one. Both write the same bytes and accept and reject the
+same frames. A :class:`Codec` holds settings of its own (the generation of the schema it speaks, the
+pickle policy, the limits); the package-level functions use the defaults. Importing this module also
+gives the mirror's ``Message`` its ``to_bytes()`` / ``from_bytes()``.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
-from noobwire import _pure
-from noobwire.messages import MESSAGE_CLASSES, Message
+from _noobwire_install import env_flag
+from noobwire import _pure, messages
+from noobwire.buffers import OutOfBand, ReceivedBuffers
+from noobwire.generations import REFERENCE, Schema, as_generation
+from noobwire.layout import Generation
 from noobwire.options import Options
 from noobwire.wire import DEFAULT_BUFFER_THRESHOLD
 
@@ -27,38 +31,59 @@ __all__ = ["Backend", "Codec", "backend", "decode", "encode", "get_backend"]
 class Encoder(Protocol):
     """A backend's ``encode``."""
 
-    def __call__(self, msg: Message, options: Options = ..., /) -> bytes: ...
+    def __call__(
+        self,
+        msg: Any,
+        options: Options = ...,
+        out_of_band: OutOfBand | None = ...,
+        generation: Generation = ...,
+        /,
+    ) -> bytes: ...
 
 
 class Decoder(Protocol):
     """A backend's ``decode``."""
 
+    def __call__(self, data: Any, schema: Schema = ..., options: Options = ..., /) -> Any: ...
+
+
+class FrameDecoder(Protocol):
+    """A backend's ``decode_frame``."""
+
     def __call__(
-        self, data: Any, classes: dict[str, type[Message]] = ..., options: Options = ..., /
-    ) -> Message: ...
+        self,
+        buf: Any,
+        schema: Schema = ...,
+        options: Options = ...,
+        buffers: ReceivedBuffers | None = ...,
+        /,
+    ) -> Any: ...
 
 
 class Backend:
-    """One implementation of the wire format, with the same ``encode`` / ``decode`` as the package.
+    """One implementation of the wire format: the backend's own functions, with no layer between them
+    and the caller.
 
-    ``encode(msg, options=DEFAULT_OPTIONS)`` writes one noobwire MessagePack frame, and raises
-    :class:`noobwire.EncodeError` if a value cannot be written without losing data (or without pickle,
-    when ``options`` has it off). ``decode(data, classes=MESSAGE_CLASSES, options=DEFAULT_OPTIONS)``
-    reads a noobwire MessagePack frame or a legacy JSON frame: ``data`` may be ``bytes``, any buffer
-    (``memoryview``, ``bytearray``), a ``zmq.Frame``, or the list of frames a ZeroMQ socket returns, of
-    which the last is decoded (the ones before it are a topic or routing identities); ``classes`` maps
-    each message type to the class to build. It raises :class:`noobwire.DecodeError` for anything that
-    is not a valid message or that ``options`` refuses, and its subclass :class:`noobwire.SchemaError`
-    for a well-formed frame whose fields break the schema.
-
-    Both are the backend module's own functions (no layer between them and the caller).
+    ``encode(msg, options=DEFAULT_OPTIONS, out_of_band=None, generation=REFERENCE)`` writes one frame
+    of ``generation``'s format and raises :class:`noobwire.EncodeError` if a value cannot be written
+    without losing data (or without pickle, when ``options`` has it off); with an
+    :class:`~noobwire.buffers.OutOfBand`, it writes the header frame and leaves the large buffers in it.
+    ``decode(data, schema=REFERENCE, options=DEFAULT_OPTIONS)`` reads a MessagePack frame or a legacy
+    JSON frame: ``data`` may be ``bytes``, any buffer (``memoryview``, ``bytearray``), a ``zmq.Frame``,
+    or the list of frames a ZeroMQ socket returns, of which the last is decoded (the ones before it are a
+    topic or routing identities); ``schema`` is the generation to read (or, for the reference, a dict of
+    the classes to build, message type to class). It raises :class:`noobwire.DecodeError` for anything
+    that is not a valid message or that ``options`` refuses, and its subclass
+    :class:`noobwire.SchemaError` for a well-formed frame whose fields break the schema.
+    ``decode_frame(buf, schema, options, buffers=None)`` reads one MessagePack frame, with ``buffers``
+    (:class:`~noobwire.buffers.ReceivedBuffers`) the header of a message whose buffer frames they are.
     """
 
     def __init__(self, name: str, module: ModuleType) -> None:
         self.name = name
-        self.module = module
         self.encode: Encoder = module.encode
         self.decode: Decoder = module.decode
+        self.decode_frame: FrameDecoder = module.decode_frame
 
     def __repr__(self) -> str:
         return f"<noobwire backend {self.name!r}>"
@@ -83,7 +108,7 @@ def get_backend(name: str) -> Backend:
 
 
 def _active_backend() -> Backend:
-    if os.environ.get("NOOBWIRE_PURE", "") == "1":
+    if env_flag("NOOBWIRE_PURE"):
         return get_backend("pure")
     try:
         return get_backend("compiled")
@@ -102,19 +127,21 @@ decode = _active.decode
 class Codec:
     """A codec with settings of its own, for one kind of peer.
 
-    ``allow_pickle``: pickle what has no MessagePack form and unpickle what frames carry (by default
-    what ``NOOBWIRE_ALLOW_PICKLE`` says, else on). Turn it off for peers you do not trust: no frame
-    can then import a module or run code. ``max_depth`` (at most 1024, the format's limit),
-    ``max_length`` (elements of one array or map, bytes of one str, bin or extension) and
-    ``max_frame_size`` (bytes of one frame) bound what a frame may hold; a frame beyond them is refused
-    with :class:`noobwire.DecodeError` (a legacy JSON frame is held to ``max_frame_size`` only).
-    ``backend``: ``"compiled"``, ``"pure"`` or None for the active one. A codec holds no state of its
-    own beyond its settings: one may be used from several threads.
+    ``generation``: the schema it speaks (:mod:`noobwire.generations`; the reference by default), or
+    for the reference a dict of the classes to build. ``allow_pickle``: pickle what has no MessagePack
+    form and unpickle what frames carry (by default what ``NOOBWIRE_ALLOW_PICKLE`` says, else on). Turn
+    it off for peers you do not trust: no frame can then import a module or run code. ``max_depth`` (at
+    most 1024, the format's limit), ``max_length`` (elements of one array or map, bytes of one str, bin
+    or extension) and ``max_frame_size`` (bytes of one frame) bound what a frame may hold; a frame
+    beyond them is refused with :class:`noobwire.DecodeError` (a legacy JSON frame is held to
+    ``max_frame_size`` only). ``backend``: ``"compiled"``, ``"pure"`` or None for the active one. A codec
+    holds no state of its own beyond its settings: one may be used from several threads.
     """
 
     def __init__(
         self,
         *,
+        generation: Schema = REFERENCE,
         allow_pickle: bool | None = None,
         max_depth: int | None = None,
         max_length: int | None = None,
@@ -127,43 +154,61 @@ class Codec:
             "max_length": max_length,
             "max_frame_size": max_frame_size,
         }
+        self.generation: Generation = as_generation(generation)
+        """The generation of the schema this codec reads and writes."""
         self.options = Options(**{name: value for name, value in settings.items() if value is not None})
         """The settings, as both backends read them."""
         self.backend = _active if backend is None else get_backend(backend)
         """The implementation this codec runs on."""
 
     def __repr__(self) -> str:
-        return f"<noobwire.Codec {self.backend.name} {self.options}>"
+        return f"<noobwire.Codec {self.backend.name} {self.generation.name} {self.options}>"
 
-    def encode(self, msg: Message) -> bytes:
+    def encode(self, msg: Any) -> bytes:
         """Encode ``msg`` as one MessagePack frame (see :func:`noobwire.encode`) under this codec's
         settings: with pickle off, a value that would need pickle raises :class:`noobwire.EncodeError`
         naming its type and path."""
-        return self.backend.encode(msg, self.options)
+        return self.backend.encode(msg, self.options, None, self.generation)
 
-    def decode(self, data: Any, classes: dict[str, type[Message]] = MESSAGE_CLASSES) -> Message:
-        """Decode a frame (see :func:`noobwire.decode`) under this codec's settings."""
-        return self.backend.decode(data, classes, self.options)
+    def decode(self, data: Any, schema: Schema | None = None) -> Any:
+        """Decode a frame (see :func:`noobwire.decode`) under this codec's settings; ``schema``, if
+        given, in place of the codec's generation."""
+        return self.backend.decode(data, self.generation if schema is None else schema, self.options)
 
-    def encode_frames(self, msg: Message, threshold: int = DEFAULT_BUFFER_THRESHOLD) -> list[Any]:
+    def encode_frames(self, msg: Any, threshold: int = DEFAULT_BUFFER_THRESHOLD) -> list[Any]:
         """Encode ``msg`` as a header frame and its large buffers out of band (see
         :func:`noobwire.encode_frames`) under this codec's settings."""
-        return self._frames.encode_frames(msg, threshold, options=self.options)
+        return self._frames.encode_frames(msg, threshold, options=self.options, generation=self.generation)
 
     def decode_frames(
-        self,
-        frames: Sequence[Any],
-        classes: dict[str, type[Message]] = MESSAGE_CLASSES,
-        *,
-        buffers_as: BuffersAs = "bytes",
-    ) -> Message:
+        self, frames: Sequence[Any], schema: Schema | None = None, *, buffers_as: BuffersAs = "bytes"
+    ) -> Any:
         """Decode the frames of one message (see :func:`noobwire.decode_frames`) under this codec's
         settings: the limits and the pickle policy hold for the header frame, where every value but the
         out-of-band buffers is."""
-        return self._frames.decode_frames(frames, classes, buffers_as=buffers_as, options=self.options)
+        generation = self.generation if schema is None else schema
+        return self._frames.decode_frames(frames, generation, buffers_as=buffers_as, options=self.options)
 
     @functools.cached_property
     def _frames(self) -> FrameCodec:
-        from noobwire.multipart import FrameCodec  # which imports this module
+        from noobwire.multipart import FrameCodec  # an edge of the core: imported when first used
 
         return FrameCodec(self.backend)
+
+
+def _to_bytes(self: messages.Message) -> bytes:
+    """Encode this message as one noobwire MessagePack frame (``noobwire.encode(msg)``)."""
+    return encode(self)
+
+
+def _from_bytes(cls: type[messages.Message], msg: list[bytes]) -> messages.Message:
+    """Decode the last frame of ``msg``: a noobwire MessagePack frame or a legacy JSON frame.
+
+    Raises :class:`noobwire.DecodeError` (a ``ValueError``) for anything that is not a message.
+    """
+    decoded: messages.Message = decode(msg)
+    return decoded
+
+
+messages.Message.to_bytes = _to_bytes  # type: ignore[method-assign]
+messages.Message.from_bytes = classmethod(_from_bytes)  # type: ignore[assignment, method-assign]

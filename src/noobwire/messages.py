@@ -4,7 +4,8 @@ Every class here has the field names, aliases, defaults, config and JSON schema 
 Its JSON serializers and validators are the reference's too (the ``pck__`` pickled values, the
 ISO 8601 event timestamps, the ``"NoEvent"`` meta value), so ``model_dump_json()`` writes the bytes an
 unmodified noob process writes. The only behaviour that differs is ``to_bytes()`` / ``from_bytes()``,
-which speak noobwire's MessagePack format (and still read the reference's JSON).
+which speak noobwire's MessagePack format (and still read the reference's JSON): :mod:`noobwire.codec`
+attaches them, so that this module depends on no codec.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pickle
 import sys
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -32,7 +33,7 @@ from pydantic import (
 from pydantic_core import PydanticSerializationError
 from pydantic_core.core_schema import SerializerFunctionWrapHandler
 
-from noobwire.errors import DecodeError
+from noobwire.errors import DecodeError, EncodeError
 from noobwire.options import DEFAULT_OPTIONS
 
 if sys.version_info < (3, 12):
@@ -249,23 +250,28 @@ class Message(BaseModel):
 
     model_config = ConfigDict(use_enum_values=True, validate_by_alias=True, serialize_by_alias=True)
 
-    @classmethod
-    def from_bytes(cls, msg: list[bytes]) -> Message:
-        """Decode the last frame of ``msg``: a noobwire MessagePack frame or a legacy JSON frame.
+    if TYPE_CHECKING:  # noobwire.codec attaches these when noobwire is imported (the mirror knows no codec)
 
-        Raises :class:`noobwire.DecodeError` (a ``ValueError``) for anything that is not a message.
-        """
-        return _codec.decode(msg)
+        @classmethod
+        def from_bytes(cls, msg: list[bytes]) -> Message:
+            """Decode the last frame of ``msg``: a noobwire MessagePack frame or a legacy JSON frame."""
 
-    def to_bytes(self) -> bytes:
-        """Encode this message as one noobwire MessagePack frame."""
-        return _codec.encode(self)
+        def to_bytes(self) -> bytes:
+            """Encode this message as one noobwire MessagePack frame."""
 
     def to_json_bytes(self) -> bytes:
         """Encode this message exactly as the reference JSON codec does (for unmodified noob peers)."""
-        from noobwire.legacy_json import encode_json
-
         return encode_json(self)
+
+
+def encode_json(msg: Any) -> bytes:
+    """The reference JSON bytes of ``msg`` (``model_dump_json()`` as UTF-8): what an unmodified noob
+    process writes. A value that the reference cannot write raises :class:`noobwire.EncodeError`."""
+    try:
+        data: bytes = msg.model_dump_json().encode("utf-8")
+    except PydanticSerializationError as exc:
+        raise EncodeError(f"the reference JSON codec cannot write this message: {exc}") from exc
+    return data
 
 
 class AnnounceMsg(Message):
@@ -393,7 +399,3 @@ MESSAGE_CLASSES: dict[str, type[Message]] = {
     "error": ErrorMsg,
 }
 """The message class of each message type."""
-
-
-# Last, because the codec builds on the classes above; to_bytes / from_bytes look it up when called.
-from noobwire import codec as _codec  # noqa: E402

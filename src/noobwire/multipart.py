@@ -18,8 +18,9 @@ from noobwire import codec, wire
 from noobwire.buffers import OutOfBand, ReceivedBuffers
 from noobwire.codec import Backend
 from noobwire.errors import DecodeError
-from noobwire.framing import INT_FORMATS, check_prefix, frame_buffer, is_json
-from noobwire.messages import MESSAGE_CLASSES, Message
+from noobwire.framing import check_prefix, frame_buffer, is_json, read_int
+from noobwire.generations import REFERENCE, Schema, as_generation
+from noobwire.layout import Generation
 from noobwire.options import DEFAULT_OPTIONS, Options
 
 __all__ = [
@@ -39,21 +40,25 @@ _BUFFERS_AS = ("bytes", "memoryview")
 
 
 class FrameCodec:
-    """``encode_frames`` / ``decode_frames`` on one backend: its module's ``encode`` takes
-    ``out_of_band`` and its ``decode_frame`` takes ``buffers`` (see :mod:`noobwire.buffers`)."""
+    """``encode_frames`` / ``decode_frames`` on one backend: its ``encode`` takes ``out_of_band`` and its
+    ``decode_frame`` takes ``buffers`` (see :mod:`noobwire.buffers`)."""
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
-        module = backend.module
-        self._encode = module.encode
-        self._decode = module.decode
-        self._decode_frame = module.decode_frame
+        self._encode = backend.encode
+        self._decode = backend.decode
+        self._decode_frame = backend.decode_frame
 
     def __repr__(self) -> str:
         return f"<noobwire FrameCodec on {self.backend.name!r}>"
 
     def encode_frames(
-        self, msg: Message, threshold: int = DEFAULT_THRESHOLD, *, options: Options = DEFAULT_OPTIONS
+        self,
+        msg: Any,
+        threshold: int = DEFAULT_THRESHOLD,
+        *,
+        options: Options = DEFAULT_OPTIONS,
+        generation: Generation = REFERENCE,
     ) -> list[Any]:
         """Encode ``msg`` as ``[buffer_0, ..., buffer_n-1, header]``, for
         ``socket.send_multipart(frames, copy=False)``.
@@ -63,10 +68,11 @@ class FrameCodec:
         gets a frame of its own: the value's own memory, not a copy (``bytes``, or a ``memoryview`` of
         unsigned bytes), except for an array that is neither C- nor F-contiguous, which is made
         C-contiguous once. Do not change a buffer until the frames are sent. Without such a buffer the
-        result is ``[encode(msg)]``. Raises :class:`noobwire.EncodeError` as ``encode`` does.
+        result is ``[encode(msg)]``. Raises :class:`noobwire.EncodeError` as ``encode`` does. The frames
+        are of ``generation``'s format (the reference's by default).
         """
         out_of_band = OutOfBand(threshold)
-        header = self._encode(msg, options, out_of_band)
+        header = self._encode(msg, options, out_of_band, generation)
         frames = out_of_band.buffers
         frames.append(header)
         return frames
@@ -74,11 +80,11 @@ class FrameCodec:
     def decode_multipart(
         self,
         frames: Sequence[Any],
-        classes: dict[str, type[Message]] = MESSAGE_CLASSES,
+        schema: Schema = REFERENCE,
         *,
         buffers_as: BuffersAs = "bytes",
         options: Options = DEFAULT_OPTIONS,
-    ) -> tuple[list[Any], Message]:
+    ) -> tuple[list[Any], Any]:
         """The envelope (the frames before the message's own, as given) and the decoded message.
 
         See :meth:`decode_frames`.
@@ -89,15 +95,16 @@ class FrameCodec:
             frames = [frames]
         if not frames:
             raise DecodeError("no frames to decode")
-        if _without_buffers(frames[-1]):  # the message is its last frame: the backend reads it whole
-            return list(frames[:-1]), self._decode(frames[-1], classes, options)
+        generation = as_generation(schema)
+        if _without_buffers(frames[-1], generation):  # the message is its last frame: read it whole
+            return list(frames[:-1]), self._decode(frames[-1], generation, options)
         header = frame_buffer(frames[-1])
         if not len(header) or is_json(header):  # the decoder refuses the one, reads the other
-            return list(frames[:-1]), self._decode(header, classes, options)
-        check_prefix(header)
+            return list(frames[:-1]), self._decode(header, generation, options)
+        check_prefix(header, generation)
         count = _n_buffers(header)
         if not count:  # a single frame; or a count that is not one: the decoder says so
-            return list(frames[:-1]), self._decode_frame(header, classes, options)
+            return list(frames[:-1]), self._decode_frame(header, generation, options)
         if count >= len(frames):
             raise DecodeError(
                 f"the header counts {count} buffer frames before it, but only {len(frames) - 1} frames "
@@ -106,18 +113,18 @@ class FrameCodec:
         first = len(frames) - 1 - count
         buffer_frames = [_buffer(frame, first + i) for i, frame in enumerate(frames[first:-1])]
         received = ReceivedBuffers(buffer_frames, buffers_as == "memoryview")
-        msg = self._decode_frame(header, classes, options, received)
+        msg = self._decode_frame(header, generation, options, received)
         received.check_all_used()
         return list(frames[:first]), msg
 
     def decode_frames(
         self,
         frames: Sequence[Any],
-        classes: dict[str, type[Message]] = MESSAGE_CLASSES,
+        schema: Schema = REFERENCE,
         *,
         buffers_as: BuffersAs = "bytes",
         options: Options = DEFAULT_OPTIONS,
-    ) -> Message:
+    ) -> Any:
         """Decode the frames of one message, as ``socket.recv_multipart()`` returns them.
 
         ``frames`` is a list (or tuple) of ``bytes``, ``zmq.Frame`` objects or other buffers; the last
@@ -132,10 +139,14 @@ class FrameCodec:
         header that counts more buffer frames than precede it, refers to one that is not there or to
         one twice, leaves one unreferred, or whose array does not fit its frame's length.
         """
-        if type(frames) is list and frames and _without_buffers(frames[-1]) and buffers_as in _BUFFERS_AS:
-            msg: Message = self._decode(frames[-1], classes, options)  # a small message: read at once
-            return msg
-        return self.decode_multipart(frames, classes, buffers_as=buffers_as, options=options)[1]
+        if (
+            type(frames) is list
+            and frames
+            and buffers_as in _BUFFERS_AS
+            and _without_buffers(frames[-1], generation := as_generation(schema))
+        ):
+            return self._decode(frames[-1], generation, options)  # a small message: read at once
+        return self.decode_multipart(frames, schema, buffers_as=buffers_as, options=options)[1]
 
 
 def _buffer(frame: Any, position: int) -> Any:
@@ -152,54 +163,44 @@ def _buffer(frame: Any, position: int) -> Any:
     return view if view.format == "B" and view.ndim == 1 else view.cast("B")
 
 
-def _without_buffers(frame: Any) -> bool:
+def _without_buffers(frame: Any, generation: Generation) -> bool:
     """Whether ``frame`` (``bytes`` or a ``zmq.Frame``) starts as every noobwire encoder starts a
-    message whose ``n_buffers`` is 0. Anything else takes the general path, which says what is wrong."""
+    message of ``generation`` whose ``n_buffers`` is 0. Anything else takes the general path, which
+    says what is wrong."""
     data = frame if type(frame) is bytes else getattr(frame, "buffer", None)
     if type(data) is memoryview and (data.format != "B" or data.ndim != 1):
         return False
     return (
         data is not None
         and len(data) > 3
-        and data[0] == _CANONICAL_START[0]
-        and data[1] == _CANONICAL_START[1]
+        and data[0] == wire.FRAME_ARRAY
+        and data[1] == generation.version
         and data[2] < 0x80
         and data[3] == 0
     )
 
 
-_CANONICAL_START = bytes([0x90 | wire.HEADER_LENGTH, wire.VERSION])
 _ARRAY_HEADER_SIZES = {0xDC: 3, 0xDD: 5}
 
 
 def _n_buffers(header: Any) -> int | None:
     """The ``n_buffers`` field of a header that passed ``check_prefix``: a count, or None when the
     type code or the field is not an int or the count is negative (the decoder refuses those)."""
-    if len(header) > 3 and header[0] == 0x96 and header[1] == 0x01 and header[2] < 0x80 and header[3] < 0x80:
+    if (
+        len(header) > 3
+        and header[0] == wire.FRAME_ARRAY
+        and header[1] < 0x80
+        and header[2] < 0x80
+        and header[3] < 0x80
+    ):
         return int(header[3])  # what every noobwire encoder writes
     pos = _ARRAY_HEADER_SIZES.get(header[0], 1)
     for _ in ("version", "type"):
-        value, pos = _read_int(header, pos)
+        value, pos = read_int(header, pos)
         if value is None:
             return None
-    count, _ = _read_int(header, pos)
+    count, _ = read_int(header, pos)
     return count if count is not None and count >= 0 else None
-
-
-def _read_int(buf: Any, pos: int) -> tuple[int | None, int]:
-    """The MessagePack int at ``pos`` and the position after it, or None if there is none there."""
-    if pos >= len(buf):
-        return None, pos
-    marker = buf[pos]
-    if marker <= 0x7F:
-        return int(marker), pos + 1
-    if marker >= 0xE0:
-        return marker - 0x100, pos + 1
-    fmt = INT_FORMATS.get(marker)
-    if fmt is None or pos + 1 + fmt.size > len(buf):
-        return None, pos
-    value: int = fmt.unpack_from(buf, pos + 1)[0]
-    return value, pos + 1 + fmt.size
 
 
 _active = FrameCodec(codec.get_backend(codec.backend))

@@ -22,12 +22,14 @@ from collections.abc import Callable
 from types import ModuleType, TracebackType
 from typing import Any
 
-from _noobwire_install import DEFAULT_MODULE, ENV_INSTALL
+from _noobwire_install import DEFAULT_MODULE, ENV_INSTALL, env_flag
 from noobwire import codec, wire
 from noobwire.errors import DecodeError
 from noobwire.framing import frame_buffer
-from noobwire.messages import MESSAGE_CLASSES, MetaSignal
-from noobwire.noob_compat import find_meta_signal, schema_differences
+from noobwire.generations import REFERENCE
+from noobwire.layout import Generation
+from noobwire.noob_compat import schema_differences
+from noobwire.options import DEFAULT_OPTIONS
 
 __all__ = [
     "DEFAULT_MODULE",
@@ -46,7 +48,6 @@ ENV_JSON_FALLBACK = "NOOBWIRE_JSON_FALLBACK"
 
 _PATCHED = ("to_bytes", "from_bytes")
 _ABSENT = object()
-_OUR_NO_EVENT = MetaSignal.NoEvent
 _JSON_FIRST_BYTES = wire.JSON_FIRST_BYTES
 
 
@@ -71,14 +72,14 @@ class IncompatibleNoobError(RuntimeError):
 class Installation:
     """noobwire installed into one noob message module; a context manager that uninstalls on exit."""
 
-    def __init__(self, module: ModuleType, json_fallback: bool) -> None:
+    def __init__(self, module: ModuleType, json_fallback: bool, generation: Generation) -> None:
         self.module = module
         """The patched module."""
+        self.generation = generation
+        """The generation of the schema the module has, bound to its classes: what its frames carry."""
         self.json_fallback = json_fallback
         """Whether ``from_bytes()`` still reads legacy JSON frames (handing them to noob's own code)."""
-        self.classes: dict[str, type[Any]] = {
-            type_name: getattr(module, cls.__name__) for type_name, cls in MESSAGE_CLASSES.items()
-        }
+        self.classes: dict[str, type[Any]] = dict(generation.classes)
         """The module's class for each message type: what ``from_bytes()`` builds."""
         self.message_class: type[Any] = module.Message
         self.originals: dict[str, Any] = {
@@ -142,10 +143,10 @@ def install(json_fallback: bool = True, *, module: str | ModuleType = DEFAULT_MO
         differences = schema_differences(target)
         if differences:
             raise IncompatibleNoobError(target.__name__, differences)
-        installation = Installation(target, json_fallback)
+        installation = Installation(target, json_fallback, REFERENCE.bind(target))
         message = installation.message_class
-        message.to_bytes = _to_bytes(find_meta_signal(target))
-        message.from_bytes = classmethod(_from_bytes(installation, find_meta_signal(target)))
+        message.to_bytes = _to_bytes(installation)
+        message.from_bytes = classmethod(_from_bytes(installation))
         installation.environment = _set_environment(target.__name__, json_fallback)
         installation.forkserver_pid = _forkserver_pid()
         if installation.forkserver_pid is not None:
@@ -198,64 +199,29 @@ def active_installation() -> Installation | None:
 
 def install_from_environment(module: ModuleType) -> Installation:
     """Install into ``module`` as ``NOOBWIRE_JSON_FALLBACK`` says (the start-up hook calls this)."""
-    fallback = os.environ.get(ENV_JSON_FALLBACK, "1").strip().lower() not in ("0", "false", "no", "off")
-    return install(json_fallback=fallback, module=module)
+    return install(json_fallback=env_flag(ENV_JSON_FALLBACK, default=True), module=module)
 
 
 # --- the patched methods -------------------------------------------------------------------------
 
 
-def _to_bytes(their_no_event: Any) -> Callable[[Any], bytes]:
+def _to_bytes(installation: Installation) -> Callable[[Any], bytes]:
     encode = codec.encode
-    if their_no_event is None or their_no_event.NoEvent is _OUR_NO_EVENT:
+    generation = installation.generation
+    options = DEFAULT_OPTIONS
 
-        def to_bytes(self: Any) -> bytes:
-            """Encode this message as one noobwire MessagePack frame (patched in by noobwire)."""
-            return encode(self)
-
-        return to_bytes
-
-    no_event = their_no_event.NoEvent
-
-    def to_bytes_with_no_event(self: Any) -> bytes:
+    def to_bytes(self: Any) -> bytes:
         """Encode this message as one noobwire MessagePack frame (patched in by noobwire)."""
-        if self.type_ == "event" and _holds(self.value, no_event):
-            return encode(_with_our_no_event(self, no_event))
-        return encode(self)
+        return encode(self, options, None, generation)
 
-    return to_bytes_with_no_event
+    return to_bytes
 
 
-def _holds(events: Any, no_event: Any) -> bool:
-    """Whether an event message's events carry ``no_event`` as their value."""
-    try:
-        for event in events:
-            if event["value"] is no_event:
-                return True
-    except Exception:  # not a list of event dicts: the encoder says what is wrong, and where
-        return False
-    return False
-
-
-def _with_our_no_event(msg: Any, no_event: Any) -> Any:
-    """A shallow copy of an event message whose events carry noobwire's ``NoEvent`` in place of noob's:
-    the wire format has one NoEvent, and noob's member would otherwise be pickled."""
-    events = [
-        {**event, "value": _OUR_NO_EVENT} if type(event) is dict and event.get("value") is no_event else event
-        for event in msg.value
-    ]
-    return msg.model_copy(update={"value": events})
-
-
-def _from_bytes(installation: Installation, their_meta_signal: Any) -> Callable[[type, Any], Any]:
+def _from_bytes(installation: Installation) -> Callable[[type, Any], Any]:
     decode = codec.decode
-    classes = installation.classes
+    generation = installation.generation
     original = _raw_attribute(installation.message_class, "from_bytes")
     json_fallback = installation.json_fallback
-    event_class = classes["event"]
-    no_event = None if their_meta_signal is None else their_meta_signal.NoEvent
-    if no_event is _OUR_NO_EVENT:
-        no_event = None
 
     def from_bytes(cls: type, msg: Any) -> Any:
         """Decode the last frame of ``msg`` into noob's own message class (patched in by noobwire).
@@ -271,12 +237,7 @@ def _from_bytes(installation: Installation, their_meta_signal: Any) -> Callable[
                     "a legacy JSON frame, refused: noobwire is installed with json_fallback=False"
                 )
             return original.__get__(None, cls)(msg)
-        result = decode(buf, classes)
-        if no_event is not None and type(result) is event_class:
-            for event in result.value:
-                if event["value"] is _OUR_NO_EVENT:
-                    event["value"] = no_event
-        return result
+        return decode(buf, generation)
 
     return from_bytes
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
+from _noobwire_install import env_flag
 from noobwire import wire
 
 __all__ = ["DEFAULT_OPTIONS", "Options", "pickle_allowed_by_environment"]
@@ -12,7 +12,7 @@ __all__ = ["DEFAULT_OPTIONS", "Options", "pickle_allowed_by_environment"]
 
 def pickle_allowed_by_environment() -> bool:
     """False when ``NOOBWIRE_ALLOW_PICKLE`` is set to ``0`` (or ``false``/``no``/``off``)."""
-    return os.environ.get("NOOBWIRE_ALLOW_PICKLE", "1").strip().lower() not in ("0", "false", "no", "off")
+    return env_flag("NOOBWIRE_ALLOW_PICKLE", default=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,27 +10,25 @@ from collections.abc import Callable
 from typing import Any
 
 from noobwire.errors import DecodeError
-from noobwire.framing import frame_buffer, frame_too_large, is_json
+from noobwire.framing import check_frame_size, frame_buffer, is_json
+from noobwire.layout import Generation
 from noobwire.legacy_json import decode_json
-from noobwire.messages import Message
 from noobwire.options import Options
 
-__all__ = ["decode_any"]
+__all__ = ["FrameDecoder", "decode_any"]
 
-FrameDecoder = Callable[[Any, dict[str, type[Message]], Options], Message]
+FrameDecoder = Callable[[Any, Generation, Options], Any]
+"""A backend's ``decode_frame(buf, generation, options)``."""
 
 
-def decode_any(
-    data: Any, classes: dict[str, type[Message]], options: Options, decode_frame: FrameDecoder
-) -> Message:
+def decode_any(data: Any, generation: Generation, options: Options, decode_frame: FrameDecoder) -> Any:
     """Decode what a socket handed over (see :func:`noobwire.decode`) with ``decode_frame`` for
     MessagePack frames."""
     buf = frame_buffer(data)
     size = len(buf)
     if not size:
         raise DecodeError("empty frame", 0)
-    if size > options.max_frame_size:
-        raise frame_too_large(size, options.max_frame_size)
+    check_frame_size(size, options)
     if is_json(buf):
-        return decode_json(buf, classes, options)
-    return decode_frame(buf, classes, options)
+        return decode_json(buf, generation, options)
+    return decode_frame(buf, generation, options)

@@ -12,6 +12,7 @@ import re
 import struct
 import sys
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 import msgpack
@@ -20,6 +21,7 @@ from noobwire import allowlist, wire
 from noobwire.errors import DecodeError, EncodeError, describe
 
 __all__ = [
+    "NO_EVENT",
     "array_layout",
     "bigint_from_payload",
     "bigint_payload",
@@ -30,6 +32,8 @@ __all__ = [
     "exception_type_from_payload",
     "exception_type_payload",
     "is_numpy_value",
+    "meta_signal_from_payload",
+    "meta_signal_payload",
     "ndarray_from_payload",
     "ndarray_parts",
     "ndarray_payload",
@@ -97,6 +101,33 @@ def datetime_from_payload(payload: bytes | memoryview) -> datetime:
     except OverflowError:
         raise DecodeError("datetime extension out of the range of datetime") from None
     return local.replace(tzinfo=tz, fold=fold)
+
+
+# --- meta signals ------------------------------------------------------------------------------------
+
+NO_EVENT = "NoEvent"
+"""The name of the meta signal that an empty ``EXT_META_SIGNAL`` payload stands for."""
+
+
+def meta_signal_payload(member: Any) -> bytes:
+    """The ``EXT_META_SIGNAL`` payload of a member of a meta-signal enum: empty for ``NoEvent``, else
+    the member's name in UTF-8."""
+    name: str = member.name
+    return b"" if name == NO_EVENT else name.encode("utf-8")
+
+
+def meta_signal_from_payload(payload: bytes | memoryview, enum: Any) -> Any:
+    """The member of the meta-signal ``enum`` an ``EXT_META_SIGNAL`` payload names."""
+    if not payload:
+        return enum.NoEvent
+    try:
+        name = bytes(payload).decode("utf-8")
+    except UnicodeDecodeError:
+        raise DecodeError("meta signal extension whose name is not UTF-8") from None
+    member = enum.__members__.get(name) if name != NO_EVENT else None  # NoEvent is the empty payload
+    if member is None:
+        raise DecodeError(f"meta signal extension naming {describe(name)}, which this schema does not have")
+    return member
 
 
 # --- big integers ------------------------------------------------------------------------------
@@ -172,22 +203,13 @@ def array_layout(array: Any) -> tuple[int, Any]:
     return wire.LAYOUT_C, np.ascontiguousarray(array)
 
 
-_MAX_CACHED_DTYPES = 256
-_descrs: dict[Any, Any] = {}
-"""numpy's description of each dtype met so far (finding it costs more than the rest of a header)."""
-
-
+@lru_cache(maxsize=256)
 def dtype_descr(dtype: Any) -> Any:
-    """numpy's ``dtype_to_descr`` of ``dtype`` (what an array's header carries), remembered."""
-    descr = _descrs.get(dtype)
-    if descr is None:
-        from numpy.lib.format import dtype_to_descr
+    """numpy's ``dtype_to_descr`` of ``dtype`` (what an array's header carries), remembered: finding
+    it costs more than the rest of a header."""
+    from numpy.lib.format import dtype_to_descr
 
-        descr = dtype_to_descr(dtype)
-        if len(_descrs) >= _MAX_CACHED_DTYPES:
-            _descrs.clear()
-        _descrs[dtype] = descr
-    return descr
+    return dtype_to_descr(dtype)
 
 
 _HEADER_PREFIX = 4096

@@ -1,41 +1,26 @@
-"""Constants of noobwire's wire format, version 1 (``docs/wire-format.md``), shared by both backends."""
+"""Constants of noobwire's wire format (``docs/wire-format.md``), shared by both backends and every
+generation of the schema. What differs between generations (the version, the message types, the
+layouts of their values) is in :mod:`noobwire.generations`."""
 
 from __future__ import annotations
 
+import struct
 from typing import Final
-
-VERSION: Final = 1
-"""The format version, the first element of every frame's array."""
 
 HEADER_LENGTH: Final = 6
 """A frame is a MessagePack array ``[version, type, n_buffers, node_id, timestamp, value]``."""
 
-MESSAGE_TYPES: Final = (
-    "announce",
-    "identify",
-    "process",
-    "init",
-    "deinit",
-    "ping",
-    "start",
-    "status",
-    "stop",
-    "event",
-    "error",
-)
-"""The type code of a message is the index of its type here (the order of ``MessageType``)."""
+FRAME_ARRAY: Final = 0x90 | HEADER_LENGTH
+"""The first byte of every frame a noobwire encoder writes (a fixarray of six); the version follows."""
 
-TYPE_CODES: Final = {name: code for code, name in enumerate(MESSAGE_TYPES)}
-
-EVENT_CODE: Final = TYPE_CODES["event"]
-PROCESS_CODE: Final = TYPE_CODES["process"]
-
-EVENT_FIELDS: Final = ("id", "timestamp", "node_id", "signal", "epoch", "value")
-"""An event travels as an array of these fields, in this order."""
-
-IDENTIFY_FIELDS: Final = ("node_id", "outbox", "status", "signals", "slots")
-PROCESS_FIELDS: Final = ("epoch", "input")
-ERROR_FIELDS: Final = ("err_type", "err_args", "traceback")
+# Nesting levels, the frame's own array being level 1 (``max_depth`` counts them).
+LEVEL_FRAME: Final = 1
+LEVEL_FIELD: Final = 2
+"""The header's fields and the message's value."""
+LEVEL_RECORD_FIELD: Final = 3
+"""The fields of a record that is a message's value (a process message's epoch and input)."""
+LEVEL_LISTED_RECORD_FIELD: Final = 4
+"""The fields of a record in a list that is a message's value (an event's fields)."""
 
 # Extension types (MessagePack ext codes). -1 is MessagePack's own timestamp.
 EXT_TIMESTAMP: Final = -1
@@ -50,8 +35,8 @@ EXT_BIGINT: Final = 4
 """An int outside [-2**63, 2**64): big-endian two's complement, as few bytes as hold it."""
 EXT_DATETIME: Final = 5
 """A naive datetime (12 bytes) or one with a non-zero UTC offset (20 bytes)."""
-EXT_NOEVENT: Final = 6
-"""``MetaSignal.NoEvent``; empty payload."""
+EXT_META_SIGNAL: Final = 6
+"""A member of the generation's meta-signal enum: empty payload for ``NoEvent``, else its name (UTF-8)."""
 EXT_NDARRAY: Final = 7
 """A numpy array or numpy scalar: a MessagePack header ``[dtype, shape, layout]``, then the data."""
 EXT_PICKLE: Final = 8
@@ -88,3 +73,17 @@ PICKLE_PROTOCOL: Final = 5
 
 JSON_FIRST_BYTES: Final = frozenset(b"{ \t\r\n")
 """A frame that starts with one of these bytes is a legacy JSON frame."""
+
+# MessagePack's own formats that the frame readers outside the backends need.
+INT_FORMATS: Final = {  # the fixed-size ints: marker -> how the value after it is packed
+    0xCC: struct.Struct(">B"),
+    0xCD: struct.Struct(">H"),
+    0xCE: struct.Struct(">I"),
+    0xCF: struct.Struct(">Q"),
+    0xD0: struct.Struct(">b"),
+    0xD1: struct.Struct(">h"),
+    0xD2: struct.Struct(">i"),
+    0xD3: struct.Struct(">q"),
+}
+ARRAY_LENGTHS: Final = {0xDC: struct.Struct(">H"), 0xDD: struct.Struct(">I")}
+"""The array headers with a length field: marker -> how the length is packed."""

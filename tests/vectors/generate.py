@@ -164,7 +164,7 @@ CATALOGUE: dict[str, tuple[str, Any]] = {
         lambda: _value(datetime(2026, 1, 1, 8, 30, tzinfo=timezone(timedelta(hours=-3, minutes=-30)))),
     ),
     "value_noevent": (
-        "the meta signal's NoEvent (EXT_NOEVENT)",
+        "the meta signal's NoEvent (EXT_META_SIGNAL)",
         lambda: _value(noobwire.MetaSignal.NoEvent, "__META__"),
     ),
     "value_ndarray_c": (
