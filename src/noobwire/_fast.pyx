@@ -618,10 +618,10 @@ cdef class CompiledRecord:
         self.meta = record.meta
         self.meta_node = self.meta_signal = self.meta_value = -1
         if record.meta is not None:
-            keys = list(self.key_objects)
-            self.meta_node, self.meta_signal, self.meta_value = (
-                keys.index("node_id"), keys.index("signal"), keys.index("value")
-            )
+            meta = record.meta
+            self.meta_node = record.index(meta.node_field)
+            self.meta_signal = record.index(meta.signal_field)
+            self.meta_value = record.index(meta.value_field)
             self.meta_node_id = record.meta.node_id
             self.meta_prefix = record.meta.prefix
 
@@ -676,7 +676,7 @@ cdef class CompiledGeneration:
                 self.hot_codes[self.n_hot] = code
                 self.n_hot += 1
         self.meta_signal_type = generation.meta_signal_enum
-        self.no_event = self.meta_signal_type.NoEvent
+        self.no_event = getattr(self.meta_signal_type, values.NO_EVENT, None)
         self.epoch_class = generation.epoch_class
         epochs = generation.epochs
         self.epoch_fast_max = -1 if epochs is None or epochs.min > 0 else min(epochs.max, INT64_MAX)
@@ -1248,7 +1248,7 @@ cdef object read_ext(Dec* d, Py_ssize_t size, object buf):
     cdef const uint8_t* payload = take(d, size)
     if code == -1:
         return read_timestamp(d, payload, size)
-    if code == EXT_META_SIGNAL and size == 0:
+    if code == EXT_META_SIGNAL and size == 0 and (<CompiledGeneration>d.compiled).no_event is not None:
         return (<CompiledGeneration>d.compiled).no_event
     if code == EXT_NDARRAY:
         return values.ndarray_from_payload(PyMemoryView_FromObject(buf)[offset:offset + size])

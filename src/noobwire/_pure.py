@@ -167,10 +167,10 @@ class _Plan:
             if item.shape in (Kind.EPOCH, Kind.OPTIONAL_EPOCH)
         )
         self.dicts = tuple(i for i, item in enumerate(fields) if item.shape is Kind.OPTIONAL_DICT)
-        self.meta = record.meta
-        self.meta_node = record.index("node_id") if record.meta else -1
-        self.meta_signal = record.index("signal") if record.meta else -1
-        self.meta_value = record.index("value") if record.meta else -1
+        meta = self.meta = record.meta
+        self.meta_node = record.index(meta.node_field) if meta else -1
+        self.meta_signal = record.index(meta.signal_field) if meta else -1
+        self.meta_value = record.index(meta.value_field) if meta else -1
 
     def fits(self, row: Any) -> bool:
         """Whether ``row`` (a record's values in order) has exactly the types of the typed fields, and

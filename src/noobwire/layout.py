@@ -86,14 +86,18 @@ class Field:
 class MetaEvents:
     """How a generation tells meta events from node events inside an event record (noob 1000 and on).
 
-    An event whose ``node_id`` is :attr:`node_id` is a meta event: its ``signal`` must be a value of the
-    enum named :attr:`signals`. In any other event, a str value that is :attr:`prefix` followed by the
-    name of a member of the meta-signal enum is that member (as noob's own validation makes it).
+    An event whose :attr:`node_field` is :attr:`node_id` is a meta event: its :attr:`signal_field` must
+    be a value of the enum named :attr:`signals`. In any other event, a str in :attr:`value_field` that
+    is :attr:`prefix` followed by the name of a member of the meta-signal enum is that member (as noob's
+    own validation makes it).
     """
 
     node_id: str
     signals: str
     prefix: str
+    node_field: str = "node_id"
+    signal_field: str = "signal"
+    value_field: str = "value"
 
 
 @dataclass(frozen=True)
@@ -221,8 +225,9 @@ class Generation:
     """The message types, by type code."""
     module: str
     """The module whose classes the decoders build, by default."""
-    meta_signal: str = "MetaSignal"
-    """The enum of meta signals (``NoEvent``, ...): values written as themselves."""
+    meta_signal: str | None = "MetaSignal"
+    """The enum of meta signals (``NoEvent``, ...), whose members are values written as themselves;
+    None for a schema that has none."""
     epochs: Epochs | None = None
     """The generation's epochs, if its records hold any."""
     summary: str = ""
@@ -267,8 +272,8 @@ class Generation:
 
     @cached_property
     def meta_signal_enum(self) -> Any:
-        """The meta-signal enum of the bound module (its members are written as themselves)."""
-        return resolve(self.bound_module, self.meta_signal)
+        """The meta-signal enum of the bound module (its members are written as themselves), or None."""
+        return None if self.meta_signal is None else resolve(self.bound_module, self.meta_signal)
 
     @cached_property
     def epoch_class(self) -> Any:

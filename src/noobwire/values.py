@@ -117,9 +117,15 @@ def meta_signal_payload(member: Any) -> bytes:
 
 
 def meta_signal_from_payload(payload: bytes | memoryview, enum: Any) -> Any:
-    """The member of the meta-signal ``enum`` an ``EXT_META_SIGNAL`` payload names."""
+    """The member of the meta-signal ``enum`` an ``EXT_META_SIGNAL`` payload names (None: the schema has
+    no meta signals, and the extension is refused)."""
+    if enum is None:
+        raise DecodeError("meta signal extension in a schema that has no meta signals")
     if not payload:
-        return enum.NoEvent
+        member = getattr(enum, NO_EVENT, None)
+        if member is None:
+            raise DecodeError("meta signal extension for NoEvent, which this schema does not have")
+        return member
     try:
         name = bytes(payload).decode("utf-8")
     except UnicodeDecodeError:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import random
-import shutil
 import statistics
 import tempfile
 import time
@@ -198,29 +197,32 @@ class ThroughputLink:
         self.workload, self.transport, self.keys = workload, transport, tuple(keys)
         self.timeout_s = timeout_s
         self._receivers = {key: _receiver(key, workload) for key in self.keys}
-        self._folder: str | None = None
-        self._process: Any = None
         self._control: Connection | None = None
         self._socket: Any = None
-        self._context: Any = None
+        self._process: Any = None
+        self._resources = contextlib.ExitStack()
+        """What the link holds, released in the reverse order by :meth:`close`."""
 
     def __enter__(self) -> ThroughputLink:
         import zmq
 
-        self._context = zmq.Context()
-        self._socket = self._context.socket(zmq.PULL)
-        if self.workload in ARRAY_WORKLOADS:
-            self._socket.rcvhwm = _BIG_HWM
-        try:
+        with contextlib.ExitStack() as resources:
+            context = zmq.Context()
+            resources.callback(context.term)
+            self._socket = context.socket(zmq.PULL)
+            resources.callback(self._socket.close, linger=0)
+            if self.workload in ARRAY_WORKLOADS:
+                self._socket.rcvhwm = _BIG_HWM
             if self.transport == "ipc":
-                self._folder = tempfile.mkdtemp(prefix="noobwire-bench-")
-                endpoint = f"ipc://{self._folder}/link"
+                folder = resources.enter_context(tempfile.TemporaryDirectory(prefix="noobwire-bench-"))
+                endpoint = f"ipc://{folder}/link"
                 self._socket.bind(endpoint)
             else:
                 port = self._socket.bind_to_random_port("tcp://127.0.0.1")
                 endpoint = f"tcp://127.0.0.1:{port}"
             spawn = multiprocessing.get_context("spawn")
             self._control, child_end = spawn.Pipe()
+            resources.callback(self._control.close)
             process = spawn.Process(
                 target=_sender_main,
                 args=(endpoint, self.workload, self.keys, child_end),
@@ -229,11 +231,10 @@ class ThroughputLink:
             )
             process.start()
             self._process = process
+            resources.callback(_stop, process, self._control)
             child_end.close()
             self._expect_ready()
-        except BaseException:
-            self.close()
-            raise
+            self._resources = resources.pop_all()
         return self
 
     def __exit__(
@@ -301,27 +302,18 @@ class ThroughputLink:
 
     def close(self) -> None:
         """Stop the sender and release the sockets (also done on leaving the ``with`` block)."""
-        if self._control is not None:
-            with contextlib.suppress(OSError):  # the sender may be gone already
-                self._control.send(None)
-        if self._process is not None:
-            self._process.join(timeout=10)
-            if self._process.is_alive():
-                self._process.terminate()
-                self._process.join(timeout=5)
-            self._process = None
-        if self._control is not None:
-            self._control.close()
-            self._control = None
-        if self._socket is not None:
-            self._socket.close(linger=0)
-            self._socket = None
-        if self._context is not None:
-            self._context.term()
-            self._context = None
-        if self._folder is not None:
-            shutil.rmtree(self._folder, ignore_errors=True)
-            self._folder = None
+        self._resources.close()
+        self._control = self._socket = self._process = None
+
+
+def _stop(process: Any, control: Connection) -> None:
+    """Ask the sender process to stop, and make sure it has."""
+    with contextlib.suppress(OSError):  # the sender may be gone already
+        control.send(None)
+    process.join(timeout=10)
+    if process.is_alive():
+        process.terminate()
+        process.join(timeout=5)
 
 
 def interleaved_rates(

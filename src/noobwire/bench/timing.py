@@ -7,8 +7,10 @@ codec's time is the median over the repeats of its batches' time per message.
 
 from __future__ import annotations
 
+import functools
 import statistics
 import time
+import timeit
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -66,15 +68,26 @@ def _time_batch(func: Callable[[Any], Any], arg: Any, count: int) -> float:
     return (time.perf_counter() - start) / count
 
 
+class _Calibrated(Exception):
+    """Raised by the ``autorange`` callback once a batch takes long enough to time: (number, seconds)."""
+
+
 def _batch_size(func: Callable[[Any], Any], arg: Any, target_s: float) -> int:
-    """How many calls make a batch of about ``target_s`` seconds (found as ``timeit.autorange`` does:
-    doubling the count until the calls take long enough to time)."""
-    count = 1
-    while True:
-        per_call = _time_batch(func, arg, count)
-        if per_call * count >= min(target_s, 0.005) or count >= MAX_BATCH:
-            return max(1, min(MAX_BATCH, round(target_s / max(per_call, 1e-9))))
-        count *= 2
+    """How many calls make a batch of about ``target_s`` seconds: ``timeit``'s ``autorange`` grows the
+    count until the calls take long enough to time (a few milliseconds here, not its 0.2 s)."""
+    enough = min(target_s, 0.005)
+
+    def stop_when_enough(number: int, seconds: float) -> None:
+        if seconds >= enough or number >= MAX_BATCH:
+            raise _Calibrated(number, seconds)
+
+    timer = timeit.Timer(functools.partial(func, arg), setup="gc.enable()")  # timed as the runs are
+    try:
+        number, seconds = timer.autorange(stop_when_enough)
+    except _Calibrated as calibrated:
+        number, seconds = calibrated.args
+    per_call = seconds / number
+    return max(1, min(MAX_BATCH, round(target_s / max(per_call, 1e-9))))
 
 
 def measure(

@@ -1,0 +1,175 @@
+"""A generation of the schema is a description: both backends read and write one they have never seen,
+byte for byte alike, without new encoder or decoder code."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import msgpack
+import pytest
+from pydantic import BaseModel, ConfigDict, Field
+
+from helpers import assert_same
+from noobwire import Codec, DecodeError, SchemaError, _pure
+from noobwire.codec import Backend
+from noobwire.generations import REFERENCE
+from noobwire.layout import Field as LayoutField
+from noobwire.layout import Generation, Kind, ListOf, MessageLayout, Record
+
+if sys.version_info < (3, 12):
+    from typing_extensions import TypedDict
+else:
+    from typing import TypedDict
+
+T = datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)
+
+
+# --- the toy schema: the reference's event message, each event with one more str field ---------------
+
+
+class ToyEvent(TypedDict):
+    id: int
+    timestamp: datetime
+    node_id: str
+    signal: str
+    epoch: int
+    value: Any
+    unit: str
+
+
+class ToyEventMsg(BaseModel):
+    type_: Literal["event"] = Field("event", alias="type")
+    node_id: str
+    timestamp: datetime
+    value: list[ToyEvent]
+
+    model_config = ConfigDict(validate_by_alias=True, serialize_by_alias=True)
+
+
+REFERENCE_EVENT = REFERENCE.messages[REFERENCE.type_codes["event"]].record
+
+TOY = Generation(
+    name="toy",
+    version=100,
+    messages=(
+        MessageLayout(
+            "event",
+            "ToyEventMsg",
+            ListOf(Record("event", (*REFERENCE_EVENT.fields, LayoutField("unit", Kind.STR)))),
+            constructed=True,
+        ),
+    ),
+    module=__name__,
+    meta_signal=None,
+)
+
+
+def toy_message(*units: str) -> ToyEventMsg:
+    return ToyEventMsg(
+        node_id="cam",
+        timestamp=T,
+        value=[
+            ToyEvent(id=i, timestamp=T, node_id="cam", signal="s", epoch=3, value=[i, "x"], unit=unit)
+            for i, unit in enumerate(units)
+        ],
+    )
+
+
+def expected_frame(msg: ToyEventMsg) -> bytes:
+    """The frame the description says, written by msgpack-python alone."""
+    stamp = msgpack.Timestamp.from_datetime(T)
+    events = [
+        [e["id"], stamp, e["node_id"], e["signal"], e["epoch"], e["value"], e["unit"]] for e in msg.value
+    ]
+    return msgpack.packb([100, 0, 0, msg.node_id, stamp, events], use_bin_type=True)
+
+
+@contextmanager
+def handovers() -> Iterator[list[str]]:
+    """Record each time the compiled backend hands a message or frame over to the pure one."""
+    calls: list[str] = []
+
+    def recording(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            calls.append(name)
+            return function(*args, **kwargs)
+
+        return recorded
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_pure, "encode", recording("encode", _pure.encode))
+        patch.setattr(_pure, "decode_frame", recording("decode", _pure.decode_frame))
+        yield calls
+
+
+def test_both_backends_write_the_frame_the_description_says(backend: Backend) -> None:
+    msg = toy_message("mm", "s")
+    frame = backend.encode(msg, Codec().options, None, TOY)
+    assert frame == expected_frame(msg)
+    assert frame[:4] == bytes([0x96, 100, 0, 0])
+
+
+def test_both_backends_read_it_back_into_the_toy_class(backend: Backend) -> None:
+    msg = toy_message("mm", "s", "")
+    decoded = backend.decode(expected_frame(msg), TOY)
+    assert type(decoded) is ToyEventMsg
+    assert_same(msg.value, decoded.value)
+    assert list(decoded.value[0]) == ["id", "timestamp", "node_id", "signal", "epoch", "value", "unit"]
+
+
+def test_a_codec_of_the_toy_generation(backend: Backend) -> None:
+    codec = Codec(generation=TOY, backend=backend.name)
+    msg = toy_message("a")
+    frame = codec.encode(msg)
+    assert frame == expected_frame(msg)
+    assert_same(msg.value, codec.decode(frame).value)
+
+
+def test_the_compiled_backend_takes_the_toy_generation_itself() -> None:
+    pytest.importorskip("noobwire._fast", reason="the compiled extension is not built")
+    compiled = Codec(generation=TOY, backend="compiled")
+    msg = toy_message("a", "b")
+    with handovers() as calls:
+        frame = compiled.encode(msg)
+        compiled.decode(frame)
+    assert calls == []  # no hand-over to the pure backend: the compiled tables did it all
+
+
+@pytest.mark.parametrize(
+    ("event", "error"),
+    [
+        ([1, msgpack.Timestamp(0, 0), "cam", "s", 3, None], "must be an array of 7 fields"),
+        ([1, msgpack.Timestamp(0, 0), "cam", "s", 3, None, 7], "unit must be a str"),
+    ],
+)
+def test_a_toy_frame_that_breaks_the_toy_schema_is_refused(
+    backend: Backend, event: list[Any], error: str
+) -> None:
+    frame = msgpack.packb([100, 0, 0, "cam", msgpack.Timestamp(0, 0), [event]], use_bin_type=True)
+    with pytest.raises(SchemaError, match=error):
+        backend.decode(frame, TOY)
+
+
+def test_frames_of_one_generation_are_refused_by_another(backend: Backend) -> None:
+    toy_frame = expected_frame(toy_message("a"))
+    with pytest.raises(DecodeError, match="unsupported wire format version 100: this codec reads version 1"):
+        backend.decode(toy_frame)
+    reference_frame = _pure.encode(
+        REFERENCE.classes["event"](node_id="cam", timestamp=T, value=[])  # an empty reference event message
+    )
+    with pytest.raises(DecodeError, match="unsupported wire format version 1 here: it is the reference"):
+        backend.decode(reference_frame, TOY)
+
+
+def test_a_meta_signal_extension_is_refused_where_the_schema_has_none(backend: Backend) -> None:
+    stamp = msgpack.Timestamp(0, 0)
+    frame = msgpack.packb(
+        [100, 0, 0, "cam", stamp, [[1, stamp, "cam", "s", 3, msgpack.ExtType(6, b""), "u"]]],
+        use_bin_type=True,
+    )
+    with pytest.raises(DecodeError, match="no meta signals"):
+        backend.decode(frame, TOY)
