@@ -83,9 +83,21 @@ def activate() -> None:
 
 
 def _install(module: "Any") -> None:
-    from noobwire.noob import install_from_environment
+    """Install noobwire into ``module``; a noob it cannot be installed into is left as it is, with one
+    warning: the start-up hook never breaks the import of noob."""
+    try:
+        from noobwire.noob import install_from_environment
 
-    install_from_environment(module)
+        install_from_environment(module)
+    except Exception as exc:
+        import warnings
+
+        warnings.warn(
+            f"noobwire was not installed into {module.__name__} ({ENV_INSTALL} is set), which is left as "
+            f"it is: {exc}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
 
 
 class _PatchOnImport:

@@ -110,6 +110,12 @@ REJECTED = {path.stem: json.loads(path.read_text()) for path in sorted(VECTOR_DI
 """Frames every decoder must refuse with a DecodeError."""
 PICKLE_VECTORS = {name for name, vector in VECTORS.items() if "$pickle" in json.dumps(vector["message"])}
 """The vectors that hold a pickle (refused with pickle off)."""
+V2_VECTORS = {path.stem: json.loads(path.read_text()) for path in sorted(VECTOR_DIR.glob("v2/*.json"))}
+"""The golden vectors of wire-format version 2 (noob 1003.x)."""
+V2_REJECTED = {
+    path.stem: json.loads(path.read_text()) for path in sorted(VECTOR_DIR.glob("v2/rejected/*.json"))
+}
+"""Version-2 frames every decoder of that generation must refuse with a DecodeError."""
 
 
 def frame_under(array: Any) -> Any:

@@ -14,6 +14,12 @@ that starts with "$":
     {"$exception_type": "module:qualname"}
     {"$pickle": "<hex of a pickle>"}               (the object it unpickles to)
 
+and, in the vectors of noob's generations:
+
+    {"$epoch": <int> | [root, [node_id, n], ...]}  (the generation's epoch, by its wire form)
+    {"$meta_signal": "<member name>"}              (a member of the generation's MetaSignal)
+    {"$model": {...}}                              (a pydantic model, by its JSON-mode dump)
+
 A message is {"type", "node_id", "timestamp", "value"} with typed values.
 """
 
@@ -29,26 +35,34 @@ import numpy as np
 from numpy.lib.format import descr_to_dtype, dtype_to_descr
 
 import noobwire
-from noobwire.messages import MESSAGE_CLASSES
+from noobwire import records
+from noobwire.generations import REFERENCE
+from noobwire.layout import Generation
 
 
-def to_tagged(value: Any) -> Any:
-    """The typed-JSON form of a value."""
+def to_tagged(value: Any, generation: Generation = REFERENCE) -> Any:
+    """The typed-JSON form of a value (of a message of ``generation``)."""
     kind = type(value)
+    if generation.epoch_class is not None and kind is generation.epoch_class:
+        return {"$epoch": records.epoch_to_wire(generation, value, "")}
+    if generation is not REFERENCE and kind is generation.meta_signal_enum:
+        return {"$meta_signal": value.name}
+    if generation is not REFERENCE and hasattr(value, "model_dump"):
+        return {"$model": value.model_dump(mode="json", by_alias=True)}
     if value is None or kind in (bool, int, str):
         return value
     if kind is float:
         return value if math.isfinite(value) else {"$float": str(value)}
     if kind is list:
-        return [to_tagged(item) for item in value]
+        return [to_tagged(item, generation) for item in value]
     if kind is dict:
         if all(type(key) is str and not key.startswith("$") for key in value):
-            return {key: to_tagged(item) for key, item in value.items()}
-        return {"$dict": [[to_tagged(k), to_tagged(v)] for k, v in value.items()]}
+            return {key: to_tagged(item, generation) for key, item in value.items()}
+        return {"$dict": [[to_tagged(k, generation), to_tagged(v, generation)] for k, v in value.items()]}
     if kind is tuple:
-        return {"$tuple": [to_tagged(item) for item in value]}
+        return {"$tuple": [to_tagged(item, generation) for item in value]}
     if kind in (set, frozenset):
-        return {f"${kind.__name__}": [to_tagged(item) for item in value]}
+        return {f"${kind.__name__}": [to_tagged(item, generation) for item in value]}
     if kind is bytes:
         return {"$bytes": value.hex()}
     if kind is datetime:
@@ -75,28 +89,34 @@ def to_tagged(value: Any) -> Any:
     return {"$pickle": pickle.dumps(value, protocol=5).hex()}
 
 
-def from_tagged(value: Any) -> Any:
-    """The value a typed-JSON form stands for."""
+def from_tagged(value: Any, generation: Generation = REFERENCE) -> Any:
+    """The value a typed-JSON form stands for (in a message of ``generation``)."""
     if isinstance(value, list):
-        return [from_tagged(item) for item in value]
+        return [from_tagged(item, generation) for item in value]
     if not isinstance(value, dict):
         return value
     tag = next(iter(value), None)
     if not (isinstance(tag, str) and tag.startswith("$")):
-        return {key: from_tagged(item) for key, item in value.items()}
+        return {key: from_tagged(item, generation) for key, item in value.items()}
     body = value[tag]
+    if tag == "$epoch":
+        return records.epoch_from_wire(generation, body, "a vector's epoch")
+    if tag == "$meta_signal":
+        return generation.meta_signal_enum[body]
+    if tag == "$model":
+        return body  # the message class validates it into the model
     if tag == "$float":
         return float(body)
     if tag == "$bytes":
         return bytes.fromhex(body)
     if tag == "$dict":
-        return {from_tagged(k): from_tagged(v) for k, v in body}
+        return {from_tagged(k, generation): from_tagged(v, generation) for k, v in body}
     if tag == "$tuple":
-        return tuple(from_tagged(item) for item in body)
+        return tuple(from_tagged(item, generation) for item in body)
     if tag == "$set":
-        return {from_tagged(item) for item in body}
+        return {from_tagged(item, generation) for item in body}
     if tag == "$frozenset":
-        return frozenset(from_tagged(item) for item in body)
+        return frozenset(from_tagged(item, generation) for item in body)
     if tag == "$datetime":
         return datetime.fromisoformat(body).replace(fold=value.get("fold", 0))
     if tag == "$noevent":
@@ -119,21 +139,22 @@ def from_tagged(value: Any) -> Any:
     raise ValueError(f"unknown tag {tag}")
 
 
-def message_to_tagged(msg: noobwire.Message) -> dict[str, Any]:
+def message_to_tagged(msg: Any, generation: Generation = REFERENCE) -> dict[str, Any]:
     return {
         "type": str(msg.type_),
         "node_id": msg.node_id,
-        "timestamp": to_tagged(msg.timestamp),
-        "value": to_tagged(msg.value),
+        "timestamp": to_tagged(msg.timestamp, generation),
+        "value": to_tagged(msg.value, generation),
     }
 
 
-def message_from_tagged(tagged: dict[str, Any]) -> noobwire.Message:
-    cls = MESSAGE_CLASSES[tagged["type"]]
+def message_from_tagged(tagged: dict[str, Any], generation: Generation = REFERENCE) -> Any:
+    """The message a vector decodes to, built by its class's own validation."""
+    cls = generation.classes[tagged["type"]]
     return cls(
         node_id=tagged["node_id"],
-        timestamp=from_tagged(tagged["timestamp"]),
-        value=from_tagged(tagged["value"]),
+        timestamp=from_tagged(tagged["timestamp"], generation),
+        value=from_tagged(tagged["value"], generation),
     )
 
 

@@ -147,15 +147,22 @@ def test_the_startup_hook_imports_nothing_unless_asked(standin_root: Path) -> No
     assert importing.stdout.split() == ["builtins", "noobwire.noob"], importing.stderr
 
 
-def test_the_startup_hook_refuses_a_module_whose_schema_differs(tmp_path: Path) -> None:
+def test_the_startup_hook_leaves_a_module_whose_schema_differs_as_it_is(tmp_path: Path) -> None:
+    """The import works, with one warning naming what differs, and the module keeps its own codec."""
     source = standin_source({'    error = "error"\n': '    error = "error"\n    spec = "spec"\n'})
     root = write_standin_package(tmp_path, package="noobdiffers", source=source)
-    done = _run(
-        ["-c", "import noobdiffers.network.message"], root, NOOBWIRE_INSTALL="noobdiffers.network.message"
+    script = (
+        "import noobdiffers.network.message as m, noobwire.noob;"
+        "print(m.Message.to_bytes.__name__, noobwire.noob.active_installation())"
     )
-    assert done.returncode == 1
-    assert "IncompatibleNoobError" in done.stderr
-    assert "MessageType: members the reference does not have: spec" in done.stderr
+    done = _run(["-W", "default", "-c", script], root, NOOBWIRE_INSTALL="noobdiffers.network.message")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["_reference_to_bytes", "None"]
+    assert (
+        done.stderr.count("RuntimeWarning: noobwire was not installed into noobdiffers.network.message") == 1
+    )
+    assert "MessageType: members this schema does not have: spec" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_the_startup_hook_ignores_a_value_that_is_not_a_module_name(standin_root: Path) -> None:

@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import noobwire
-from helpers import VECTORS, assert_same
+from helpers import V2_REJECTED, V2_VECTORS, VECTORS, assert_same
 from noobwire import Message, _pure, wire
 from noobwire.generations import REFERENCE
 from noobwire.messages import MESSAGE_CLASSES
@@ -392,3 +392,47 @@ def test_decoded_dicts_are_ordinary_dicts() -> None:
     msg.node_id = "renamed"  # pydantic's __setattr__ on the instance dict
     assert msg.__dict__["node_id"] == "renamed"
     assert msg.model_dump()["node_id"] == "renamed"
+
+
+# --- noob 1003's generation (wire-format version 2) ---------------------------------------------------
+
+
+def _noob_1003() -> Any:
+    """The noob 1003 generation, if that noob is installed (the test extra installs it)."""
+    from noobwire.generations import NOOB_1003
+
+    try:
+        NOOB_1003.classes  # noqa: B018  (imports noob's message module)
+    except ImportError:
+        pytest.skip("noob 1003 is not installed")
+    if "spec" not in NOOB_1003.type_codes or "spec" not in NOOB_1003.classes:
+        pytest.skip("the installed noob is not 1003.x")
+    return NOOB_1003
+
+
+@pytest.mark.parametrize("name", sorted(V2_VECTORS))
+def test_version_2_vectors_take_the_compiled_path(name: str) -> None:
+    generation = _noob_1003()
+    frame = bytes.fromhex(V2_VECTORS[name]["hex"])
+    with handovers() as calls:
+        decoded = _fast.decode_frame(frame, generation)
+        encoded = _fast.encode(decoded, Options(), None, generation)
+    assert encoded == frame
+    assert calls == ([] if decoded.type_ in HOT_TYPES else ["encode"])
+
+
+def test_spoiled_version_2_frames_get_the_same_verdict() -> None:
+    generation = _noob_1003()
+    rng = random.Random(12)
+    for vector in [*V2_VECTORS.values(), *V2_REJECTED.values()]:
+        frame = bytes.fromhex(vector["hex"])
+        spoiled = [frame[:cut] for cut in range(1, len(frame), 2)]
+        for _ in range(60):
+            mutated = bytearray(frame)
+            mutated[rng.randrange(len(frame))] = rng.randrange(256)
+            spoiled.append(bytes(mutated))
+        for data in [frame, *spoiled]:
+            assert_same_outcome(
+                outcome(lambda data=data: _fast.decode_frame(data, generation)),
+                outcome(lambda data=data: _pure.decode_frame(data, generation)),
+            )

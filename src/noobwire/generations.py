@@ -148,6 +148,7 @@ NOOB_1003 = Generation(
     meta_signal="event:MetaSignal",
     epochs=Epochs(),
     summary="noob 1003.x",
+    snapshot="noob-1003.json",
 )
 """noob 1003.x: wire-format version 2."""
 
@@ -159,6 +160,7 @@ NOOB_1002 = Generation(
     meta_signal="event:MetaSignal",
     epochs=Epochs(),
     summary="noob 1002.x",
+    snapshot="noob-1002.json",
 )
 """noob 1002.x: wire-format version 3."""
 
@@ -170,6 +172,7 @@ NOOB_1000 = Generation(
     meta_signal="event:MetaSignal",
     epochs=Epochs(segment="types:EpochSegment", min=-(2**63), max=2**64 - 1),
     summary="noob 1000.x to 1001.x",
+    snapshot="noob-1000.json",
 )
 """noob 1000.x to 1001.x (epochs as tuples of segments): wire-format version 4."""
 

@@ -232,6 +232,10 @@ class Generation:
     """The generation's epochs, if its records hold any."""
     summary: str = ""
     """Which noob releases have this schema, for errors and the documentation."""
+    snapshot: str | None = None
+    """The file under ``noobwire/snapshots`` holding the schema facts of the published package this
+    generation describes (see :mod:`noobwire.noob_compat`); None for the reference, whose facts are the
+    mirror's."""
     json_mirror: bool = False
     """Whether noobwire's own mirror reads this generation's legacy JSON (the reference); otherwise
     the bound module's ``MessageAdapter`` does."""

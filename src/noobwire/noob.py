@@ -26,9 +26,9 @@ from _noobwire_install import DEFAULT_MODULE, ENV_INSTALL, env_flag
 from noobwire import codec, wire
 from noobwire.errors import DecodeError
 from noobwire.framing import frame_buffer
-from noobwire.generations import REFERENCE
 from noobwire.layout import Generation
-from noobwire.noob_compat import schema_differences
+from noobwire.legacy_json import decode_json
+from noobwire.noob_compat import recognize
 from noobwire.options import DEFAULT_OPTIONS
 
 __all__ = [
@@ -52,20 +52,23 @@ _JSON_FIRST_BYTES = wire.JSON_FIRST_BYTES
 
 
 class IncompatibleNoobError(RuntimeError):
-    """The noob message module's schema is not the one noobwire mirrors, so nothing was patched.
+    """The noob message module's schema is none of the generations noobwire knows, so nothing was
+    patched.
 
-    ``differences`` lists what differs, one item each.
+    ``differences`` lists how it differs from the closest of them (``closest``), one item each.
     """
 
-    def __init__(self, module_name: str, differences: list[str]) -> None:
+    def __init__(self, module_name: str, differences: list[str], closest: Generation | None = None) -> None:
         self.module_name = module_name
         self.differences = differences
+        self.closest = closest
         version = _distribution_version(module_name)
         listed = "\n".join(f"  - {difference}" for difference in differences)
+        against = f"; it differs from the closest, {closest.summary}, in:" if closest is not None else ":"
         super().__init__(
-            f"{module_name}{f' (noob {version})' if version else ''} does not have the message schema "
-            f"that noobwire mirrors, so noobwire did not patch it (its peers would misread its frames):\n"
-            f"{listed}"
+            f"{module_name}{f' (noob {version})' if version else ''} does not have a message schema "
+            f"that noobwire knows, so noobwire did not patch it (its peers would misread its frames)"
+            f"{against}\n{listed}"
         )
 
 
@@ -108,18 +111,21 @@ _active: Installation | None = None
 def install(json_fallback: bool = True, *, module: str | ModuleType = DEFAULT_MODULE) -> Installation:
     """Make noob's ``Message.to_bytes()`` / ``from_bytes()`` write and read noobwire frames.
 
+    The module's schema decides the generation (:mod:`noobwire.generations`) and so the wire-format
+    version its frames carry: noob 1003.x, 1002.x, 1000.x to 1001.x, or the reference schema.
     ``from_bytes()`` decodes into the module's own classes (``isinstance(msg, ErrorMsg)`` holds with noob's
-    ``ErrorMsg``); with ``json_fallback`` it still reads the legacy JSON frames of unpatched peers, through
-    noob's own code, and without it refuses them with a :class:`noobwire.DecodeError`. ``module`` is the
-    message module (default ``noob.network.message``), by name or as the module itself.
+    ``ErrorMsg``; epochs are noob's own); with ``json_fallback`` it still reads the legacy JSON frames of
+    unpatched peers (under noobwire's pickle policy), and without it refuses them with a
+    :class:`noobwire.DecodeError`. ``module`` is the message module (default ``noob.network.message``), by
+    name or as the module itself.
 
     Sets ``NOOBWIRE_INSTALL`` (and ``NOOBWIRE_JSON_FALLBACK``) so that processes started from now on by spawn
     or forkserver are patched too; call it before the runner starts its processes. Installing again with the
     same arguments returns the active installation; with others, :func:`uninstall` first.
 
-    Raises :class:`IncompatibleNoobError` (and patches nothing) if the module's schema differs from the one
-    noobwire mirrors or its package has no such module, and ``ImportError`` if the package is not
-    installed. The result is a context manager that calls :func:`uninstall` on exit:
+    Raises :class:`IncompatibleNoobError` (and patches nothing) if the module's schema is none of the
+    generations noobwire knows or its package has no such module, and ``ImportError`` if the package is
+    not installed. The result is a context manager that calls :func:`uninstall` on exit:
     ``with noobwire.noob.install(): ...``.
     """
     global _active
@@ -140,10 +146,11 @@ def install(json_fallback: bool = True, *, module: str | ModuleType = DEFAULT_MO
                     f"into {target.__name__}"
                 )
             _active = None  # the module was reloaded: its classes, and the old patch, are gone
-        differences = schema_differences(target)
-        if differences:
-            raise IncompatibleNoobError(target.__name__, differences)
-        installation = Installation(target, json_fallback, REFERENCE.bind(target))
+        recognition = recognize(target)
+        if recognition.generation is None:
+            closest = recognition.closest
+            raise IncompatibleNoobError(target.__name__, recognition.differences[closest], closest)
+        installation = Installation(target, json_fallback, recognition.generation.bind(target))
         message = installation.message_class
         message.to_bytes = _to_bytes(installation)
         message.from_bytes = classmethod(_from_bytes(installation))
@@ -220,14 +227,14 @@ def _to_bytes(installation: Installation) -> Callable[[Any], bytes]:
 def _from_bytes(installation: Installation) -> Callable[[type, Any], Any]:
     decode = codec.decode
     generation = installation.generation
-    original = _raw_attribute(installation.message_class, "from_bytes")
     json_fallback = installation.json_fallback
 
     def from_bytes(cls: type, msg: Any) -> Any:
         """Decode the last frame of ``msg`` into noob's own message class (patched in by noobwire).
 
-        A noobwire MessagePack frame is decoded by noobwire; a legacy JSON frame by noob's own
-        ``from_bytes``, unless noobwire was installed with ``json_fallback=False``.
+        A noobwire MessagePack frame is decoded by noobwire; a legacy JSON frame as noob reads it, under
+        noobwire's pickle policy (``NOOBWIRE_ALLOW_PICKLE``), unless noobwire was installed with
+        ``json_fallback=False``.
         """
         # noob hands over the list recv_multipart() returned: take its last frame without a call
         buf = msg[-1] if type(msg) is list and msg and type(msg[-1]) is bytes else frame_buffer(msg)
@@ -236,7 +243,7 @@ def _from_bytes(installation: Installation) -> Callable[[type, Any], Any]:
                 raise DecodeError(
                     "a legacy JSON frame, refused: noobwire is installed with json_fallback=False"
                 )
-            return original.__get__(None, cls)(msg)
+            return decode_json(buf, generation, DEFAULT_OPTIONS)
         return decode(buf, generation)
 
     return from_bytes
@@ -265,14 +272,6 @@ def _import(name: str) -> ModuleType:
         if exc.name is None or exc.name == top or not name.startswith(exc.name):
             raise ImportError(f"noobwire cannot be installed into {name}: {exc}") from exc
         raise IncompatibleNoobError(name, [f"there is no module {exc.name}"]) from exc
-
-
-def _raw_attribute(cls: type, name: str) -> Any:
-    """The object a class or its nearest base holds under ``name`` (a classmethod, not a bound method)."""
-    for klass in cls.__mro__:
-        if name in vars(klass):
-            return vars(klass)[name]
-    raise AttributeError(name)
 
 
 def _forkserver_pid() -> int | None:
