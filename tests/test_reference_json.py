@@ -155,7 +155,8 @@ def test_json_frames_are_decoded_from_the_last_frame() -> None:
 
 # --- against noob itself: what its last reference-era release wrote -----------------------------------
 # tests/vectors/reference_json/noob-0.0.99999999.json holds messages and the bytes noob 0.0.99999999
-# wrote for them, and what it read back from them (tests/vectors/generate_reference_json.py, run once with that noob installed).
+# wrote for them, and what it read back from them (tests/vectors/generate_reference_json.py, run once
+# with that noob installed).
 
 CORPUS = json.loads(
     (Path(__file__).parent / "vectors" / "reference_json" / "noob-0.0.99999999.json").read_text(
