@@ -1,7 +1,8 @@
 """Writes ``tests/vectors/reference_json/noob-0.0.99999999.json``: messages and the JSON bytes that
 noob 0.0.99999999 (the last published noob whose EventMsg and control values are the reference's)
 writes for them, and the messages noob reads back from those bytes. It is the independent check of
-the reference JSON codec: the test suite runs with the noob that ``pip install noob`` gives, which has another schema.
+the reference JSON codec: the test suite runs with the noob that ``pip install noob`` gives, which
+has another schema.
 
 Run from the repository root in an environment with noob 0.0.99999999 installed beside noobwire
 (``pip install noob==0.0.99999999``); the corpus is deterministic (a seeded generator), and the script
