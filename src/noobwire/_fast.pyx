@@ -124,7 +124,7 @@ cdef int MAX_DEPTH = wire.MAX_DEPTH
 cdef int EVENT_CODE = wire.EVENT_CODE
 cdef int PROCESS_CODE = wire.PROCESS_CODE
 cdef int N_TYPES = len(wire.MESSAGE_TYPES)
-cdef int64_t DEFAULT_MAX_LENGTH = DEFAULT_OPTIONS.max_length
+cdef int64_t DEFAULT_MAX_LENGTH = min(DEFAULT_OPTIONS.max_length, INT64_MAX)
 cdef int64_t DEFAULT_MAX_FRAME = DEFAULT_OPTIONS.max_frame_size
 
 
@@ -134,6 +134,11 @@ cdef int64_t frame_limit(object options) except -1:
     if options is _DEFAULT_OPTIONS:
         return DEFAULT_MAX_FRAME
     limit = options.max_frame_size
+    return limit if limit < INT64_MAX else INT64_MAX
+cdef int64_t length_limit(object options) except -1:
+    """``options.max_length`` as a C integer: a limit beyond the largest one (2**64 meant as "no
+    limit") is the largest one, as for ``frame_limit``."""
+    limit = options.max_length
     return limit if limit < INT64_MAX else INT64_MAX
 cdef int DEFAULT_MAX_DEPTH = DEFAULT_OPTIONS.max_depth
 cdef bint DEFAULT_ALLOW_PICKLE = DEFAULT_OPTIONS.allow_pickle
@@ -899,6 +904,10 @@ cdef struct Dec:
     const uint8_t* end
     int max_depth
     int64_t max_length
+    # The bytes that the containers being read still need for the items they have yet to read: one
+    # each at least, two for a map entry. A new container's count must fit in the bytes left less
+    # these, so that what is presized from counts never adds up to more than the frame's length.
+    Py_ssize_t owed
     bint allow_pickle
     PyObject* buffers  # the ReceivedBuffers of a multi-frame message (borrowed), or NULL
     # the last timestamp extension read, and the datetime it made: events of one call share one
@@ -935,6 +944,15 @@ cdef inline Py_ssize_t checked_length(Dec* d, uint64_t n, Py_ssize_t min_item_si
     """A declared length, refused if the bytes left cannot hold it or it breaks the limit."""
     if <int64_t>n > d.max_length or n * min_item_size > <uint64_t>(d.end - d.pos):
         raise _Refused("declared length")
+    return <Py_ssize_t>n
+
+
+cdef inline Py_ssize_t checked_count(Dec* d, uint64_t n, Py_ssize_t unit) except -1:
+    """A container's declared count of items (``unit`` bytes each at least), refused if it breaks the
+    limit or if the bytes left, less what the enclosing containers still owe, cannot hold them."""
+    cdef Py_ssize_t available = (d.end - d.pos) - d.owed
+    if <int64_t>n > d.max_length or available < 0 or n * unit > <uint64_t>available:
+        raise _Refused("declared count")
     return <Py_ssize_t>n
 
 
@@ -1098,13 +1116,16 @@ cdef object read_array(Dec* d, Py_ssize_t n, int depth, object buf):
     cdef int marker = 0
     if depth > d.max_depth:
         raise _Refused("too deep")
-    checked_length(d, n, 1)
+    checked_count(d, n, 1)
+    d.owed += n
     if n:
         marker = marker_at(d)
     if marker:
         n -= 1
-    items = PyList_New(n)
+        d.owed -= 1
+    items = PyList_New(n)  # at most the frame's length in all: see checked_count
     for i in range(n):
+        d.owed -= 1
         item = read_value(d, depth + 1, buf)
         Py_INCREF(item)
         PyList_SET_ITEM(items, i, <PyObject*>item)
@@ -1121,9 +1142,11 @@ cdef object read_map(Dec* d, Py_ssize_t n, int depth, object buf):
     cdef Py_ssize_t i
     if depth > d.max_depth:
         raise _Refused("too deep")
-    checked_length(d, n, 2)
-    mapping = _PyDict_NewPresized(n)
+    checked_count(d, n, 2)
+    d.owed += 2 * n
+    mapping = _PyDict_NewPresized(n)  # at most half the frame's length in all: see checked_count
     for i in range(n):
+        d.owed -= 2
         key = read_short_str(d, buf, depth + 1)
         PyDict_SetItem(mapping, key, read_value(d, depth + 1, buf))
     return mapping
@@ -1223,7 +1246,7 @@ cdef Py_ssize_t read_array_header(Dec* d) except -1:
         n = read_length(d, 4)
     else:
         raise _Refused("not an array")
-    checked_length(d, n, 1)
+    checked_count(d, n, 1)
     if n and marker_at(d):
         raise _Refused("a tuple or set where an array must be")
     return n
@@ -1426,6 +1449,7 @@ cdef object decode_view(object buf, const uint8_t* data, Py_ssize_t size, object
     d.pos = data
     d.end = data + size
     d.last_datetime = NULL
+    d.owed = 0
     try:
         return decode_fields(&d, buf, size, classes, options)
     finally:
@@ -1442,7 +1466,7 @@ cdef object decode_fields(Dec* d, object buf, Py_ssize_t size, object classes, o
             raise _Refused("frame size")
     else:
         d.max_depth = options.max_depth
-        d.max_length = options.max_length
+        d.max_length = length_limit(options)
         d.allow_pickle = options.allow_pickle
         if size > options.max_frame_size:
             raise _Refused("frame size")

@@ -21,8 +21,10 @@ from noobwire.framing import (
     check_depth,
     check_prefix,
     frame_too_large,
+    is_whole,
     locate_malformation,
     may_nest_deeper,
+    may_presize_beyond,
     nests_deeper,
 )
 from noobwire.messages import MESSAGE_CLASSES, Message, MetaSignal
@@ -503,6 +505,10 @@ def _unpack(buf: Any, options: Options = DEFAULT_OPTIONS) -> Any:
     # to read with the hook.) A foreign encoder may write a marker in a longer form (c8 00 00 ..):
     # such a frame is read again.
     size = len(buf)
+    if may_presize_beyond(buf) and not is_whole(buf):
+        # msgpack-python presizes each list from its declared count: nested counts that only the
+        # frame's length bounds would add up to 1024 times the frame before it finds them missing.
+        raise _malformed(buf, options, None)
     limits = _length_limits(size, options.max_length) if options.max_length < size else None
     if type(buf) is bytes and size <= _SEARCH_LIMIT and _MARKER_HEADER not in buf:
         try:
@@ -592,9 +598,18 @@ def _unpack_with(
     except (DecodeError, _MarkerFound):
         raise
     except Exception as exc:
-        raise locate_malformation(buf, options.max_depth, options.max_length) or DecodeError(
-            f"malformed MessagePack ({type(exc).__name__}: {exc})"
-        ) from None
+        raise _malformed(buf, options, exc) from None
+
+
+def _malformed(buf: Any, options: Options, error: Exception | None) -> DecodeError:
+    """The error for a frame that msgpack-python cannot read (or that is not whole): where it goes
+    wrong, or else what msgpack-python said."""
+    located = locate_malformation(buf, options.max_depth, options.max_length)
+    if located is not None:
+        return located
+    if error is None:
+        return DecodeError("malformed MessagePack (a container or value declares more than the frame holds)")
+    return DecodeError(f"malformed MessagePack ({type(error).__name__}: {error})")
 
 
 def _check_int(value: Any, what: str) -> int:
@@ -681,7 +696,7 @@ def decode_frame(
     check_prefix(buf)
     frame = _unpack(buf, options) if buffers is None else _unpack_referring_to(buf, buffers, options)
     if options.max_depth < _MAX_DEPTH and len(buf) > options.max_depth:
-        check_depth(frame, options.max_depth, buf)
+        check_depth(buf, options.max_depth)  # on the bytes: duplicate keys hide levels in the objects
     _, code, n_buffers, node_id, timestamp, value = frame
     if type(code) is not int or not 0 <= code < len(wire.MESSAGE_TYPES):
         raise SchemaError(f"unknown message type code {describe(code)}")

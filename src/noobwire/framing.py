@@ -14,28 +14,48 @@ from functools import partial
 from itertools import chain, compress
 from typing import Any
 
+import msgpack
+
 from noobwire import wire
 from noobwire.errors import DecodeError
 
 __all__ = [
     "CONTAINER_TYPES",
     "INT_FORMATS",
+    "byte_view",
     "check_depth",
     "check_prefix",
     "frame_buffer",
+    "frame_height",
     "frame_too_large",
     "is_json",
+    "is_whole",
     "locate_malformation",
     "may_nest_deeper",
+    "may_presize_beyond",
     "nests_deeper",
+    "unpack_value",
 ]
 
 
 def frame_buffer(data: Any) -> Any:
     """The bytes of the one frame to decode: ``data`` itself (any buffer), a ``zmq.Frame``'s buffer,
-    or the last frame of a list or tuple of frames (the ones before it are a topic or identities)."""
+    or the last frame of a list or tuple of frames (the ones before it are a topic or identities).
+
+    Anything else, or a buffer that cannot be read as one dimension of bytes (a released memoryview,
+    a non-contiguous or empty multi-dimensional one, an object whose buffer protocol fails), is a
+    :class:`DecodeError`."""
     if type(data) is bytes:
         return data
+    try:
+        return _one_buffer(data)
+    except DecodeError:
+        raise
+    except Exception as exc:  # whatever a caller's object raises when asked for its buffer
+        raise DecodeError(f"cannot decode a {type(data).__qualname__}: {type(exc).__name__}: {exc}") from None
+
+
+def _one_buffer(data: Any) -> Any:
     if isinstance(data, list | tuple):
         if not data:
             raise DecodeError("no frames to decode")
@@ -45,13 +65,26 @@ def frame_buffer(data: Any) -> Any:
     buffer = getattr(data, "buffer", None)  # a zmq.Frame
     if buffer is not None:
         data = buffer
+    return byte_view(data, f"a {type(data).__qualname__}")
+
+
+def byte_view(data: Any, what: str) -> Any:
+    """``data``'s buffer as a one-dimensional ``memoryview`` of unsigned bytes (itself, if it is one),
+    or a :class:`DecodeError` naming ``what`` it is."""
     try:
         view = memoryview(data)
-    except (TypeError, ValueError) as exc:  # not a buffer, or a released memoryview
-        raise DecodeError(f"cannot decode a {type(data).__qualname__}: {exc}") from None
+    except Exception as exc:  # not a buffer, a released memoryview, a __buffer__ that raises
+        raise DecodeError(f"cannot decode {what}: {type(exc).__name__}: {exc}") from None
+    if view.ndim == 1 and view.format == "B":
+        return view
     if not view.c_contiguous:
-        raise DecodeError("cannot decode a non-contiguous buffer")
-    return view.cast("B") if view.format != "B" or view.ndim != 1 else view
+        raise DecodeError(f"cannot decode {what}: a non-contiguous buffer")
+    if not view.nbytes:
+        return memoryview(b"")  # (an empty multi-dimensional buffer cannot be cast)
+    try:
+        return view.cast("B")
+    except (TypeError, ValueError) as exc:  # a format memoryview cannot cast
+        raise DecodeError(f"cannot decode {what}: {exc}") from None
 
 
 def is_json(buf: Any) -> bool:
@@ -103,21 +136,95 @@ def nests_deeper(root: Any, max_depth: int) -> bool:
     return True
 
 
-def check_depth(frame: Any, max_depth: int, buf: Any) -> None:
-    """Refuse a decoded frame (the unpacked array of ``buf``) whose arrays and maps nest deeper than
-    ``max_depth``, the frame's own array being level 1.
+def check_depth(buf: Any, max_depth: int) -> None:
+    """Refuse a frame whose arrays and maps, as written, nest deeper than ``max_depth``, the frame's
+    own array being level 1. Call it on a frame that decodes (it reads it once more).
 
     msgpack-python's unpacker stops at the format's limit (1024) by itself; a codec with a lower
     limit checks here. Each level of nesting needs an array or map header of its own, so a frame with
     fewer bytes that could start one than ``max_depth`` is shallow enough (one pass in C over its
-    bytes). Otherwise the unpacked frame is walked level by level, in C (``map``, ``compress``).
+    bytes). Otherwise its height is read from the bytes (``frame_height``), not from the decoded
+    objects, where a map's duplicate key or a set's equal elements hide the levels they replaced.
     """
-    if not may_nest_deeper(buf, max_depth) or not nests_deeper(frame, max_depth):
+    if not may_nest_deeper(buf, max_depth) or frame_height(buf) <= max_depth:
         return
     located = locate_malformation(buf, max_depth)
     if located is not None and "nested deeper" in located.reason:
         raise located
     raise DecodeError(f"nested deeper than {max_depth} levels (this codec's max_depth)")
+
+
+class _Height(int):
+    """How many levels of arrays and maps a container of a height pass holds, itself included."""
+
+    __slots__ = ()
+
+
+_is_height = partial(operator.is_, _Height)
+
+
+def _container_height(items: Any) -> _Height:
+    heights = list(compress(items, map(_is_height, map(type, items))))
+    return _Height(max(heights) + 1 if heights else 1)
+
+
+def _map_height(pairs: Any) -> _Height:
+    return _container_height(list(chain.from_iterable(pairs)))
+
+
+def _no_extension(code: int, data: bytes) -> None:
+    return None
+
+
+def frame_height(buf: Any) -> int:
+    """How deep the arrays and maps of a whole MessagePack value (a frame) nest, as written: every
+    entry of a map counts, duplicate keys or not. msgpack-python reads it with each container turned
+    into its height (a call per container, none per scalar) and no extension built."""
+    height = msgpack.unpackb(
+        buf,
+        list_hook=_container_height,
+        object_pairs_hook=_map_height,
+        ext_hook=_no_extension,
+        raw=True,
+        strict_map_key=False,
+        timestamp=0,
+    )
+    return int(height) if type(height) is _Height else 0
+
+
+_PRESIZED_HEADERS = (b"\xdc", b"\xdd")
+"""The array headers whose count msgpack-python presizes a list from beyond a few items."""
+
+
+def may_presize_beyond(buf: Any) -> bool:
+    """False if msgpack-python cannot presize lists from ``buf``'s counts to more than a constant plus
+    eight bytes per byte of ``buf``: it holds at most one byte that could start an array of more
+    than 15 items (a fix array's 15 items, 1024 levels deep, are the constant)."""
+    if type(buf) is not bytes:
+        return True
+    return buf.count(_PRESIZED_HEADERS[0]) + buf.count(_PRESIZED_HEADERS[1]) > 1
+
+
+def is_whole(buf: Any) -> bool:
+    """Whether the MessagePack value at the start of ``buf`` is whole: every array, map, str, bin and
+    extension in it has all the items and bytes it declares (and it nests at most 1024 levels). A walk
+    in C that builds nothing (msgpack-python's ``Unpacker.skip``; the value is copied into it once)."""
+    unpacker = msgpack.Unpacker(max_buffer_size=max(len(buf), 1))
+    unpacker.feed(buf)
+    try:
+        unpacker.skip()
+    except (msgpack.OutOfData, ValueError):  # truncated; malformed; too deep
+        return False
+    return True
+
+
+def unpack_value(buf: Any) -> Any:
+    """A small MessagePack value held in a frame (an array header, a buffer reference), read with
+    msgpack-python (str as str, any map keys) without presizing from counts the bytes do not hold.
+    Raises what msgpack-python raises (``ValueError`` and its kin) for a malformed one."""
+    if may_presize_beyond(buf) and not is_whole(buf):
+        raise ValueError("a truncated or malformed MessagePack value")
+    return msgpack.unpackb(buf, raw=False, strict_map_key=False)
 
 
 _ARRAY_LENGTH = {0xDC: struct.Struct(">H"), 0xDD: struct.Struct(">I")}
@@ -281,12 +388,14 @@ class _Walker:
 
     def walk(self) -> None:
         items_left = [1]  # how many items each open container still holds; the frame is the first
+        owed = 1  # their sum: the bytes they need at least, one per item
         budget = _ITEM_BUDGET
         while items_left:
             if items_left[-1] == 0:
                 items_left.pop()
                 continue
             items_left[-1] -= 1
+            owed -= 1
             budget -= 1
             if not budget:
                 raise _OutOfBudget
@@ -297,9 +406,11 @@ class _Walker:
             if entries is None:
                 continue
             count, per_entry = entries
-            if count * per_entry > self.size - self.pos:
+            room = self.size - self.pos - owed  # what the containers around it leave
+            if count * per_entry > room:
                 raise _Malformed(
-                    f"a container declares {count} entries but only {self.size - self.pos} bytes are left",
+                    f"a container declares {count} {'items' if per_entry == 1 else 'entries'} but only "
+                    f"{max(room, 0)} bytes are left for them",
                     start,
                 )
             self.check_length(
@@ -308,6 +419,7 @@ class _Walker:
             if len(items_left) > self.max_depth:
                 raise _Malformed(f"nested deeper than {self.max_depth} levels", start)
             items_left.append(count * per_entry)
+            owed += count * per_entry
 
     def item(self) -> tuple[int, int] | None:
         """Step over one item's header (and a scalar's body); a container returns its size."""
