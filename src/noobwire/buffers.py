@@ -28,6 +28,7 @@ from msgpack import ExtType
 
 from noobwire import values, wire
 from noobwire.errors import DecodeError, describe
+from noobwire.framing import unpack_value
 from noobwire.messages import Message
 from noobwire.options import Options
 from noobwire.schema import construct_message
@@ -348,6 +349,6 @@ def _checked_dtype(descr: Any, shape: Any, layout: Any) -> Any:
 
 def _read_payload(payload: bytes | memoryview, kind: str) -> Any:
     try:
-        return msgpack.unpackb(payload, raw=False, strict_map_key=False)
+        return unpack_value(payload)  # (not presized from counts the payload does not hold)
     except Exception as exc:
         raise DecodeError(f"malformed {kind} reference ({type(exc).__name__}: {exc})") from None

@@ -202,19 +202,13 @@ def ndarray_from_payload(payload: bytes | memoryview) -> Any:
     except ImportError:
         raise DecodeError("the frame holds a numpy array; install numpy to decode it") from None
     view = memoryview(payload)
-    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=len(payload))
-    unpacker.feed(view[:_HEADER_PREFIX])
+    header_size = _array_header_size(view)
     try:
-        try:
-            header = unpacker.unpack()
-        except msgpack.OutOfData:
-            if len(view) <= _HEADER_PREFIX:
-                raise
-            unpacker.feed(view[_HEADER_PREFIX:])  # a header longer than the prefix: rare
-            header = unpacker.unpack()
-    except (msgpack.OutOfData, ValueError) as exc:
+        # Read once whole (the skip above): no list is presized from a count the payload lacks.
+        header = msgpack.unpackb(view[:header_size], raw=False, strict_map_key=False)
+    except Exception as exc:
         raise DecodeError(f"array extension with a malformed header: {exc}") from None
-    data = view[unpacker.tell() :]
+    data = view[header_size:]
     dtype, shape, layout = check_array_header(header)
     count = 1
     for dim in shape:
@@ -232,6 +226,25 @@ def ndarray_from_payload(payload: bytes | memoryview) -> Any:
         return flat.reshape(shape, order="F" if layout == wire.LAYOUT_F else "C")
     except (ValueError, TypeError, MemoryError) as exc:
         raise DecodeError(f"array extension that numpy refuses: {exc}") from None
+
+
+def _array_header_size(view: memoryview) -> int:
+    """The bytes of the MessagePack header at the start of an array payload, found by stepping over it
+    in C without building anything (msgpack-python's ``Unpacker.skip``)."""
+    unpacker = msgpack.Unpacker(max_buffer_size=len(view))
+    unpacker.feed(view[:_HEADER_PREFIX])
+    try:
+        try:
+            unpacker.skip()
+        except msgpack.OutOfData:
+            if len(view) <= _HEADER_PREFIX:
+                raise
+            unpacker.feed(view[_HEADER_PREFIX:])  # a header longer than the prefix: rare
+            unpacker.skip()
+    except (msgpack.OutOfData, ValueError) as exc:
+        raise DecodeError(f"array extension with a malformed header: {exc}") from None
+    size: int = unpacker.tell()
+    return size
 
 
 def check_array_header(header: Any) -> tuple[Any, list[int], int]:
