@@ -873,14 +873,18 @@ def encode(msg, options=DEFAULT_OPTIONS, out_of_band=None):
         timestamp = <object>fields[2]
         value = <object>fields[3]
     else:
-        type_name = msg.type_
+        type_name = getattr(msg, "type_", None)
         node_id = timestamp = value = None
-    cdef int code = message_type_code(type_name)
+    cdef int code
+    try:
+        code = message_type_code(type_name)
+    except Exception:  # a str subclass whose hash fails: the pure encoder says what is wrong
+        code = -1
     if code != EVENT_CODE and code != PROCESS_CODE:
         return _pure.encode(msg, options)
-    if node_id is None:
-        node_id, timestamp, value = msg.node_id, msg.timestamp, msg.value
     try:
+        if node_id is None:
+            node_id, timestamp, value = msg.node_id, msg.timestamp, msg.value
         return encode_hot(code, node_id, timestamp, value, allow_pickle, max_frame_size)
     except Exception:
         pass

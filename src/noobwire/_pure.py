@@ -155,7 +155,15 @@ _local = _Local()
 def _schema_datetime(value: Any, path: str) -> Timestamp | ExtType:
     if not isinstance(value, datetime):
         raise EncodeError(f"expected datetime, got {type(value).__qualname__}", path)
-    return _datetime_ext(value)
+    try:
+        return _datetime_ext(value)
+    except Exception as exc:  # its tzinfo's utcoffset() raised, or returned what is not an offset
+        raise _datetime_error(value, path, exc) from exc
+
+
+def _datetime_error(value: datetime, path: str, error: Exception) -> EncodeError:
+    kind = type(value).__qualname__
+    return EncodeError(f"a {kind} whose UTC offset cannot be read ({type(error).__name__}: {error})", path)
 
 
 def _events_to_wire(events: Any) -> list[list[Any]]:
@@ -173,7 +181,7 @@ def _events_to_wire(events: Any) -> list[list[Any]]:
             signal = event["signal"]
             epoch = event["epoch"]
             value = event["value"]
-        except (KeyError, TypeError):
+        except Exception:  # not an event dict: the slow path says what is wrong
             event_id = None
         # Exact types take the fast path (the decoder inlines the same check: a call per event
         # would cost more than the check).
@@ -185,7 +193,11 @@ def _events_to_wire(events: Any) -> list[list[Any]]:
             and type(timestamp) is datetime
         ):
             if timestamp is not last_timestamp:
-                last_timestamp, last_ext = timestamp, _datetime_ext(timestamp)
+                try:
+                    last_ext = _datetime_ext(timestamp)
+                except Exception as exc:
+                    raise _datetime_error(timestamp, f"value[{index}]['timestamp']", exc) from exc
+                last_timestamp = timestamp
             wire_events.append([event_id, last_ext, node_id, signal, epoch, value])
         else:
             wire_events.append(_event_to_wire_checked(event, f"value[{index}]"))
@@ -198,16 +210,20 @@ def _event_to_wire_checked(event: Any, path: str) -> list[Any]:
     if not isinstance(event, dict):
         raise EncodeError(f"expected an event dict, got {type(event).__qualname__}", path)
     try:
-        return [
-            as_int(event["id"], f"{path}['id']"),
-            _schema_datetime(event["timestamp"], f"{path}['timestamp']"),
-            as_str(event["node_id"], f"{path}['node_id']"),
-            as_str(event["signal"], f"{path}['signal']"),
-            as_int(event["epoch"], f"{path}['epoch']"),
-            event["value"],
-        ]
+        fields = [event[key] for key in wire.EVENT_FIELDS]
     except KeyError as exc:
         raise EncodeError(f"missing key {describe(exc.args[0])}", path) from None
+    except Exception as exc:  # a dict subclass whose __getitem__ fails
+        raise EncodeError(f"cannot read the event ({type(exc).__name__}: {exc})", path) from exc
+    event_id, timestamp, node_id, signal, epoch, value = fields
+    return [
+        as_int(event_id, f"{path}['id']"),
+        _schema_datetime(timestamp, f"{path}['timestamp']"),
+        as_str(node_id, f"{path}['node_id']"),
+        as_str(signal, f"{path}['signal']"),
+        as_int(epoch, f"{path}['epoch']"),
+        value,
+    ]
 
 
 def _process_to_wire(value: Any) -> list[Any]:
@@ -234,18 +250,15 @@ def encode(msg: Message, options: Options = DEFAULT_OPTIONS, out_of_band: OutOfB
     ``out_of_band.buffers``."""
     if out_of_band is not None:
         return encode_with_buffers(encode, msg, options, out_of_band)
-    type_name = msg.type_
-    code = wire.TYPE_CODES.get(type_name)
-    if code is None:
-        raise EncodeError(f"unknown message type {describe(type_name)}", "type")
-    frame = [
-        wire.VERSION,
-        code,
-        0,
-        as_str(msg.node_id, "node_id"),
-        _schema_datetime(msg.timestamp, "timestamp"),
-        _wire_value(code, type_name, msg.value),
-    ]
+    try:
+        frame = _frame(msg)
+    except EncodeError:
+        raise
+    except Exception as exc:  # what a field's own type raised (a dict subclass's __getitem__, ...)
+        raise EncodeError(
+            f"cannot encode this {type(msg).__qualname__} ({type(exc).__name__}: {exc})"
+        ) from exc
+    code = frame[1]
     local = _local
     allow_pickle = options.allow_pickle
     packer = local.packer if allow_pickle else local.packers[False]
@@ -275,6 +288,25 @@ def encode(msg: Message, options: Options = DEFAULT_OPTIONS, out_of_band: OutOfB
             f"({options.max_frame_size})"
         )
     return packed
+
+
+def _frame(msg: Message) -> list[Any]:
+    """The frame's array, its schema-typed fields checked and converted, its free values as they are."""
+    type_name = msg.type_
+    try:
+        code = wire.TYPE_CODES.get(type_name)
+    except Exception:  # unhashable, or a str subclass whose hash fails
+        code = None
+    if code is None:
+        raise EncodeError(f"unknown message type {describe(type_name)}", "type")
+    return [
+        wire.VERSION,
+        code,
+        0,
+        as_str(msg.node_id, "node_id"),
+        _schema_datetime(msg.timestamp, "timestamp"),
+        _wire_value(code, type_name, msg.value),
+    ]
 
 
 _DEPTH_COUNT_LIMIT = 65536
