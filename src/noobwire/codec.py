@@ -107,7 +107,9 @@ class Codec:
     can then import a module or run code. ``max_depth`` (at most 1024, the format's limit),
     ``max_length`` (elements of one array or map, bytes of one str, bin or extension) and
     ``max_frame_size`` (bytes of one frame) bound what a frame may hold; a frame beyond them is refused
-    with :class:`noobwire.DecodeError` (a legacy JSON frame is held to ``max_frame_size`` only).
+    with :class:`noobwire.DecodeError` (a legacy JSON frame is held to ``max_frame_size`` only; each
+    out-of-band buffer frame of ``decode_frames`` is too). ``accept_json=False`` refuses legacy JSON
+    frames unread, for peers that never send them (by default they are read).
     ``backend``: ``"compiled"``, ``"pure"`` or None for the active one. A codec holds no state of its
     own beyond its settings: one may be used from several threads.
     """
@@ -119,6 +121,7 @@ class Codec:
         max_depth: int | None = None,
         max_length: int | None = None,
         max_frame_size: int | None = None,
+        accept_json: bool | None = None,
         backend: str | None = None,
     ) -> None:
         settings: dict[str, Any] = {
@@ -126,6 +129,7 @@ class Codec:
             "max_depth": max_depth,
             "max_length": max_length,
             "max_frame_size": max_frame_size,
+            "accept_json": accept_json,
         }
         self.options = Options(**{name: value for name, value in settings.items() if value is not None})
         """The settings, as both backends read them."""

@@ -1,7 +1,8 @@
 """Which decoder a frame goes to: the legacy JSON one or a backend's MessagePack one.
 
 Both backends route the same way, before anything else is read: a frame is refused if it is empty or
-larger than the codec's ``max_frame_size``, and its first byte tells JSON from MessagePack.
+larger than the codec's ``max_frame_size``, and its first byte tells JSON from MessagePack (a JSON
+frame is refused if the codec does not ``accept_json``).
 """
 
 from __future__ import annotations
@@ -32,5 +33,7 @@ def decode_any(
     if size > options.max_frame_size:
         raise frame_too_large(size, options.max_frame_size)
     if is_json(buf):
+        if not options.accept_json:
+            raise DecodeError("a legacy JSON frame, refused: this codec has accept_json=False", 0)
         return decode_json(buf, classes, options)
     return decode_frame(buf, classes, options)
