@@ -134,14 +134,18 @@ def _to_jsonable_pickle(val: Any, handler: SerializerFunctionWrapHandler) -> Any
 
 
 def _from_jsonable_pickle(val: Any, info: ValidationInfo) -> Any:
-    if isinstance(val, str) and val.startswith(PICKLE_PREFIX):
+    if isinstance(val, str) and info.mode == "json" and val.startswith(PICKLE_PREFIX):
         return _unpickle_json(val, info)
     return val
 
 
 def _unpickle_json(val: str, info: ValidationInfo) -> Any:
-    """A ``pck__`` value, unpickled if the codec that validates it allows pickle (the context says;
-    without one, the defaults do)."""
+    """A ``pck__`` value read from the reference JSON, unpickled if the codec that validates it allows
+    pickle (the context says; without one, the defaults do).
+
+    Only while reading JSON (``info.mode == "json"``), where the reference writes its pickles so: a
+    ``str`` validated from Python (``EventMsg(value=...)``, ``model_validate``) stays a ``str``, so a
+    string decoded as a string never becomes a pickle later."""
     context = info.context
     allow_pickle = context.get("allow_pickle") if isinstance(context, dict) else None
     if allow_pickle is None:
@@ -199,7 +203,7 @@ def _event_to_json(val: Any, handler: SerializerFunctionWrapHandler) -> Any:
 
 def _event_from_json(val: Any, info: ValidationInfo) -> Any:
     if isinstance(val, str):
-        is_pickle = val.startswith(PICKLE_PREFIX)
+        is_pickle = info.mode == "json" and val.startswith(PICKLE_PREFIX)
         val = _unpickle_json(val, info) if is_pickle else Event(**json.loads(val))  # type: ignore[typeddict-item]
     if _is_no_event(val):
         val = {**val, "value": MetaSignal.NoEvent}

@@ -26,8 +26,10 @@ from _noobwire_install import DEFAULT_MODULE, ENV_INSTALL
 from noobwire import codec, wire
 from noobwire.errors import DecodeError
 from noobwire.framing import frame_buffer
+from noobwire.legacy_json import decode_json
 from noobwire.messages import MESSAGE_CLASSES, MetaSignal
 from noobwire.noob_compat import find_meta_signal, schema_differences
+from noobwire.options import DEFAULT_OPTIONS
 
 __all__ = [
     "DEFAULT_MODULE",
@@ -109,7 +111,9 @@ def install(json_fallback: bool = True, *, module: str | ModuleType = DEFAULT_MO
 
     ``from_bytes()`` decodes into the module's own classes (``isinstance(msg, ErrorMsg)`` holds with noob's
     ``ErrorMsg``); with ``json_fallback`` it still reads the legacy JSON frames of unpatched peers, through
-    noob's own code, and without it refuses them with a :class:`noobwire.DecodeError`. ``module`` is the
+    noob's own code (through noobwire's own JSON reader when pickle is off, ``NOOBWIRE_ALLOW_PICKLE=0``:
+    noob's would unpickle ``pck__`` values, noobwire's refuses them), and without it refuses them with a
+    :class:`noobwire.DecodeError`. ``module`` is the
     message module (default ``noob.network.message``), by name or as the module itself.
 
     Sets ``NOOBWIRE_INSTALL`` (and ``NOOBWIRE_JSON_FALLBACK``) so that processes started from now on by spawn
@@ -249,6 +253,8 @@ def _with_our_no_event(msg: Any, no_event: Any) -> Any:
 
 def _from_bytes(installation: Installation, their_meta_signal: Any) -> Callable[[type, Any], Any]:
     decode = codec.decode
+    options = DEFAULT_OPTIONS  # NOOBWIRE_ALLOW_PICKLE, as the codec reads it
+    pickle_allowed = options.allow_pickle
     classes = installation.classes
     original = _raw_attribute(installation.message_class, "from_bytes")
     json_fallback = installation.json_fallback
@@ -261,7 +267,8 @@ def _from_bytes(installation: Installation, their_meta_signal: Any) -> Callable[
         """Decode the last frame of ``msg`` into noob's own message class (patched in by noobwire).
 
         A noobwire MessagePack frame is decoded by noobwire; a legacy JSON frame by noob's own
-        ``from_bytes``, unless noobwire was installed with ``json_fallback=False``.
+        ``from_bytes`` (by noobwire's JSON reader when pickle is off: noob's would unpickle its
+        ``pck__`` values), unless noobwire was installed with ``json_fallback=False``.
         """
         # noob hands over the list recv_multipart() returned: take its last frame without a call
         buf = msg[-1] if type(msg) is list and msg and type(msg[-1]) is bytes else frame_buffer(msg)
@@ -270,8 +277,11 @@ def _from_bytes(installation: Installation, their_meta_signal: Any) -> Callable[
                 raise DecodeError(
                     "a legacy JSON frame, refused: noobwire is installed with json_fallback=False"
                 )
-            return original.__get__(None, cls)(msg)
-        result = decode(buf, classes)
+            if pickle_allowed:
+                return original.__get__(None, cls)(msg)
+            result = decode_json(buf, classes, options)  # refuses pck__ values
+        else:
+            result = decode(buf, classes)
         if no_event is not None and type(result) is event_class:
             for event in result.value:
                 if event["value"] is _OUR_NO_EVENT:
