@@ -63,7 +63,8 @@ def nested_claims(kind: str, size: int, levels: int = wire.MAX_DEPTH - VALUE_DEP
         if left < 2:
             break
         count = left // 2 if is_map else left
-        headers.append((b"\xdf" if is_map else b"\xdd") + struct.pack(">I", count) + (b"\x00" if is_map else b""))
+        header = (b"\xdf" if is_map else b"\xdd") + struct.pack(">I", count)
+        headers.append(header + (b"\x00" if is_map else b""))
     body = b"".join(headers)
     filler = size - len(EVENT_PREFIX) - len(ONE_EVENT) - len(body)
     return event_frame(body + b"\x00" * max(filler, 0))
@@ -130,6 +131,12 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     "floats": lambda size: _repeated(b"\xca\x3f\x80\x00\x00", size),
     "offset datetimes": lambda size: _repeated(
         b"\xc7\x14" + bytes([wire.EXT_DATETIME]) + bytes(12) + struct.pack(">q", 3_600_000_000), size
+    ),
+    "empty arrays of numpy": lambda size: _repeated(
+        b"\xc7\x08" + bytes([wire.EXT_NDARRAY]) + b"\x93\xa3|u1\x91\x00\x00", size
+    ),
+    "numpy bytes": lambda size: _repeated(
+        b"\xc7\x09" + bytes([wire.EXT_NDARRAY]) + b"\x93\xa3|u1\x91\x01\x00\x07", size
     ),
     "big ints": lambda size: _repeated(b"\xd4" + bytes([wire.EXT_BIGINT]) + b"\x01", size),
 }

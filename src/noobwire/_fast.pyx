@@ -1115,6 +1115,9 @@ cdef int marker_at(Dec* d) noexcept:
     return 0
 
 
+DEF LIST_PRESIZE = 4096
+
+
 cdef object read_array(Dec* d, Py_ssize_t n, int depth, object buf):
     cdef Py_ssize_t i
     cdef int marker = 0
@@ -1127,12 +1130,18 @@ cdef object read_array(Dec* d, Py_ssize_t n, int depth, object buf):
     if marker:
         n -= 1
         d.owed -= 1
-    items = PyList_New(n)  # at most the frame's length in all: see checked_count
+    # Presized up to a budget, then grown as the items arrive: a count the bytes left could hold is
+    # still only claimed (and checked_count keeps what all open arrays presize below the frame's size).
+    cdef Py_ssize_t presized = n if n <= LIST_PRESIZE else LIST_PRESIZE
+    items = PyList_New(presized)
     for i in range(n):
         d.owed -= 1
         item = read_value(d, depth + 1, buf)
-        Py_INCREF(item)
-        PyList_SET_ITEM(items, i, <PyObject*>item)
+        if i < presized:
+            Py_INCREF(item)
+            PyList_SET_ITEM(items, i, <PyObject*>item)
+        else:
+            (<list>items).append(item)
     if marker == EXT_TUPLE:
         return tuple(items)
     if marker == EXT_SET:
@@ -1148,7 +1157,7 @@ cdef object read_map(Dec* d, Py_ssize_t n, int depth, object buf):
         raise _Refused("too deep")
     checked_count(d, n, 2)
     d.owed += 2 * n
-    mapping = _PyDict_NewPresized(n)  # at most half the frame's length in all: see checked_count
+    mapping = {}  # grown as its entries arrive: duplicate keys would leave a presized table empty
     for i in range(n):
         d.owed -= 2
         key = read_short_str(d, buf, depth + 1)
