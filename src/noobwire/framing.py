@@ -351,7 +351,8 @@ class _OutOfBudget(Exception):
     """The frame has too many items to walk in Python at a cost proportionate to a refusal."""
 
 
-_ITEM_BUDGET = 200_000
+_ITEM_BUDGET = 50_000
+"""Items the walker steps over before it gives up (a Python loop: about 0.1 s of them)."""
 
 
 class _Walker:
@@ -371,12 +372,15 @@ class _Walker:
                 f"{what} of {length} {unit} exceeds this codec's max_length ({self.max_length})", start
             )
 
-    def take(self, count: int, what: str) -> int:
-        """Step over ``count`` bytes; return where they start."""
+    def take(self, count: int, what: str, *details: Any) -> int:
+        """Step over ``count`` bytes; return where they start. ``what`` (formatted with ``details``
+        only if they are missing) says what they hold."""
         start = self.pos
         if start + count > self.size:
             raise _Malformed(
-                f"truncated: {what} needs {count} bytes, {max(self.size - start, 0)} are left", start
+                f"truncated: {what.format(*details)} needs {count} bytes, "
+                f"{max(self.size - start, 0)} are left",
+                start,
             )
         self.pos += count
         return start
@@ -436,7 +440,7 @@ class _Walker:
         elif marker == 0xC1:
             raise _Malformed("byte 0xc1 is never used in MessagePack", start)
         elif marker in _FIXED_SIZES:
-            self.take(_FIXED_SIZES[marker], f"a value of type 0x{marker:02x}")
+            self.take(_FIXED_SIZES[marker], "a value of type 0x{:02x}", marker)
         elif marker in _LENGTH_PREFIXED:
             width, kind = _LENGTH_PREFIXED[marker]
             length = self.uint(width)
@@ -444,7 +448,7 @@ class _Walker:
                 self.string(length, start)
             elif kind == "bin":
                 self.check_length(length, "a bin", "bytes", start)
-                self.take(length, f"a bin of {length} bytes")
+                self.take(length, "a bin of {} bytes", length)
             else:
                 self.ext(length, start)
         elif marker in _FIXEXT_SIZES:
@@ -456,7 +460,7 @@ class _Walker:
 
     def string(self, length: int, header: int) -> None:
         self.check_length(length, "a str", "bytes", header)
-        start = self.take(length, f"a str of {length} bytes")
+        start = self.take(length, "a str of {} bytes", length)
         try:
             bytes(self.buf[start : self.pos]).decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -465,7 +469,7 @@ class _Walker:
     def ext(self, length: int, start: int) -> None:
         self.check_length(length, "an extension", "bytes", start)
         code = self.buf[self.take(1, "an extension type")]
-        payload = self.take(length, f"an extension of {length} bytes")
+        payload = self.take(length, "an extension of {} bytes", length)
         if code == wire.EXT_TIMESTAMP & 0xFF:
             _check_timestamp(bytes(self.buf[payload : self.pos]), start)
 
