@@ -161,15 +161,17 @@ class _Height(int):
 
 
 _is_height = partial(operator.is_, _Height)
+_ONE_LEVEL = _Height(1)
 
 
 def _container_height(items: Any) -> _Height:
-    heights = list(compress(items, map(_is_height, map(type, items))))
-    return _Height(max(heights) + 1 if heights else 1)
+    if not items or _Height not in set(map(type, items)):
+        return _ONE_LEVEL  # (most containers hold no container: no new object for them)
+    return _Height(max(compress(items, map(_is_height, map(type, items)))) + 1)
 
 
 def _map_height(pairs: Any) -> _Height:
-    return _container_height(list(chain.from_iterable(pairs)))
+    return _container_height(list(chain.from_iterable(pairs))) if pairs else _ONE_LEVEL
 
 
 def _no_extension(code: int, data: bytes) -> None:
