@@ -126,19 +126,45 @@ class Oracle:
 
         def run(data: Any, *rest: Any, **options: Any) -> Any:
             size = sum(map(len, data)) if isinstance(data, list) else len(data)
-            tracemalloc.reset_peak()
-            before = tracemalloc.get_traced_memory()[0]
-            start = time.perf_counter()
-            try:
-                return decode(data, *rest, **options)
-            except RuntimeError as exc:
-                if "internal error" in str(exc):
-                    raise AssertionError(f"the twins disagree on this input: {exc}") from exc
-                raise
-            finally:
-                self.judge(size, tracemalloc.get_traced_memory()[1] - before, time.perf_counter() - start)
+            result, error, peak, seconds = self.measure(decode, data, rest, options)
+            for _ in range(2):  # a slow decode is timed again: this machine may have been busy
+                if not self.too_slow(size, seconds):
+                    break
+                seconds = min(seconds, self.measure(decode, data, rest, options)[3])
+            self.judge(size, peak, seconds)
+            if error is not None:
+                raise error
+            return result
 
         return run
+
+    @staticmethod
+    def measure(
+        decode: Callable[..., Any], data: Any, rest: Any, options: Any
+    ) -> tuple[Any, BaseException | None, int, float]:
+        """What ``decode`` returns or raises, its peak of memory and its time."""
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        start = time.perf_counter()
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            result = decode(data, *rest, **options)
+        except RuntimeError as exc:
+            if "internal error" in str(exc):
+                raise AssertionError(f"the twins disagree on this input: {exc}") from exc
+            error = exc
+        except Exception as exc:  # the target judges the verdict
+            error = exc
+        seconds = time.perf_counter() - start
+        return result, error, tracemalloc.get_traced_memory()[1] - before, seconds
+
+    def too_slow(self, size: int, seconds: float) -> bool:
+        return bool(
+            self.workload_ns_per_byte
+            and seconds > MIN_SLOW_SECONDS
+            and seconds * 1e9 / max(size, 1) > SLOWER_THAN_WORKLOADS * self.workload_ns_per_byte
+        )
 
     def judge(self, size: int, peak: int, seconds: float) -> None:
         self.decodes += 1
@@ -150,11 +176,7 @@ class Oracle:
         ns_per_byte = seconds * 1e9 / max(size, 1)
         if seconds > MIN_SLOW_SECONDS / 10 and ns_per_byte > self.worst_time[0]:
             self.worst_time = (ns_per_byte, size)
-        if (
-            self.workload_ns_per_byte
-            and seconds > MIN_SLOW_SECONDS
-            and ns_per_byte > SLOWER_THAN_WORKLOADS * self.workload_ns_per_byte
-        ):
+        if self.too_slow(size, seconds):
             raise AssertionError(
                 f"a frame of {size} bytes took {seconds:.2f} s ({ns_per_byte:.0f} ns a byte, the workloads "
                 f"take {self.workload_ns_per_byte:.0f})"

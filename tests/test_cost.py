@@ -93,7 +93,11 @@ def test_the_bound_is_not_loose() -> None:
 
 
 ALL_FRAMES = {
-    **{f"nested claims {kind}": nested_claims(kind, MiB) for kind in ("map", "array", "mixed")},
+    **{
+        f"nested claims {kind} {size // MiB} MiB": nested_claims(kind, size)
+        for kind in ("map", "array", "mixed")
+        for size in (MiB, 4 * MiB)
+    },
     **{f"fitting claims {kind}": fitting_claims(kind, MiB) for kind in ("map", "array", "mixed")},
     **{name: build(MiB // 16) for name, build in SHAPES.items()},
 }
