@@ -26,7 +26,9 @@ that decodes must also encode again, and the frame written must read back to the
   frame: nested arrays, maps, sets and tuples, duplicate keys, extensions, counts that tell the truth or
   claim what the bytes left could hold, and runs of one item repeated up to thousands of times (frames
   up to a megabyte from a short input), which byte-level mutation rarely reaches; each frame is decoded
-  with pickle off and with the small limits.
+  with pickle off and with the small limits;
+* ``combined``: ``all`` on the input as a frame, then ``structured`` on it as a generator's input (one
+  process covers both, where a machine has no core to spare for a second).
 
 Every target also runs under an amplification oracle: each decode's peak memory (``tracemalloc``) and
 time are recorded, and an input whose peak exceeds the README's bound (``MEMORY_PER_BYTE`` x its size +
@@ -543,7 +545,13 @@ def _target() -> Callable[[bytes], None]:
         "limits": _limits,
         "all": _all,
         "structured": _structured,
+        "combined": _combined,
     }[args.target]
+
+
+def _combined(data: bytes) -> None:
+    _all(data)
+    _structured(data)
 
 
 def _counted(target: Callable[[bytes], None]) -> Callable[[bytes], None]:
