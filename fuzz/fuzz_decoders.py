@@ -67,6 +67,7 @@ TARGETS = (
     "limits",
     "all",
     "structured",
+    "combined",
 )
 
 
