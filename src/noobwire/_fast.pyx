@@ -914,7 +914,6 @@ cdef struct Dec:
     Py_ssize_t owed
     bint allow_pickle
     PyObject* buffers  # the ReceivedBuffers of a multi-frame message (borrowed), or NULL
-    PyObject* hashes  # the frame's values.HashFloodGuard (owned), made at the first value it counts
     # the last timestamp extension read, and the datetime it made: events of one call share one
     const uint8_t* last_stamp
     Py_ssize_t last_stamp_size
@@ -959,16 +958,6 @@ cdef inline Py_ssize_t checked_count(Dec* d, uint64_t n, Py_ssize_t unit) except
     if <int64_t>n > d.max_length or available < 0 or n * unit > <uint64_t>available:
         raise _Refused("declared count")
     return <Py_ssize_t>n
-
-
-cdef object note_hash(Dec* d, object value):
-    """``value`` (a big int, tuple, frozenset or numpy scalar), counted by the frame's hash guard."""
-    if d.hashes == NULL:
-        guard = values.HashFloodGuard()
-        Py_INCREF(guard)
-        d.hashes = <PyObject*>guard
-    (<object>d.hashes).note(value)
-    return value
 
 
 cdef object read_str_body(Dec* d, Py_ssize_t n):
@@ -1154,11 +1143,11 @@ cdef object read_array(Dec* d, Py_ssize_t n, int depth, object buf):
         else:
             (<list>items).append(item)
     if marker == EXT_TUPLE:
-        return note_hash(d, tuple(items))
+        return tuple(items)
     if marker == EXT_SET:
         return PySet_New(items)
     if marker == EXT_FROZENSET:
-        return note_hash(d, PyFrozenSet_New(items))
+        return PyFrozenSet_New(items)
     return items
 
 
@@ -1186,12 +1175,12 @@ cdef object read_ext(Dec* d, Py_ssize_t size, object buf):
     if code == EXT_NOEVENT and size == 0:
         return _NOEVENT
     if code == EXT_NDARRAY:
-        return note_hash(d, values.ndarray_from_payload(PyMemoryView_FromObject(buf)[offset:offset + size]))
+        return values.ndarray_from_payload(PyMemoryView_FromObject(buf)[offset:offset + size])
     data = PyBytes_FromStringAndSize_obj(<const char*>payload, size)
     if code == EXT_DATETIME:
         return values.datetime_from_payload(data)
     if code == EXT_BIGINT:
-        return note_hash(d, values.bigint_from_payload(data))
+        return values.bigint_from_payload(data)
     if code == EXT_PICKLE:
         return values.unpickle_payload(data, d.allow_pickle)
     if code == EXT_EXCEPTION_TYPE:
@@ -1474,14 +1463,11 @@ cdef object decode_view(object buf, const uint8_t* data, Py_ssize_t size, object
     d.end = data + size
     d.last_datetime = NULL
     d.owed = 0
-    d.hashes = NULL
     try:
         return decode_fields(&d, buf, size, classes, options)
     finally:
         if d.last_datetime != NULL:
             Py_DECREF(<object>d.last_datetime)
-        if d.hashes != NULL:
-            Py_DECREF(<object>d.hashes)
 
 
 cdef object decode_fields(Dec* d, object buf, Py_ssize_t size, object classes, object options):

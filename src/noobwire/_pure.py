@@ -479,9 +479,9 @@ def _ext_value(code: int, data: bytes, allow_pickle: bool) -> Any:
     if code == wire.EXT_DATETIME:
         return values.datetime_from_payload(data)
     if code == wire.EXT_BIGINT:
-        return _note_hash(values.bigint_from_payload(data))
+        return values.bigint_from_payload(data)
     if code == wire.EXT_NDARRAY:
-        return _note_hash(values.ndarray_from_payload(data))
+        return values.ndarray_from_payload(data)
     if code == wire.EXT_PICKLE:
         return values.unpickle_payload(data, allow_pickle)
     if code == wire.EXT_EXCEPTION_TYPE:
@@ -494,17 +494,6 @@ def _ext_value(code: int, data: bytes, allow_pickle: bool) -> Any:
 class _Receiving(threading.local):
     buffers: ReceivedBuffers | None = None
     """The buffer frames of the header this thread is reading, if it has any."""
-    hashes: values.HashFloodGuard | None = None
-    """The values of chosen hash of the frame this thread is reading (made at the first one)."""
-
-
-def _note_hash(value: Any) -> Any:
-    """``value`` (a big int, tuple, frozenset or numpy scalar), counted by the frame's hash guard."""
-    guard = _receiving.hashes
-    if guard is None:
-        guard = _receiving.hashes = values.HashFloodGuard()
-    guard.note(value)
-    return value
 
 
 _receiving = _Receiving()
@@ -547,14 +536,6 @@ def _unpack(buf: Any, options: Options = DEFAULT_OPTIONS) -> Any:
     # (The search costs about a nanosecond a byte: a large frame, mostly a few big buffers, is cheaper
     # to read with the hook.) A foreign encoder may write a marker in a longer form (c8 00 00 ..):
     # such a frame is read again.
-    _receiving.hashes = None
-    try:
-        return _unpack_counted(buf, options)
-    finally:
-        _receiving.hashes = None
-
-
-def _unpack_counted(buf: Any, options: Options) -> Any:
     size = len(buf)
     if may_presize_beyond(buf) and not is_whole(buf):
         # msgpack-python presizes each list from its declared count: nested counts that only the
@@ -566,7 +547,6 @@ def _unpack_counted(buf: Any, options: Options) -> Any:
             ext_hook = _EXT_HOOK if options.allow_pickle else _EXT_HOOK_WITHOUT_PICKLE
             return _unpack_with(buf, ext_hook, None, limits, options)
         except _MarkerFound:
-            _receiving.hashes = None  # they are counted again
             if _receiving.buffers is not None:
                 _receiving.buffers.forget_references()  # they are resolved again
     return _unpack_with_markers(buf, limits, options)
@@ -615,8 +595,7 @@ def _unpack_with_markers(buf: Any, limits: dict[str, int] | None, options: Optio
         nonlocal open_markers
         if items and type(items[0]) is _Marker:
             open_markers -= 1
-            built = items[0].build(items[1:])
-            return built if type(built) is set else _note_hash(built)  # a tuple or frozenset
+            return items[0].build(items[1:])
         return items
 
     obj = _unpack_with(buf, ext_hook, list_hook, limits, options)

@@ -99,48 +99,6 @@ def datetime_from_payload(payload: bytes | memoryview) -> datetime:
     return local.replace(tzinfo=tz, fold=fold)
 
 
-# --- values whose hash a frame can choose -------------------------------------------------------------
-
-MAX_SHARED_HASH = 32
-"""At most this many distinct values of a frame may share one hash value (see ``HashFloodGuard``)."""
-
-
-class HashFloodGuard:
-    """Counts, over one frame, the distinct values that share a hash value, among the kinds whose hash
-    the frame's writer can choose: big ints (``hash(n)`` is ``n`` mod 2**61 - 1), tuples and frozensets
-    (combinations of their elements' hashes) and numpy scalars (a complex one's hash is its parts').
-    Thousands of distinct keys of one hash make each insertion into a dict or set walk all the others:
-    a 300 KB frame of them took half a minute. str, bytes and datetimes hash with a random key; ints of
-    64 bits share a hash at most 9 at a time. Both backends note the same values, so they refuse the
-    same frames."""
-
-    __slots__ = ("by_hash",)
-
-    def __init__(self) -> None:
-        self.by_hash: dict[int, list[Any]] = {}
-
-    def note(self, value: Any) -> None:
-        """Count ``value``; raise :class:`DecodeError` if it makes too many distinct values of one hash."""
-        try:
-            key = hash(value)
-        except TypeError:  # unhashable: never a key nor an element
-            return
-        same = self.by_hash.get(key)
-        if same is None:
-            self.by_hash[key] = [value]
-            return
-        if len(same) < MAX_SHARED_HASH:
-            if value not in same:
-                same.append(value)
-            return
-        if value not in same:
-            kind = type(value).__qualname__
-            raise DecodeError(
-                f"more than {MAX_SHARED_HASH} distinct values of one hash value (a {kind} among them): "
-                "a frame made to slow down every dict and set it fills"
-            )
-
-
 # --- big integers ------------------------------------------------------------------------------
 
 
