@@ -14,7 +14,7 @@ from typing import Any
 import msgpack
 import pytest
 
-from hostile import SHAPES, event_frame, fitting_claims, nested_claims, peak_growth
+from hostile import SHAPES, array_header, event_frame, fitting_claims, map_header, nested_claims, peak_growth
 from noobwire import DecodeError, wire
 from noobwire.codec import Backend
 from noobwire.messages import MESSAGE_CLASSES
@@ -152,3 +152,76 @@ def test_a_buffer_reference_of_nested_claims_costs_nothing(backend: Backend) -> 
     peak, error = peak_growth(decode, frame)
     assert isinstance(error, DecodeError)
     assert peak <= 9 * len(frame) + MEMORY_CONSTANT, f"{peak / len(frame):.1f} x N"
+
+
+# --- values whose hash the frame chooses: dicts and sets must not go quadratic ---------------------------
+
+_MASK, _MERSENNE = 2**64 - 1, 2**61 - 1
+_P1, _P2, _P5 = 11400714785074694791, 14029467366897019727, 2870177450012600261
+
+
+def _rotl(value: int, bits: int) -> int:
+    return ((value << bits) | (value >> (64 - bits))) & _MASK
+
+
+def _colliding_pairs(count: int) -> list[tuple[int, int]]:
+    """Pairs of 64-bit ints whose tuples share one hash (CPython's xxHash-based tuple hash, inverted)."""
+    target, pairs, first = 12345, [], 1
+    undo_p1, undo_p2 = pow(_P1, -1, 2**64), pow(_P2, -1, 2**64)
+    while len(pairs) < count:
+        after_first = (_rotl((_P5 + first * _P2) & _MASK, 31) * _P1) & _MASK
+        second = ((_rotl((target * undo_p1) & _MASK, 64 - 31) - after_first) * undo_p2) & _MASK
+        if second < _MERSENNE:  # an int whose hash is itself
+            pairs.append((first, second))
+        first += 1
+    return pairs
+
+
+def _tuple(pair: tuple[int, int]) -> bytes:
+    return b"\x93\xc7\x00" + bytes([wire.EXT_TUPLE]) + msgpack.packb(pair[0]) + msgpack.packb(pair[1])
+
+
+def _bigint(value: int) -> bytes:
+    return msgpack.packb(msgpack.ExtType(wire.EXT_BIGINT, value.to_bytes(value.bit_length() // 8 + 1, "big")))
+
+
+def _flooding_frames() -> dict[str, bytes]:
+    pairs = _colliding_pairs(2000)
+    nested = [b"\x92\xc7\x00" + bytes([wire.EXT_TUPLE]) + _tuple(pair) for pair in pairs]
+    if len({hash(pair) for pair in pairs}) != 1:
+        pytest.skip("this Python's tuple hash is not the one the pairs were made for")
+    bigints = [_bigint(_MERSENNE * (2**64 + i)) for i in range(2000)]  # hash 0, all of them
+    return {
+        "map of big int keys": event_frame(map_header(2000) + b"".join(key + b"\x00" for key in bigints)),
+        "set of big ints": event_frame(
+            array_header(2001) + b"\xc7\x00" + bytes([wire.EXT_SET]) + b"".join(bigints)
+        ),
+        "map of tuple keys": event_frame(
+            map_header(2000) + b"".join(_tuple(pair) + b"\x00" for pair in pairs)
+        ),
+        "map of nested tuple keys": event_frame(map_header(2000) + b"".join(key + b"\x00" for key in nested)),
+        "frozenset of tuples": event_frame(
+            array_header(2001) + b"\xc7\x00" + bytes([wire.EXT_FROZENSET]) + b"".join(map(_tuple, pairs))
+        ),
+    }
+
+
+def test_keys_of_one_hash_are_refused(backend: Backend) -> None:
+    """2000 distinct keys of one hash: each insertion would compare with all the others (a 300 KB frame
+    of them took half a minute); the frame is refused once 33 keys of one map or set share a hash."""
+    for frame in _flooding_frames().values():
+        with pytest.raises(DecodeError, match="keys of one hash value"):
+            backend.decode(frame, MESSAGE_CLASSES, LOCKED)
+
+
+def test_equal_values_and_chance_collisions_are_fine(backend: Backend) -> None:
+    same = _bigint(2**70)
+    repeated = event_frame(array_header(5000) + same * 5000)
+    assert len(backend.decode(repeated).value[0]["value"]) == 5000
+    few = [_bigint(_MERSENNE * (2**64 + i)) for i in range(32)]  # as many as may share a hash
+    assert (
+        len(
+            backend.decode(event_frame(map_header(32) + b"".join(k + b"\x00" for k in few))).value[0]["value"]
+        )
+        == 32
+    )

@@ -121,6 +121,7 @@ cdef extern from *:
 # --- the format ----------------------------------------------------------------------------------
 
 cdef int MAX_DEPTH = wire.MAX_DEPTH
+cdef Py_ssize_t MAX_SHARED_HASH = values.MAX_SHARED_HASH
 cdef int EVENT_CODE = wire.EVENT_CODE
 cdef int PROCESS_CODE = wire.PROCESS_CODE
 cdef int N_TYPES = len(wire.MESSAGE_TYPES)
@@ -1144,6 +1145,8 @@ cdef object read_array(Dec* d, Py_ssize_t n, int depth, object buf):
             (<list>items).append(item)
     if marker == EXT_TUPLE:
         return tuple(items)
+    if marker and n > MAX_SHARED_HASH:  # a set's elements, before they fill it: values.check_hashes
+        values.check_hashes(items)
     if marker == EXT_SET:
         return PySet_New(items)
     if marker == EXT_FROZENSET:
@@ -1158,11 +1161,26 @@ cdef object read_map(Dec* d, Py_ssize_t n, int depth, object buf):
     checked_count(d, n, 2)
     d.owed += 2 * n
     mapping = {}  # grown as its entries arrive: duplicate keys would leave a presized table empty
+    cdef dict hashes = None  # how many keys of chosen hash share each hash value (values.check_hashes)
     for i in range(n):
         d.owed -= 2
         key = read_short_str(d, buf, depth + 1)
+        if n > MAX_SHARED_HASH and type(key) is not str and values.is_floodable(key):
+            if hashes is None:
+                hashes = {}
+            count_hash(hashes, key)
         PyDict_SetItem(mapping, key, read_value(d, depth + 1, buf))
     return mapping
+
+
+cdef int count_hash(dict hashes, object key) except -1:
+    """Count a map's key of chosen hash; refuse the frame at the one too many of one hash value."""
+    code = hash(key)
+    count = hashes.get(code, 0) + 1
+    hashes[code] = count
+    if count > MAX_SHARED_HASH:
+        raise _Refused("keys of one hash")
+    return 0
 
 
 cdef object read_ext(Dec* d, Py_ssize_t size, object buf):

@@ -462,10 +462,12 @@ def _build_set(items: list[Any], kind: type) -> Any:
         raise DecodeError(f"{kind.__name__} with an unhashable element ({exc})") from None
 
 
+_TUPLE_MARKER = _Marker("tuple", tuple)
+_FROZENSET_MARKER = _Marker("frozenset", lambda items: _build_set(items, frozenset))
 _MARKERS = {
-    wire.EXT_TUPLE: _Marker("tuple", tuple),
+    wire.EXT_TUPLE: _TUPLE_MARKER,
     wire.EXT_SET: _Marker("set", lambda items: _build_set(items, set)),
-    wire.EXT_FROZENSET: _Marker("frozenset", lambda items: _build_set(items, frozenset)),
+    wire.EXT_FROZENSET: _FROZENSET_MARKER,
 }
 
 
@@ -530,6 +532,11 @@ class _MarkerFound(Exception):
     """A frame with no canonical marker header holds a marker written in a longer form."""
 
 
+class _WatchKeys(_MarkerFound):
+    """The frame holds a value whose hash it chooses (``values.is_floodable``): it is read again with
+    each map's keys and each set's elements checked before they fill it (``values.check_hashes``)."""
+
+
 def _unpack(buf: Any, options: Options = DEFAULT_OPTIONS) -> Any:
     """Unpack a whole frame, turning container markers into tuples, sets and frozensets."""
     # The list hook costs a call per array; small frames without markers (most) are read without it.
@@ -546,9 +553,10 @@ def _unpack(buf: Any, options: Options = DEFAULT_OPTIONS) -> Any:
         try:
             ext_hook = _EXT_HOOK if options.allow_pickle else _EXT_HOOK_WITHOUT_PICKLE
             return _unpack_with(buf, ext_hook, None, limits, options)
-        except _MarkerFound:
+        except _MarkerFound as found:
             if _receiving.buffers is not None:
                 _receiving.buffers.forget_references()  # they are resolved again
+            return _unpack_with_markers(buf, limits, options, watch_keys=type(found) is _WatchKeys)
     return _unpack_with_markers(buf, limits, options)
 
 
@@ -567,9 +575,16 @@ def _ext_hook_without_markers(allow_pickle: bool) -> Callable[[int, bytes], Any]
     def ext_hook(code: int, data: bytes) -> Any:
         if code in _MARKERS and not data:
             raise _MarkerFound
-        return _ext_value(code, data, allow_pickle)
+        value = _ext_value(code, data, allow_pickle)
+        if code in _MAY_FLOOD and values.is_floodable(value):
+            raise _WatchKeys
+        return value
 
     return ext_hook
+
+
+_MAY_FLOOD = frozenset((wire.EXT_BIGINT, wire.EXT_NDARRAY))
+"""The extensions whose value may be a key of chosen hash (a big int, a numpy scalar)."""
 
 
 _EXT_HOOK = _ext_hook_without_markers(True)
@@ -577,7 +592,29 @@ _EXT_HOOK = _ext_hook_without_markers(True)
 _EXT_HOOK_WITHOUT_PICKLE = _ext_hook_without_markers(False)
 
 
-def _unpack_with_markers(buf: Any, limits: dict[str, int] | None, options: Options) -> Any:
+def _unpack_with_markers(
+    buf: Any, limits: dict[str, int] | None, options: Options, watch_keys: bool = False
+) -> Any:
+    """Unpack a frame that holds container markers (or may), turning them into tuples and sets; with
+    ``watch_keys``, each map's keys and each set's elements are checked before they fill it. Without,
+    the frame is read again with them watched as soon as a value of chosen hash turns up."""
+    if not watch_keys:
+        try:
+            return _read_with_markers(buf, limits, options, False)
+        except _WatchKeys:
+            if _receiving.buffers is not None:
+                _receiving.buffers.forget_references()  # they are resolved again
+    return _read_with_markers(buf, limits, options, True)
+
+
+def _keys_checked(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    """A map's dict, built from its entries once their keys have passed ``values.check_hashes``."""
+    if len(pairs) > values.MAX_SHARED_HASH:
+        values.check_hashes([key for key, _ in pairs])
+    return dict(pairs)
+
+
+def _read_with_markers(buf: Any, limits: dict[str, int] | None, options: Options, watch_keys: bool) -> Any:
     allow_pickle = options.allow_pickle
     open_markers = 0
 
@@ -585,7 +622,10 @@ def _unpack_with_markers(buf: Any, limits: dict[str, int] | None, options: Optio
         nonlocal open_markers
         marker = _MARKERS.get(code)
         if marker is None:
-            return _ext_value(code, data, allow_pickle)
+            value = _ext_value(code, data, allow_pickle)
+            if not watch_keys and code in _MAY_FLOOD and values.is_floodable(value):
+                raise _WatchKeys
+            return value
         if data:
             raise DecodeError(f"{marker.name} marker with {len(data)} bytes of payload (must be 0)")
         open_markers += 1
@@ -595,10 +635,19 @@ def _unpack_with_markers(buf: Any, limits: dict[str, int] | None, options: Optio
         nonlocal open_markers
         if items and type(items[0]) is _Marker:
             open_markers -= 1
-            return items[0].build(items[1:])
+            marker = items[0]
+            if marker is not _TUPLE_MARKER:
+                if watch_keys and len(items) > values.MAX_SHARED_HASH + 1:
+                    values.check_hashes(items[1:])  # a set's elements
+                elif not watch_keys and marker is _FROZENSET_MARKER:
+                    raise _WatchKeys
+            elif not watch_keys:
+                raise _WatchKeys
+            return marker.build(items[1:])
         return items
 
-    obj = _unpack_with(buf, ext_hook, list_hook, limits, options)
+    pairs_hook = _keys_checked if watch_keys else None
+    obj = _unpack_with(buf, ext_hook, list_hook, limits, options, pairs_hook)
     if open_markers:
         raise DecodeError("a tuple, set or frozenset marker that does not open an array")
     return obj
@@ -610,11 +659,12 @@ def _unpack_with(
     list_hook: Callable[[list[Any]], Any] | None,
     limits: dict[str, int] | None,
     options: Options,
+    pairs_hook: Callable[[list[tuple[Any, Any]]], Any] | None = None,
 ) -> Any:
     """Unpack ``buf`` with msgpack-python; ``limits`` are its length limits, if ``max_length`` is below
     the frame's size (otherwise its own default, the frame's size, applies)."""
     try:
-        if limits is None:  # (passing an empty ** costs a tenth of a small frame's decoding)
+        if limits is None and pairs_hook is None:  # (an empty ** costs a tenth of a small frame's decoding)
             return msgpack.unpackb(
                 buf, ext_hook=ext_hook, list_hook=list_hook, raw=False, strict_map_key=False, timestamp=3
             )
@@ -622,10 +672,11 @@ def _unpack_with(
             buf,
             ext_hook=ext_hook,
             list_hook=list_hook,
+            object_pairs_hook=pairs_hook,
             raw=False,
             strict_map_key=False,
             timestamp=3,
-            **limits,
+            **(limits or {}),
         )
     except (DecodeError, _MarkerFound):
         raise

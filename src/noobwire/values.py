@@ -99,6 +99,48 @@ def datetime_from_payload(payload: bytes | memoryview) -> datetime:
     return local.replace(tzinfo=tz, fold=fold)
 
 
+# --- keys whose hash a frame can choose --------------------------------------------------------------
+
+MAX_SHARED_HASH = 32
+"""A map or set may hold at most this many keys (elements) of one hash value among those whose hash
+the frame's writer can choose (``check_hashes``)."""
+_INT_RANGE = range(-(2**63), 2**64)
+
+
+def is_floodable(key: Any) -> bool:
+    """Whether ``key``'s hash is the frame writer's to choose: a tuple or frozenset (their hash combines
+    their elements'), an int beyond 64 bits (``hash(n)`` is ``n`` mod 2**61 - 1) or a numpy scalar (a
+    complex one's hash is its parts'). str, bytes and datetimes hash with a random key; floats and ints
+    of 64 bits share a hash a few dozen at a time at most."""
+    kind = type(key)
+    if kind is tuple or kind is frozenset:
+        return True
+    if kind is int:
+        return key not in _INT_RANGE
+    return kind is not str and kind is not float and is_numpy_value(key)
+
+
+def check_hashes(keys: Any) -> None:
+    """Refuse (:class:`DecodeError`) the keys of one map, or the elements of one set, if more than
+    ``MAX_SHARED_HASH`` of those whose hash the frame chooses share a hash value: each insertion into
+    the dict or set would compare with all the others (2000 such keys in 300 KB took half a minute).
+    Honest frames never come near it: distinct keys share a 64-bit hash by chance almost never."""
+    counts: dict[int, int] = {}
+    for key in keys:
+        if is_floodable(key):
+            try:
+                code = hash(key)
+            except (TypeError, RecursionError):  # unhashable: the dict or set refuses it itself
+                continue
+            counts[code] = count = counts.get(code, 0) + 1
+            if count > MAX_SHARED_HASH:
+                kind = type(key).__qualname__
+                raise DecodeError(
+                    f"a map or set with more than {MAX_SHARED_HASH} keys of one hash value (a {kind} among "
+                    "them): a frame made to slow down the dict or set it fills"
+                )
+
+
 # --- big integers ------------------------------------------------------------------------------
 
 
