@@ -403,7 +403,7 @@ def _all(data: bytes) -> None:
 
 # --- the structure-aware generator --------------------------------------------------------------------
 
-_MAX_GENERATED = 2**20
+_MAX_GENERATED = 2**18
 """A generated frame stops growing at about this many bytes."""
 _SCALARS = [
     b"\x00",

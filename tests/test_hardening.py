@@ -363,6 +363,7 @@ NOOB_LIKE = {
 }
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # pydantic: a str where ErrorValue is typed
 def test_install_with_pickle_off_never_unpickles_legacy_json(tmp_path: Path) -> None:
     root = write_standin_package(tmp_path / "pkg", "noobpickler", standin_source(NOOB_LIKE))
     marker = tmp_path / "ran"

@@ -532,11 +532,6 @@ class _MarkerFound(Exception):
     """A frame with no canonical marker header holds a marker written in a longer form."""
 
 
-class _WatchKeys(_MarkerFound):
-    """The frame holds a value whose hash it chooses (``values.is_floodable``): it is read again with
-    each map's keys and each set's elements checked before they fill it (``values.check_hashes``)."""
-
-
 def _unpack(buf: Any, options: Options = DEFAULT_OPTIONS) -> Any:
     """Unpack a whole frame, turning container markers into tuples, sets and frozensets."""
     # The list hook costs a call per array; small frames without markers (most) are read without it.
@@ -553,10 +548,9 @@ def _unpack(buf: Any, options: Options = DEFAULT_OPTIONS) -> Any:
         try:
             ext_hook = _EXT_HOOK if options.allow_pickle else _EXT_HOOK_WITHOUT_PICKLE
             return _unpack_with(buf, ext_hook, None, limits, options)
-        except _MarkerFound as found:
+        except _MarkerFound:
             if _receiving.buffers is not None:
                 _receiving.buffers.forget_references()  # they are resolved again
-            return _unpack_with_markers(buf, limits, options, watch_keys=type(found) is _WatchKeys)
     return _unpack_with_markers(buf, limits, options)
 
 
@@ -577,7 +571,7 @@ def _ext_hook_without_markers(allow_pickle: bool) -> Callable[[int, bytes], Any]
             raise _MarkerFound
         value = _ext_value(code, data, allow_pickle)
         if code in _MAY_FLOOD and values.is_floodable(value):
-            raise _WatchKeys
+            raise _MarkerFound  # a key of chosen hash: read again, the keys watched
         return value
 
     return ext_hook
@@ -592,29 +586,9 @@ _EXT_HOOK = _ext_hook_without_markers(True)
 _EXT_HOOK_WITHOUT_PICKLE = _ext_hook_without_markers(False)
 
 
-def _unpack_with_markers(
-    buf: Any, limits: dict[str, int] | None, options: Options, watch_keys: bool = False
-) -> Any:
-    """Unpack a frame that holds container markers (or may), turning them into tuples and sets; with
-    ``watch_keys``, each map's keys and each set's elements are checked before they fill it. Without,
-    the frame is read again with them watched as soon as a value of chosen hash turns up."""
-    if not watch_keys:
-        try:
-            return _read_with_markers(buf, limits, options, False)
-        except _WatchKeys:
-            if _receiving.buffers is not None:
-                _receiving.buffers.forget_references()  # they are resolved again
-    return _read_with_markers(buf, limits, options, True)
-
-
-def _keys_checked(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
-    """A map's dict, built from its entries once their keys have passed ``values.check_hashes``."""
-    if len(pairs) > values.MAX_SHARED_HASH:
-        values.check_hashes([key for key, _ in pairs])
-    return dict(pairs)
-
-
-def _read_with_markers(buf: Any, limits: dict[str, int] | None, options: Options, watch_keys: bool) -> Any:
+def _unpack_with_markers(buf: Any, limits: dict[str, int] | None, options: Options) -> Any:
+    """Unpack a frame turning container markers into tuples, sets and frozensets, each map's keys and
+    each set's elements checked (``values.check_hashes``) before they fill it."""
     allow_pickle = options.allow_pickle
     open_markers = 0
 
@@ -622,10 +596,7 @@ def _read_with_markers(buf: Any, limits: dict[str, int] | None, options: Options
         nonlocal open_markers
         marker = _MARKERS.get(code)
         if marker is None:
-            value = _ext_value(code, data, allow_pickle)
-            if not watch_keys and code in _MAY_FLOOD and values.is_floodable(value):
-                raise _WatchKeys
-            return value
+            return _ext_value(code, data, allow_pickle)
         if data:
             raise DecodeError(f"{marker.name} marker with {len(data)} bytes of payload (must be 0)")
         open_markers += 1
@@ -636,21 +607,22 @@ def _read_with_markers(buf: Any, limits: dict[str, int] | None, options: Options
         if items and type(items[0]) is _Marker:
             open_markers -= 1
             marker = items[0]
-            if marker is not _TUPLE_MARKER:
-                if watch_keys and len(items) > values.MAX_SHARED_HASH + 1:
-                    values.check_hashes(items[1:])  # a set's elements
-                elif not watch_keys and marker is _FROZENSET_MARKER:
-                    raise _WatchKeys
-            elif not watch_keys:
-                raise _WatchKeys
+            if marker is not _TUPLE_MARKER and len(items) > values.MAX_SHARED_HASH + 1:
+                values.check_hashes(items[1:])  # a set's elements, before they fill it
             return marker.build(items[1:])
         return items
 
-    pairs_hook = _keys_checked if watch_keys else None
-    obj = _unpack_with(buf, ext_hook, list_hook, limits, options, pairs_hook)
+    obj = _unpack_with(buf, ext_hook, list_hook, limits, options, _keys_checked)
     if open_markers:
         raise DecodeError("a tuple, set or frozenset marker that does not open an array")
     return obj
+
+
+def _keys_checked(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    """A map's dict, built from its entries once their keys have passed ``values.check_hashes``."""
+    if len(pairs) > values.MAX_SHARED_HASH:
+        values.check_hashes([key for key, _ in pairs])
+    return dict(pairs)
 
 
 def _unpack_with(

@@ -75,10 +75,10 @@ def byte_view(data: Any, what: str) -> Any:
         view = memoryview(data)
     except Exception as exc:  # not a buffer, a released memoryview, a __buffer__ that raises
         raise DecodeError(f"cannot decode {what}: {type(exc).__name__}: {exc}") from None
-    if view.ndim == 1 and view.format == "B":
-        return view
     if not view.c_contiguous:
         raise DecodeError(f"cannot decode {what}: a non-contiguous buffer")
+    if view.ndim == 1 and view.format == "B":
+        return view
     if not view.nbytes:
         return memoryview(b"")  # (an empty multi-dimensional buffer cannot be cast)
     try:

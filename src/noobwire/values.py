@@ -108,16 +108,18 @@ _INT_RANGE = range(-(2**63), 2**64)
 
 
 def is_floodable(key: Any) -> bool:
-    """Whether ``key``'s hash is the frame writer's to choose: a tuple or frozenset (their hash combines
-    their elements'), an int beyond 64 bits (``hash(n)`` is ``n`` mod 2**61 - 1) or a numpy scalar (a
-    complex one's hash is its parts'). str, bytes and datetimes hash with a random key; floats and ints
-    of 64 bits share a hash a few dozen at a time at most."""
+    """Whether the hash of ``key`` (a map's key, a set's element) is the frame writer's to choose: a
+    tuple or frozenset (their hash combines their elements'), an int beyond 64 bits (``hash(n)`` is
+    ``n`` mod 2**61 - 1) or a numpy scalar (a complex one's hash is its parts'). str, bytes and
+    datetimes hash with a random key; floats and ints of 64 bits share a hash a few dozen at a time at
+    most."""
     kind = type(key)
     if kind is tuple or kind is frozenset:
         return True
     if kind is int:
         return key not in _INT_RANGE
-    return kind is not str and kind is not float and is_numpy_value(key)
+    np = sys.modules.get("numpy")
+    return np is not None and kind is not str and kind is not float and isinstance(key, np.generic)
 
 
 def check_hashes(keys: Any) -> None:
