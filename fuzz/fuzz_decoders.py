@@ -21,7 +21,21 @@ that decodes must also encode again, and the frame written must read back to the
 * ``limits``: a codec with small limits (depth 6, length 16, frame size 2048), which must decode
   what it decodes as the codec without them does;
 * ``all`` (the default): each of them in turn on every input (``decode_frames`` on the input as one
-  frame).
+  frame);
+* ``structured``: the input drives a generator of frames (``FuzzedDataProvider``) instead of being the
+  frame: nested arrays, maps, sets and tuples, duplicate keys, extensions, counts that tell the truth or
+  claim what the bytes left could hold, and runs of one item repeated up to thousands of times (frames
+  up to a megabyte from a short input), which byte-level mutation rarely reaches; each frame is decoded
+  with pickle off and with the small limits;
+* ``combined``: ``all`` on the input as a frame, then ``structured`` on it as a generator's input (one
+  process covers both, where a machine has no core to spare for a second).
+
+Every target also runs under an amplification oracle: each decode's peak memory (``tracemalloc``) and
+time are recorded, and an input whose peak exceeds the README's bound (``MEMORY_PER_BYTE`` x its size +
+``MEMORY_CONSTANT``) or whose time per byte is more than ``SLOWER_THAN_WORKLOADS`` times the slowest of
+the workloads' (measured at start-up, under the same tracing) is a finding, as is an input that reaches
+the compiled backend's "internal error" (the twins disagree). ``--report FILE`` writes, at exit, how
+many inputs ran and the worst peak and time per byte seen.
 
 The corpus directory is seeded from the golden vectors (``tests/vectors``, rejected ones included) and
 the workloads' JSON frames when it is empty. The remaining arguments go to libFuzzer (``-help=1``);
@@ -31,22 +45,37 @@ given files instead of a directory, it runs those inputs once, which is how a fi
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import json
 import os
 import struct
 import sys
+import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-TARGETS = ("decode", "from_bytes", "decode_frame", "decode_frames", "pickle_on", "limits", "all")
+TARGETS = (
+    "decode",
+    "from_bytes",
+    "decode_frame",
+    "decode_frames",
+    "pickle_on",
+    "limits",
+    "all",
+    "structured",
+    "combined",
+)
 
 
 def _arguments() -> tuple[argparse.Namespace, list[str]]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=("pure", "compiled"), default="pure")
     parser.add_argument("--target", choices=TARGETS, default="all")
+    parser.add_argument("--report", type=Path, help="write the oracle's counts here (JSON) at exit")
     return parser.parse_known_args()
 
 
@@ -63,20 +92,173 @@ with atheris.instrument_imports(include=["noobwire"]):
 
     import noobwire
     from noobwire import Codec, DecodeError, Message, wire, workloads
+    from noobwire.generations import REFERENCE
     from noobwire.messages import MESSAGE_CLASSES
+
+sys.path.insert(0, str(REPO / "tests"))
+import hostile  # noqa: E402  (the frame builders of the cost tests)
 
 if noobwire.backend != args.backend:
     sys.exit(f"the {args.backend} backend is not available (noobwire.backend is {noobwire.backend!r})")
 
-LOCKED = Codec(backend=args.backend, allow_pickle=False)
-TRUSTING = Codec(backend=args.backend, allow_pickle=True)
-LIMITED = Codec(backend=args.backend, allow_pickle=False, max_depth=6, max_length=16, max_frame_size=2048)
+# --- the amplification oracle ----------------------------------------------------------------------
+
+MEMORY_PER_BYTE = 120
+MEMORY_CONSTANT = 2**20
+"""README's bound (Security): decoding N bytes grows the peak of memory by at most 120 x N + 1 MiB."""
+SLOWER_THAN_WORKLOADS = 100
+"""A decode whose time per byte is this many times the workloads' slowest is a finding (the worst
+shapes the cost tests build run at about 15 times it)."""
+MIN_SLOW_SECONDS = 0.2
+"""Below this a decode is never judged slow (a collection of the cycle collector takes that long)."""
+
+
+class Oracle:
+    """Records each decode's peak memory and time, and raises on one beyond the bounds."""
+
+    def __init__(self) -> None:
+        self.inputs = 0
+        self.decodes = 0
+        self.worst_memory = (0.0, 0)  # (peak per byte, size)
+        self.worst_time = (0.0, 0)  # (ns per byte, size) of decodes over MIN_SLOW_SECONDS / 10
+        self.workload_ns_per_byte = 0.0
+        self.report: Path | None = None
+        self.last_report = 0.0
+
+    def watched(self, decode: Callable[..., Any]) -> Callable[..., Any]:
+        """``decode`` (whose first argument is the frame, or a list of frames) under the oracle."""
+
+        def run(data: Any, *rest: Any, **options: Any) -> Any:
+            size = sum(map(len, data)) if isinstance(data, list) else len(data)
+            result, error, peak, seconds = self.measure(decode, data, rest, options)
+            for _ in range(2):  # a slow decode is timed again: this machine may have been busy
+                if not self.too_slow(size, seconds):
+                    break
+                seconds = min(seconds, self.measure(decode, data, rest, options)[3])
+            self.judge(size, peak, seconds)
+            if error is not None:
+                raise error
+            return result
+
+        return run
+
+    @staticmethod
+    def measure(
+        decode: Callable[..., Any], data: Any, rest: Any, options: Any
+    ) -> tuple[Any, BaseException | None, int, float]:
+        """What ``decode`` returns or raises, its peak of memory and its time."""
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        start = time.perf_counter()
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            result = decode(data, *rest, **options)
+        except RuntimeError as exc:
+            if "internal error" in str(exc):
+                raise AssertionError(f"the twins disagree on this input: {exc}") from exc
+            error = exc
+        except Exception as exc:  # the target judges the verdict
+            error = exc
+        seconds = time.perf_counter() - start
+        return result, error, tracemalloc.get_traced_memory()[1] - before, seconds
+
+    def too_slow(self, size: int, seconds: float) -> bool:
+        return bool(
+            self.workload_ns_per_byte
+            and seconds > MIN_SLOW_SECONDS
+            and seconds * 1e9 / max(size, 1) > SLOWER_THAN_WORKLOADS * self.workload_ns_per_byte
+        )
+
+    def judge(self, size: int, peak: int, seconds: float) -> None:
+        self.decodes += 1
+        per_byte = peak / max(size, 1)
+        if per_byte > self.worst_memory[0] and peak > MEMORY_CONSTANT:
+            self.worst_memory = (per_byte, size)
+        if peak > MEMORY_PER_BYTE * size + MEMORY_CONSTANT:
+            raise AssertionError(f"a frame of {size} bytes made the decoder hold {peak} bytes at its peak")
+        ns_per_byte = seconds * 1e9 / max(size, 1)
+        if seconds > MIN_SLOW_SECONDS / 10 and ns_per_byte > self.worst_time[0]:
+            self.worst_time = (ns_per_byte, size)
+        if self.too_slow(size, seconds):
+            raise AssertionError(
+                f"a frame of {size} bytes took {seconds:.2f} s ({ns_per_byte:.0f} ns a byte, the workloads "
+                f"take {self.workload_ns_per_byte:.0f})"
+            )
+
+    def calibrate(self, decode: Callable[[bytes], Any]) -> None:
+        """The workloads' time per byte, decoded and refused (cut short by a byte: the pure backend's
+        walker then says where), under the same tracing and instrumentation as the inputs."""
+        for build in hostile.SHAPES.values():  # lazy imports (numpy) and caches, before anything is judged
+            decode(build(4096))
+        slowest = 0.0
+        for name in ("E4", "E64", "P", "S"):
+            whole = noobwire.encode(workloads.make_workload(name))
+            for frame in (whole, whole[:-1]):
+                rounds = 50
+                start = time.perf_counter()
+                for _ in range(rounds):
+                    with contextlib.suppress(DecodeError):
+                        decode(frame)
+                slowest = max(slowest, (time.perf_counter() - start) * 1e9 / rounds / len(frame))
+        self.workload_ns_per_byte = slowest
+
+    def count_input(self) -> None:
+        self.inputs += 1
+        now = time.monotonic()
+        if self.report is not None and now - self.last_report > 10:
+            self.last_report = now
+            self.write_report()
+
+    def write_report(self) -> None:
+        if self.report is None:
+            return
+        self.report.write_text(
+            json.dumps(
+                {
+                    "backend": args.backend,
+                    "target": args.target,
+                    "inputs": self.inputs,
+                    "decodes": self.decodes,
+                    "workload_ns_per_byte": round(self.workload_ns_per_byte, 1),
+                    "worst_peak_per_byte": [round(self.worst_memory[0], 1), self.worst_memory[1]],
+                    "worst_ns_per_byte": [round(self.worst_time[0], 1), self.worst_time[1]],
+                },
+                indent=1,
+            )
+        )
+
+
+ORACLE = Oracle()
+ORACLE.report = args.report
+
+
+class _WatchedCodec:
+    """A codec whose ``decode`` and ``decode_frames`` run under the oracle."""
+
+    def __init__(self, codec: Codec) -> None:
+        self.codec = codec
+        self.options = codec.options
+        self.encode = codec.encode
+        self.decode = ORACLE.watched(codec.decode)
+        self.decode_frames = ORACLE.watched(codec.decode_frames)
+
+
+LOCKED = _WatchedCodec(Codec(backend=args.backend, allow_pickle=False))
+TRUSTING = _WatchedCodec(Codec(backend=args.backend, allow_pickle=True))
+LIMITED = _WatchedCodec(
+    Codec(backend=args.backend, allow_pickle=False, max_depth=6, max_length=16, max_frame_size=2048)
+)
 BACKEND_MODULE = {"pure": "noobwire._pure", "compiled": "noobwire._fast"}[args.backend]
-DECODE_FRAME = sys.modules[BACKEND_MODULE].decode_frame
-DECODE_FRAMES: Callable[[list[bytes]], Any] | None = getattr(noobwire, "decode_frames", None)
+DECODE_FRAME = ORACLE.watched(sys.modules[BACKEND_MODULE].decode_frame)
+_PACKAGE_DECODE_FRAMES = getattr(noobwire, "decode_frames", None)
+DECODE_FRAMES: Callable[[list[bytes]], Any] | None = (
+    None if _PACKAGE_DECODE_FRAMES is None else ORACLE.watched(_PACKAGE_DECODE_FRAMES)
+)
+FROM_BYTES = ORACLE.watched(lambda frames: Message.from_bytes(frames))
 
 
-def _check_message(msg: Any, data: bytes, codec: Codec) -> None:
+def _check_message(msg: Any, data: bytes, codec: Any) -> None:
     """A decoded message is an instance of the table's class; a MessagePack one writes and reads back."""
     if not isinstance(msg, Message):
         raise AssertionError(f"decoded to a {type(msg).__qualname__}, not a message")
@@ -116,7 +298,7 @@ def _held_alike(data: bytes, error: str | None, written: bytes | None) -> None:
 
 def _from_bytes(data: bytes) -> None:
     try:
-        msg = Message.from_bytes([b"event", data])
+        msg = FROM_BYTES([b"event", data])
     except DecodeError:
         return
     _check_message(msg, data, LOCKED)
@@ -220,6 +402,138 @@ def _all(data: bytes) -> None:
     _pickle_on(data)
 
 
+# --- the structure-aware generator --------------------------------------------------------------------
+
+_MAX_GENERATED = 2**18
+"""A generated frame stops growing at about this many bytes."""
+_SCALARS = [
+    b"\x00",
+    b"\x7f",
+    b"\xff",
+    b"\xc0",
+    b"\xc3",
+    b"\xa0",
+    b"\xa2ab",
+    b"\xcd\x12\x34",
+    b"\xcf" + b"\xff" * 8,
+    b"\xd3\x80" + b"\x00" * 7,
+    b"\xca\x3f\x80\x00\x00",
+    b"\xcb" + struct.pack(">d", 0.5),
+    b"\xc4\x02ab",
+    b"\xd6\xff\x00\x00\x00\x01",
+    b"\xd7\xff" + bytes(8),
+    b"\xc7\x00" + bytes([wire.EXT_NOEVENT]),
+    b"\xd4" + bytes([wire.EXT_BIGINT]) + b"\x01",
+    b"\xc7\x09" + bytes([wire.EXT_BIGINT]) + b"\x01" + bytes(8),
+    b"\xc7\x14" + bytes([wire.EXT_DATETIME]) + bytes(12) + struct.pack(">q", 3_600_000_000),
+    b"\xc7\x0c" + bytes([wire.EXT_DATETIME]) + bytes(12),
+    b"\xc7\x08" + bytes([wire.EXT_NDARRAY]) + b"\x93\xa3|u1\x91\x00\x00",
+    b"\xc7\x13" + bytes([wire.EXT_EXCEPTION_TYPE]) + b"builtins:ValueError",
+]
+_MARKERS = [wire.EXT_TUPLE, wire.EXT_SET, wire.EXT_FROZENSET]
+
+
+class _Generator:
+    """Builds one frame from a fuzzer's bytes: what a byte-level mutation rarely reaches."""
+
+    def __init__(self, data: bytes) -> None:
+        self.fdp = atheris.FuzzedDataProvider(data)
+        self.size = 0
+
+    def frame(self) -> bytes:
+        value = self.value(0)
+        kind = self.fdp.ConsumeIntInRange(0, 2)
+        if kind == 0:
+            return hostile.event_frame(value)
+        if kind == 1:  # a process message's input
+            return (
+                hostile.EVENT_PREFIX[:2]
+                + bytes([REFERENCE.type_codes["process"]])
+                + hostile.EVENT_PREFIX[3:]
+                + b"\x92\x01"
+                + value
+            )
+        code = self.fdp.ConsumeIntInRange(0, len(REFERENCE.type_names) - 1)
+        return hostile.EVENT_PREFIX[:2] + bytes([code]) + hostile.EVENT_PREFIX[3:] + value
+
+    def value(self, depth: int) -> bytes:
+        fdp = self.fdp
+        choice = fdp.ConsumeIntInRange(0, 9) if depth < 40 and self.size < _MAX_GENERATED else 0
+        if choice <= 2 or fdp.remaining_bytes() == 0:
+            return self.grown(fdp.PickValueInList(_SCALARS))
+        if choice <= 4:
+            return self.array(depth, marker=None)
+        if choice == 5:
+            return self.array(depth, marker=fdp.PickValueInList(_MARKERS))
+        if choice <= 7:
+            return self.map(depth)
+        if choice == 8:  # a run of one item repeated: large frames from a short input
+            item = self.value(depth + 1)
+            large = fdp.ConsumeIntInRange(0, 7) == 0  # now and then a long run, mostly short ones
+            times = 1 << fdp.ConsumeIntInRange(0, 12 if large else 4)
+            times = max(1, min(times, (_MAX_GENERATED - self.size) // max(len(item), 1)))
+            return self.grown(self.header(times, 1) + item * times, len(item) * (times - 1))
+        return self.deep(depth)
+
+    def grown(self, data: bytes, extra: int = 0) -> bytes:
+        self.size += len(data) + extra
+        return data
+
+    def count(self, actual: int) -> int:
+        """The count a container declares: mostly the truth, else a claim the bytes could hold."""
+        if self.fdp.ConsumeIntInRange(0, 3):
+            return actual
+        return actual + self.fdp.ConsumeIntInRange(
+            0, max(self.size, 1) + (1 << self.fdp.ConsumeIntInRange(0, 20))
+        )
+
+    def header(self, count: int, per_item: int) -> bytes:
+        return hostile.array_header(count) if per_item == 1 else hostile.map_header(count)
+
+    def array(self, depth: int, marker: int | None) -> bytes:
+        items = [self.value(depth + 1) for _ in range(self.fdp.ConsumeIntInRange(0, 6))]
+        if marker is not None:
+            items.insert(0, b"\xc7\x00" + bytes([marker]))
+        return self.grown(self.header(self.count(len(items)), 1) + b"".join(items))
+
+    def map(self, depth: int) -> bytes:
+        keys, values = [], []
+        for _ in range(self.fdp.ConsumeIntInRange(0, 5)):
+            use_scalar = self.fdp.ConsumeBool()
+            keys.append(self.fdp.PickValueInList(_SCALARS[:8]) if use_scalar else self.value(depth + 1))
+            values.append(self.value(depth + 1))
+        if keys and self.fdp.ConsumeBool():  # a duplicate key, whose value replaces the first one's
+            keys.append(keys[0])
+            values.append(self.value(depth + 1))
+        body = b"".join(key + value for key, value in zip(keys, values, strict=True))
+        return self.grown(self.header(self.count(len(keys)), 2) + body)
+
+    def deep(self, depth: int) -> bytes:
+        """A chain of containers of one item (or entry), up to the format's depth."""
+        levels = self.fdp.ConsumeIntInRange(1, wire.MAX_DEPTH)
+        link = self.fdp.PickValueInList([b"\x91", b"\x81\x00", b"\x81\xa0", b"\x92\xc7\x00\x03"])
+        claimed = self.count(1)
+        first = hostile.array_header(claimed) if link[0] != 0x81 else hostile.map_header(claimed) + link[1:]
+        if link[0] == 0x92:
+            first = link
+        inner = self.fdp.PickValueInList(_SCALARS)
+        return self.grown(first + link * (levels - 1) + inner)
+
+
+def _structured(data: bytes) -> None:
+    """A generated frame, decoded by the codec with pickle off (and by the limited one): each decode
+    under the oracle, a message read back as for ``decode``."""
+    frame = _Generator(data).frame()
+    try:
+        msg = LOCKED.decode(frame)
+    except DecodeError:
+        pass
+    else:
+        _check_message(msg, frame, LOCKED)
+    with contextlib.suppress(DecodeError):
+        LIMITED.decode(frame)
+
+
 def _target() -> Callable[[bytes], None]:
     if args.target == "decode_frames":
         if DECODE_FRAMES is None:
@@ -232,7 +546,22 @@ def _target() -> Callable[[bytes], None]:
         "pickle_on": _pickle_on,
         "limits": _limits,
         "all": _all,
+        "structured": _structured,
+        "combined": _combined,
     }[args.target]
+
+
+def _combined(data: bytes) -> None:
+    _all(data)
+    _structured(data)
+
+
+def _counted(target: Callable[[bytes], None]) -> Callable[[bytes], None]:
+    def run(data: bytes) -> None:
+        ORACLE.count_input()
+        target(data)
+
+    return run
 
 
 def seeds() -> list[bytes]:
@@ -258,7 +587,10 @@ def _seed_corpus(arguments: list[str]) -> None:
 
 def main() -> None:
     _seed_corpus(libfuzzer_args)
-    atheris.Setup([sys.argv[0], *libfuzzer_args], _target())
+    tracemalloc.start()
+    ORACLE.calibrate(LOCKED.codec.decode)
+    atexit.register(ORACLE.write_report)
+    atheris.Setup([sys.argv[0], *libfuzzer_args], _counted(_target()))
     atheris.Fuzz()
 
 

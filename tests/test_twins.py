@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 import noobwire
 from helpers import V2_REJECTED, V2_VECTORS, VECTORS, assert_same
+from hostile import event_frame
 from noobwire import Message, _pure, wire
 from noobwire.generations import REFERENCE
 from noobwire.messages import MESSAGE_CLASSES
@@ -62,6 +63,8 @@ def outcome(function: Callable[[], Any]) -> tuple[str, Any]:
 
 
 def assert_same_outcome(compiled: tuple[str, Any], pure: tuple[str, Any]) -> None:
+    # The compiled backend's last resort when the twins disagree: no input may ever reach it.
+    assert compiled[0] != "RuntimeError" or "internal error" not in compiled[1], compiled
     assert compiled[0] == pure[0], (compiled, pure)
     if compiled[0] == "ok" and isinstance(pure[1], Message):
         assert_same(pure[1], compiled[1])
@@ -351,14 +354,19 @@ def test_any_msgpack_value_gets_the_same_verdict(value: Any, as_input: bool) -> 
     assert_same_outcome(outcome(lambda: _fast.decode_frame(data)), outcome(lambda: _pure.decode_frame(data)))
 
 
+HUGE_LIMITS = st.sampled_from([2**63 - 1, 2**63, 2**64, 10**30])
+"""Limits at and beyond what a C int64 holds: all mean "no limit"."""
+
+
 @given(
     index=st.integers(0, len(VECTOR_FRAMES) - 1),
     options=st.builds(
         Options,
         allow_pickle=st.booleans(),
-        max_depth=st.integers(1, 8),
-        max_length=st.integers(wire.HEADER_LENGTH, 40),
-        max_frame_size=st.integers(1, 400),
+        max_depth=st.integers(1, 8) | st.just(wire.MAX_DEPTH),
+        max_length=st.integers(wire.HEADER_LENGTH, 40) | HUGE_LIMITS,
+        max_frame_size=st.integers(1, 400) | HUGE_LIMITS,
+        accept_json=st.booleans(),
     ),
 )
 def test_the_limits_and_the_pickle_policy_get_the_same_verdict(index: int, options: Options) -> None:
@@ -436,3 +444,48 @@ def test_spoiled_version_2_frames_get_the_same_verdict() -> None:
                 outcome(lambda data=data: _fast.decode_frame(data, generation)),
                 outcome(lambda data=data: _pure.decode_frame(data, generation)),
             )
+
+
+@given(
+    first_levels=st.integers(0, 40),
+    later_levels=st.integers(0, 40),
+    max_depth=st.integers(1, 48) | st.just(wire.MAX_DEPTH),
+    as_input=st.booleans(),
+    kind=st.sampled_from(["array", "map", "set"]),
+)
+def test_duplicates_with_a_deep_first_value_get_the_same_verdict(
+    first_levels: int, later_levels: int, max_depth: int, as_input: bool, kind: str
+) -> None:
+    """A map whose first value is deep and whose duplicate key then replaces it: the depth limit is
+    the frame's as written, so both refuse it or both read it (never the compiled one's last resort)."""
+
+    def nested(levels: int) -> bytes:
+        link = {"array": b"\x91", "map": b"\x81\x00", "set": b"\x92\xc7\x00" + bytes([wire.EXT_FROZENSET])}
+        return link[kind] * levels + b"\x00"
+
+    value = b"\x83\x00" + nested(first_levels) + b"\x01\x01\x00" + nested(later_levels)
+    if as_input:
+        data = (
+            bytes([0x96, 1, REFERENCE.type_codes["process"], 0, 0xA1, 0x6E, 0xD6, 0xFF, 0, 0, 0, 0, 0x92, 1])
+            + value
+        )
+    else:
+        data = event_frame(value)
+    options = Options(max_depth=max_depth)
+    compiled = outcome(lambda: _fast.decode(data, MESSAGE_CLASSES, options))
+    pure = outcome(lambda: _pure.decode(data, MESSAGE_CLASSES, options))
+    assert_same_outcome(compiled, pure)
+    level = 3 if as_input else 4  # of the map: a process input, or an event's value
+    deepest = level + max(first_levels, later_levels)
+    assert (pure[0] == "ok") is (deepest <= max_depth), (pure, deepest)
+
+
+@pytest.mark.parametrize("limit", [2**63 - 1, 2**63, 2**64, 10**30])
+@pytest.mark.parametrize("name", sorted(VECTORS))
+def test_limits_beyond_int64_read_every_vector_alike(name: str, limit: int) -> None:
+    data = bytes.fromhex(VECTORS[name]["hex"])
+    for options in (Options(max_length=limit), Options(max_frame_size=limit, max_length=limit)):
+        compiled = outcome(lambda options=options: _fast.decode(data, MESSAGE_CLASSES, options))
+        assert_same_outcome(
+            compiled, outcome(lambda options=options: _pure.decode(data, MESSAGE_CLASSES, options))
+        )

@@ -67,7 +67,8 @@ cdef extern from *:
 cdef int MAX_DEPTH = wire.MAX_DEPTH
 cdef uint8_t FRAME_ARRAY = wire.FRAME_ARRAY
 cdef int LEVEL_FIELD = wire.LEVEL_FIELD
-cdef int64_t DEFAULT_MAX_LENGTH = DEFAULT_OPTIONS.max_length
+cdef Py_ssize_t MAX_SHARED_HASH = values.MAX_SHARED_HASH
+cdef int64_t DEFAULT_MAX_LENGTH = min(DEFAULT_OPTIONS.max_length, INT64_MAX)
 cdef int64_t DEFAULT_MAX_FRAME = DEFAULT_OPTIONS.max_frame_size
 cdef int DEFAULT_MAX_DEPTH = DEFAULT_OPTIONS.max_depth
 cdef bint DEFAULT_ALLOW_PICKLE = DEFAULT_OPTIONS.allow_pickle
@@ -79,6 +80,13 @@ cdef int64_t frame_limit(object options) except -1:
     if options is _DEFAULT_OPTIONS:
         return DEFAULT_MAX_FRAME
     limit = options.max_frame_size
+    return limit if limit < INT64_MAX else INT64_MAX
+
+
+cdef int64_t length_limit(object options) except -1:
+    """``options.max_length`` as a C integer: a limit beyond the largest one (2**64 meant as "no
+    limit") is the largest one, as for ``frame_limit``."""
+    limit = options.max_length
     return limit if limit < INT64_MAX else INT64_MAX
 
 
@@ -975,14 +983,18 @@ def encode(msg, options=DEFAULT_OPTIONS, out_of_band=None, generation=REFERENCE)
         timestamp = <object>fields[2]
         value = <object>fields[3]
     else:
-        type_name = msg.type_
+        type_name = getattr(msg, "type_", None)
         node_id = timestamp = value = None
-    cdef int code = message_type_code(c, type_name)
+    cdef int code
+    try:
+        code = message_type_code(c, type_name)
+    except Exception:  # a str subclass whose hash fails: the pure encoder says what is wrong
+        code = -1
     if code < 0 or c.records[code] is None:
         return _pure.encode(msg, options, None, c.generation)
-    if node_id is None:
-        node_id, timestamp, value = msg.node_id, msg.timestamp, msg.value
     try:
+        if node_id is None:
+            node_id, timestamp, value = msg.node_id, msg.timestamp, msg.value
         return encode_hot(c, code, node_id, timestamp, value, allow_pickle, max_frame_size)
     except Exception:
         pass
@@ -1006,6 +1018,10 @@ cdef struct Dec:
     const uint8_t* end
     int max_depth
     int64_t max_length
+    # The bytes that the containers being read still need for the items they have yet to read: one
+    # each at least, two for a map entry. A new container's count must fit in the bytes left less
+    # these, so that what is presized from counts never adds up to more than the frame's length.
+    Py_ssize_t owed
     bint allow_pickle
     PyObject* compiled  # the CompiledGeneration being read (borrowed)
     PyObject* buffers  # the ReceivedBuffers of a multi-frame message (borrowed), or NULL
@@ -1047,6 +1063,15 @@ cdef inline Py_ssize_t checked_length(Dec* d, uint64_t n, Py_ssize_t min_item_si
     """A declared length, refused if the bytes left cannot hold it or it breaks the limit."""
     if <int64_t>n > d.max_length or n * min_item_size > <uint64_t>(d.end - d.pos):
         raise _Refused("declared length")
+    return <Py_ssize_t>n
+
+
+cdef inline Py_ssize_t checked_count(Dec* d, uint64_t n, Py_ssize_t unit) except -1:
+    """A container's declared count of items (``unit`` bytes each at least), refused if it breaks the
+    limit or if the bytes left, less what the enclosing containers still owe, cannot hold them."""
+    cdef Py_ssize_t available = (d.end - d.pos) - d.owed
+    if <int64_t>n > d.max_length or available < 0 or n * unit > <uint64_t>available:
+        raise _Refused("declared count")
     return <Py_ssize_t>n
 
 
@@ -1205,23 +1230,37 @@ cdef int marker_at(Dec* d) noexcept:
     return 0
 
 
+DEF LIST_PRESIZE = 4096
+
+
 cdef object read_array(Dec* d, Py_ssize_t n, int depth, object buf):
     cdef Py_ssize_t i
     cdef int marker = 0
     if depth > d.max_depth:
         raise _Refused("too deep")
-    checked_length(d, n, 1)
+    checked_count(d, n, 1)
+    d.owed += n
     if n:
         marker = marker_at(d)
     if marker:
         n -= 1
-    items = PyList_New(n)
+        d.owed -= 1
+    # Presized up to a budget, then grown as the items arrive: a count the bytes left could hold is
+    # still only claimed (and checked_count keeps what all open arrays presize below the frame's size).
+    cdef Py_ssize_t presized = n if n <= LIST_PRESIZE else LIST_PRESIZE
+    items = PyList_New(presized)
     for i in range(n):
+        d.owed -= 1
         item = read_value(d, depth + 1, buf)
-        Py_INCREF(item)
-        PyList_SET_ITEM(items, i, <PyObject*>item)
+        if i < presized:
+            Py_INCREF(item)
+            PyList_SET_ITEM(items, i, <PyObject*>item)
+        else:
+            (<list>items).append(item)
     if marker == EXT_TUPLE:
         return tuple(items)
+    if marker and n > MAX_SHARED_HASH:  # a set's elements, before they fill it: values.check_hashes
+        values.check_hashes(items)
     if marker == EXT_SET:
         return PySet_New(items)
     if marker == EXT_FROZENSET:
@@ -1233,12 +1272,29 @@ cdef object read_map(Dec* d, Py_ssize_t n, int depth, object buf):
     cdef Py_ssize_t i
     if depth > d.max_depth:
         raise _Refused("too deep")
-    checked_length(d, n, 2)
-    mapping = _PyDict_NewPresized(n)
+    checked_count(d, n, 2)
+    d.owed += 2 * n
+    mapping = {}  # grown as its entries arrive: duplicate keys would leave a presized table empty
+    cdef dict hashes = None  # how many keys of chosen hash share each hash value (values.check_hashes)
     for i in range(n):
+        d.owed -= 2
         key = read_short_str(d, buf, depth + 1)
+        if n > MAX_SHARED_HASH and type(key) is not str and values.is_floodable(key):
+            if hashes is None:
+                hashes = {}
+            count_hash(hashes, key)
         PyDict_SetItem(mapping, key, read_value(d, depth + 1, buf))
     return mapping
+
+
+cdef int count_hash(dict hashes, object key) except -1:
+    """Count a map's key of chosen hash; refuse the frame at the one too many of one hash value."""
+    code = hash(key)
+    count = hashes.get(code, 0) + 1
+    hashes[code] = count
+    if count > MAX_SHARED_HASH:
+        raise _Refused("keys of one hash")
+    return 0
 
 
 cdef object read_ext(Dec* d, Py_ssize_t size, object buf):
@@ -1337,7 +1393,7 @@ cdef Py_ssize_t read_array_header(Dec* d) except -1:
         n = read_length(d, 4)
     else:
         raise _Refused("not an array")
-    checked_length(d, n, 1)
+    checked_count(d, n, 1)
     if n and marker_at(d):
         raise _Refused("a tuple or set where an array must be")
     return n
@@ -1485,6 +1541,7 @@ cdef object decode_view(object buf, const uint8_t* data, Py_ssize_t size, Compil
     d.last_datetime = NULL
     d.last_epoch_object = NULL
     d.last_epoch_size = 0
+    d.owed = 0
     try:
         return decode_fields(&d, c, buf, size, options)
     finally:
@@ -1503,7 +1560,7 @@ cdef object decode_fields(Dec* d, CompiledGeneration c, object buf, Py_ssize_t s
             raise _Refused("frame size")
     else:
         d.max_depth = options.max_depth
-        d.max_length = options.max_length
+        d.max_length = length_limit(options)
         d.allow_pickle = options.allow_pickle
         if size > options.max_frame_size:
             raise _Refused("frame size")

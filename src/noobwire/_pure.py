@@ -26,7 +26,14 @@ from noobwire.layout import Generation, Kind, MessageLayout, Record
 from noobwire.locate import locate_encode_error, refuse_too_deep
 from noobwire.options import DEFAULT_OPTIONS, Options
 from noobwire.routing import decode_any
-from noobwire.walker import check_depth, locate_malformation, may_nest_deeper, nests_deeper
+from noobwire.walker import (
+    check_depth,
+    is_whole,
+    locate_malformation,
+    may_nest_deeper,
+    may_presize_beyond,
+    nests_deeper,
+)
 
 __all__ = ["decode", "decode_frame", "encode", "pack_value", "try_pack", "unpack"]
 
@@ -202,7 +209,7 @@ def _records_to_wire(plan: _Plan, rows: Any, path: str) -> list[list[Any]]:
 def _record_to_wire(plan: _Plan, row: Any, path: str, cache: list[Any]) -> list[Any]:
     try:
         items = plan.items(row)
-    except (KeyError, TypeError):
+    except Exception:  # not a record dict: the checked path says what is wrong
         items = None
     if items is None or type(row) is not dict or not plan.fits(items):
         return _checked_record(plan, row, path)
@@ -210,7 +217,8 @@ def _record_to_wire(plan: _Plan, row: Any, path: str, cache: list[Any]) -> list[
     for i in plan.datetimes:
         stamp = wire_row[i]
         if stamp is not cache[0]:  # the events of one process call share one timestamp
-            cache[0], cache[1] = stamp, _datetime_ext(stamp)
+            cache[1] = _schema_datetime(stamp, f"{path}[{plan.keys[i]!r}]")
+            cache[0] = stamp
         wire_row[i] = cache[1]
     for i, optional in plan.epochs:
         epoch = wire_row[i]
@@ -229,7 +237,7 @@ def _checked_record(plan: _Plan, row: Any, path: str) -> list[Any]:
     """The slow path of a record: subclasses of the schema's types converted, what is wrong named."""
     wire_row = records.record_to_wire(plan.generation, plan.record, row, path)
     for i in plan.datetimes:
-        wire_row[i] = _datetime_ext(wire_row[i])
+        wire_row[i] = _schema_datetime(wire_row[i], f"{path}[{plan.keys[i]!r}]")
     return wire_row
 
 
@@ -245,7 +253,13 @@ def _value_to_wire(generation: Generation, layout: MessageLayout, value: Any) ->
 def _schema_datetime(value: Any, path: str) -> Timestamp | ExtType:
     if not isinstance(value, datetime):
         raise EncodeError(f"expected datetime, got {type(value).__qualname__}", path)
-    return _datetime_ext(value)
+    try:
+        return _datetime_ext(value)
+    except Exception as exc:  # its tzinfo's utcoffset() raised, or returned what is not an offset
+        kind = type(value).__qualname__
+        raise EncodeError(
+            f"a {kind} whose UTC offset cannot be read ({type(exc).__name__}: {exc})", path
+        ) from exc
 
 
 def encode(
@@ -259,19 +273,15 @@ def encode(
     put in ``out_of_band.buffers``."""
     if out_of_band is not None:
         return encode_with_buffers(encode, msg, options, out_of_band, generation)
-    type_name = msg.type_
-    code = generation.type_codes.get(type_name) if isinstance(type_name, str) else None
-    if code is None:
-        raise EncodeError(f"unknown message type {describe(type_name)}", "type")
-    layout = generation.messages[code]
-    frame = [
-        generation.version,
-        code,
-        0,
-        records.as_str(msg.node_id, "node_id"),
-        _schema_datetime(msg.timestamp, "timestamp"),
-        _value_to_wire(generation, layout, msg.value),
-    ]
+    try:
+        frame = _frame(msg, generation)
+    except EncodeError:
+        raise
+    except Exception as exc:  # what a field's own type raised (a dict subclass's __getitem__, ...)
+        raise EncodeError(
+            f"cannot encode this {type(msg).__qualname__} ({type(exc).__name__}: {exc})"
+        ) from exc
+    layout = generation.messages[frame[1]]
     allow_pickle = options.allow_pickle
     packer = _packer(allow_pickle, generation.meta_signal_enum)
     try:
@@ -302,6 +312,25 @@ def encode(
             f"({options.max_frame_size})"
         )
     return packed
+
+
+def _frame(msg: Any, generation: Generation) -> list[Any]:
+    """The frame's array, its schema-typed fields checked and converted, its free values as they are."""
+    type_name = msg.type_
+    try:
+        code = generation.type_codes.get(type_name) if isinstance(type_name, str) else None
+    except Exception:  # a str subclass whose hash fails
+        code = None
+    if code is None:
+        raise EncodeError(f"unknown message type {describe(type_name)}", "type")
+    return [
+        generation.version,
+        code,
+        0,
+        records.as_str(msg.node_id, "node_id"),
+        _schema_datetime(msg.timestamp, "timestamp"),
+        _value_to_wire(generation, generation.messages[code], msg.value),
+    ]
 
 
 _DEPTH_COUNT_LIMIT = 65536
@@ -343,8 +372,9 @@ def _build_set(items: list[Any], kind: type) -> Any:
         raise DecodeError(f"{kind.__name__} with an unhashable element ({exc})") from None
 
 
+_TUPLE_MARKER = _Marker("tuple", tuple)
 _MARKERS = {
-    wire.EXT_TUPLE: _Marker("tuple", tuple),
+    wire.EXT_TUPLE: _TUPLE_MARKER,
     wire.EXT_SET: _Marker("set", lambda items: _build_set(items, set)),
     wire.EXT_FROZENSET: _Marker("frozenset", lambda items: _build_set(items, frozenset)),
 }
@@ -418,6 +448,10 @@ def unpack(buf: Any, options: Options = DEFAULT_OPTIONS, generation: Generation 
     # to read with the hook.) A foreign encoder may write a marker in a longer form (c8 00 00 ..):
     # such a frame is read again.
     size = len(buf)
+    if may_presize_beyond(buf) and not is_whole(buf):
+        # msgpack-python presizes each list from its declared count: nested counts that only the
+        # frame's length bounds would add up to 1024 times the frame before it finds them missing.
+        raise _malformed(buf, options, None)
     limits = _length_limits(size, options.max_length) if options.max_length < size else None
     meta_signal = generation.meta_signal_enum
     if type(buf) is bytes and size <= _SEARCH_LIMIT and _MARKER_HEADER not in buf:
@@ -447,12 +481,21 @@ def _ext_hook(allow_pickle: bool, meta_signal: Any) -> Callable[[int, bytes], An
     def ext_hook(code: int, data: bytes) -> Any:
         if code in _MARKERS and not data:
             raise _MarkerFound
-        return _ext_value(code, data, allow_pickle, meta_signal)
+        value = _ext_value(code, data, allow_pickle, meta_signal)
+        if code in _MAY_FLOOD and values.is_floodable(value):
+            raise _MarkerFound  # a key of chosen hash: read again, the keys watched
+        return value
 
     return ext_hook
 
 
+_MAY_FLOOD = frozenset((wire.EXT_BIGINT, wire.EXT_NDARRAY))
+"""The extensions whose value may be a key of chosen hash (a big int, a numpy scalar)."""
+
+
 def _unpack_with_markers(buf: Any, limits: dict[str, int] | None, options: Options, meta_signal: Any) -> Any:
+    """Unpack a frame turning container markers into tuples, sets and frozensets, each map's keys and
+    each set's elements checked (``values.check_hashes``) before they fill it."""
     allow_pickle = options.allow_pickle
     open_markers = 0
 
@@ -470,13 +513,23 @@ def _unpack_with_markers(buf: Any, limits: dict[str, int] | None, options: Optio
         nonlocal open_markers
         if items and type(items[0]) is _Marker:
             open_markers -= 1
-            return items[0].build(items[1:])
+            marker = items[0]
+            if marker is not _TUPLE_MARKER and len(items) > values.MAX_SHARED_HASH + 1:
+                values.check_hashes(items[1:])  # a set's elements, before they fill it
+            return marker.build(items[1:])
         return items
 
-    obj = _unpack_with(buf, ext_hook, list_hook, limits, options)
+    obj = _unpack_with(buf, ext_hook, list_hook, limits, options, _keys_checked)
     if open_markers:
         raise DecodeError("a tuple, set or frozenset marker that does not open an array")
     return obj
+
+
+def _keys_checked(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    """A map's dict, built from its entries once their keys have passed ``values.check_hashes``."""
+    if len(pairs) > values.MAX_SHARED_HASH:
+        values.check_hashes([key for key, _ in pairs])
+    return dict(pairs)
 
 
 def _unpack_with(
@@ -485,11 +538,12 @@ def _unpack_with(
     list_hook: Callable[[list[Any]], Any] | None,
     limits: dict[str, int] | None,
     options: Options,
+    pairs_hook: Callable[[list[tuple[Any, Any]]], Any] | None = None,
 ) -> Any:
     """Unpack ``buf`` with msgpack-python; ``limits`` are its length limits, if ``max_length`` is below
     the frame's size (otherwise its own default, the frame's size, applies)."""
     try:
-        if limits is None:  # (passing an empty ** costs a tenth of a small frame's decoding)
+        if limits is None and pairs_hook is None:  # (an empty ** costs a tenth of a small frame's decoding)
             return msgpack.unpackb(
                 buf, ext_hook=ext_hook, list_hook=list_hook, raw=False, strict_map_key=False, timestamp=3
             )
@@ -497,17 +551,27 @@ def _unpack_with(
             buf,
             ext_hook=ext_hook,
             list_hook=list_hook,
+            object_pairs_hook=pairs_hook,
             raw=False,
             strict_map_key=False,
             timestamp=3,
-            **limits,
+            **(limits or {}),
         )
     except (DecodeError, _MarkerFound):
         raise
     except Exception as exc:
-        raise locate_malformation(buf, options.max_depth, options.max_length) or DecodeError(
-            f"malformed MessagePack ({type(exc).__name__}: {exc})"
-        ) from None
+        raise _malformed(buf, options, exc) from None
+
+
+def _malformed(buf: Any, options: Options, error: Exception | None) -> DecodeError:
+    """The error for a frame that msgpack-python cannot read (or that is not whole): where it goes
+    wrong, or else what msgpack-python said."""
+    located = locate_malformation(buf, options.max_depth, options.max_length)
+    if located is not None:
+        return located
+    if error is None:
+        return DecodeError("malformed MessagePack (a container or value declares more than the frame holds)")
+    return DecodeError(f"malformed MessagePack ({type(error).__name__}: {error})")
 
 
 def _records_from_wire(plan: _Plan, value: Any) -> list[dict[str, Any]]:
@@ -576,7 +640,7 @@ def decode_frame(
         else _unpack_referring_to(buf, buffers, options, generation)
     )
     if options.max_depth < _MAX_DEPTH and len(buf) > options.max_depth:
-        check_depth(frame, options.max_depth, buf)
+        check_depth(buf, options.max_depth)  # on the bytes: duplicate keys hide levels in the objects
     _, code, n_buffers, node_id, timestamp, value = frame
     if type(code) is not int or not 0 <= code < len(generation.messages):
         raise SchemaError(f"unknown message type code {describe(code)}")

@@ -34,6 +34,7 @@ from noobwire.layout import FREE_KINDS, Generation, ListOf, Record
 from noobwire.options import Options
 from noobwire.records import construct_message
 from noobwire.values import array_layout, dtype_descr
+from noobwire.walker import unpack_value
 
 __all__ = [
     "MAX_BUFFER_DEPTH",
@@ -380,6 +381,6 @@ def _checked_dtype(descr: Any, shape: Any, layout: Any) -> Any:
 
 def _read_payload(payload: bytes | memoryview, kind: str) -> Any:
     try:
-        return msgpack.unpackb(payload, raw=False, strict_map_key=False)
+        return unpack_value(payload)  # (not presized from counts the payload does not hold)
     except Exception as exc:
         raise DecodeError(f"malformed {kind} reference ({type(exc).__name__}: {exc})") from None

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import re
 import reprlib
 import sys
 from datetime import datetime
@@ -11,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from noobwire import codec
-from noobwire.errors import DecodeError, EncodeError
+from noobwire.errors import DecodeError, EncodeError, describe
 from noobwire.framing import is_json
 from noobwire.legacy_json import encode_json
 from noobwire.messages import MESSAGE_CLASSES, Message
@@ -60,10 +63,18 @@ def run(args: argparse.Namespace) -> int:
     """Carry out ``noobwire inspect``; returns the exit status."""
     try:
         frame = read_frame(args.file, hex_input=args.hex)
-        print(describe_frame(frame, as_json=args.json, allow_pickle=args.allow_pickle))
+        text = describe_frame(frame, as_json=args.json, allow_pickle=args.allow_pickle)
     except InspectError as exc:
         print(f"noobwire inspect: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:  # a last resort: a message it cannot show is a bug to report, not a traceback
+        print(
+            f"noobwire inspect: the frame decodes, but showing it failed ({type(exc).__name__}: "
+            f"{describe(exc)}); please report it",
+            file=sys.stderr,
+        )
+        return 1
+    print(text)
     return 0
 
 
@@ -98,10 +109,71 @@ def describe_frame(frame: bytes, as_json: bool = False, allow_pickle: bool = Fal
         raise InspectError(_decode_failure(frame, kind, exc)) from None
     if as_json:
         try:
-            return encode_json(msg).decode("utf-8")
+            return shorten_json(encode_json(msg).decode("utf-8"))
         except EncodeError as exc:
             raise InspectError(f"the message cannot be written as the reference's JSON: {exc}") from None
     return format_message(msg, f"{len(frame):,} bytes of {kind}")
+
+
+MAX_JSON_STR = 200
+"""Strings longer than this (a pickled array's base64 among them) are shortened in ``--json``."""
+MAX_JSON_INT_DIGITS = 100
+MAX_JSON_TEXT = 1_000_000
+"""A JSON text longer than this that cannot be shortened value by value is cut at this length."""
+
+
+def shorten_json(text: str) -> str:
+    """The JSON ``text`` of a message as ``inspect --json`` prints it: as it is, or, if it holds strs
+    longer than ``MAX_JSON_STR`` or ints of more than ``MAX_JSON_INT_DIGITS`` digits, with those
+    shortened (a str keeps its start and says how long it was; an int becomes a str that says how many
+    digits it has), written compactly as the reference writes it."""
+    if len(text) <= MAX_JSON_STR:
+        return text
+    try:
+        value = json.loads(text, parse_int=_json_int)
+    except (ValueError, RecursionError):  # nested beyond what json can read back
+        return _cut(text)
+    shortened = _shortened(value)
+    if shortened == value and not _holds_long_int(text):
+        return text
+    try:
+        return json.dumps(shortened, ensure_ascii=False, separators=(",", ":"))
+    except (ValueError, RecursionError):
+        return _cut(text)
+
+
+class _LongInt(str):
+    """A JSON int too long to print, held as the text that says so."""
+
+
+def _json_int(digits: str) -> int | str:
+    if len(digits.lstrip("-")) > MAX_JSON_INT_DIGITS:
+        return _LongInt(f"<int of {len(digits.lstrip('-')):,} digits: {digits[:20]}...{digits[-20:]}>")
+    return int(digits)
+
+
+def _holds_long_int(text: str) -> bool:
+    return re.search(f"[0-9]{{{MAX_JSON_INT_DIGITS + 1}}}", text) is not None
+
+
+def _shortened(value: Any) -> Any:
+    if isinstance(value, _LongInt):
+        return str(value)
+    if isinstance(value, str):
+        if len(value) <= MAX_JSON_STR:
+            return value
+        return f"{value[: MAX_JSON_STR // 2]}... <str of {len(value):,} characters>"
+    if isinstance(value, list):
+        return [_shortened(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _shortened(item) for key, item in value.items()}
+    return value
+
+
+def _cut(text: str) -> str:
+    if len(text) <= MAX_JSON_TEXT:
+        return text
+    return f"{text[:MAX_JSON_TEXT]}... <{len(text) - MAX_JSON_TEXT:,} more characters>"
 
 
 def _decode_failure(frame: bytes, kind: str, error: DecodeError) -> str:
@@ -151,6 +223,18 @@ class _ValueRepr(reprlib.Repr):
     def repr_datetime(self, x: datetime, level: int) -> str:
         return x.isoformat()
 
+    def repr_int(self, x: int, level: int) -> str:
+        # repr() of an int of more than 4300 digits raises, and of thousands of digits is slow.
+        if x.bit_length() <= _MAX_SHOWN_INT_BITS:
+            return repr(x)
+        digits = int(x.bit_length() * _LOG10_2) + 1
+        return f"<int of about {digits:,} digits ({x.bit_length():,} bits)>"
+
+    def repr_str(self, x: str, level: int) -> str:
+        if len(x) <= self.maxstring:
+            return repr(x)
+        return f"{x[: self.maxstring]!r}... <str of {len(x):,} characters>"
+
     def repr_bytes(self, x: bytes, level: int) -> str:
         shown = x[:32].hex(" ")
         return f"bytes of {len(x):,}: {shown}{' ...' if len(x) > 32 else ''}"
@@ -171,10 +255,23 @@ class _ValueRepr(reprlib.Repr):
 
 
 def _ordered(items: set[Any] | frozenset[Any]) -> list[Any]:
-    return sorted(items, key=lambda item: (type(item).__name__, repr(item)))
+    return sorted(items, key=lambda item: (type(item).__name__, _show(item)))
 
 
+_MAX_SHOWN_INT_BITS = 256
+_LOG10_2 = math.log10(2)
 _show = _ValueRepr().repr
+MAX_TEXT = 200
+"""A str field (a node id, a signal, an inbox) is shown up to this many characters."""
+MAX_TRACEBACK_LINES = 200
+
+
+def _text(value: Any) -> str:
+    """A field the schema types as str, shown as it is unless it is too long to read."""
+    text = str(value)
+    if len(text) <= MAX_TEXT:
+        return text
+    return f"{text[:MAX_TEXT]}... <{len(text):,} characters>"
 
 
 def format_message(msg: Message, source: str = "") -> str:
@@ -182,7 +279,7 @@ def format_message(msg: Message, source: str = "") -> str:
     type_name = str(msg.type_)
     lines = [
         f"{type_name} message ({type(msg).__name__}){f', {source}' if source else ''}",
-        f"  node_id    {msg.node_id}",
+        f"  node_id    {_text(msg.node_id)}",
         f"  timestamp  {msg.timestamp.isoformat()}",
     ]
     value = msg.value
@@ -193,15 +290,18 @@ def format_message(msg: Message, source: str = "") -> str:
         lines.append(f"  err_type   {_show(value['err_type'])}")
         lines.append(f"  err_args   {_show(value['err_args'])}")
         lines.append("  traceback")
-        lines.extend(f"    {line}" for line in str(value["traceback"]).splitlines())
+        traceback = str(value["traceback"]).splitlines()
+        lines.extend(f"    {_text(line)}" for line in traceback[:MAX_TRACEBACK_LINES])
+        if len(traceback) > MAX_TRACEBACK_LINES:
+            lines.append(f"    ... <{len(traceback) - MAX_TRACEBACK_LINES:,} more lines>")
     elif type_name == "announce":
-        lines.append(f"  inbox      {value['inbox']}")
+        lines.append(f"  inbox      {_text(value['inbox'])}")
         lines.append(f"  nodes      {len(value['nodes'])}")
-        lines.extend(f"    {name}: {_identify_line(node)}" for name, node in value["nodes"].items())
+        lines.extend(f"    {_text(name)}: {_identify_line(node)}" for name, node in value["nodes"].items())
     elif type_name == "identify":
         lines.append(f"  value      {_identify_line(value)}")
     elif type_name == "process":
-        lines.append(f"  epoch      {value['epoch']}")
+        lines.append(f"  epoch      {_show(value['epoch'])}")
         lines.append(f"  input      {_show(value['input'])}")
     else:
         lines.append(f"  value      {_show(value)}")
@@ -210,8 +310,9 @@ def format_message(msg: Message, source: str = "") -> str:
 
 def _event_line(index: int, event: dict[str, Any]) -> str:
     return (
-        f"    [{index}] id={event['id']} epoch={event['epoch']} node_id={event['node_id']} "
-        f"signal={event['signal']} at {event['timestamp'].isoformat()}: {_show(event['value'])}"
+        f"    [{index}] id={_show(event['id'])} epoch={_show(event['epoch'])} "
+        f"node_id={_text(event['node_id'])} signal={_text(event['signal'])} "
+        f"at {event['timestamp'].isoformat()}: {_show(event['value'])}"
     )
 
 

@@ -19,6 +19,7 @@ from noobwire import _pure, messages
 from noobwire.buffers import OutOfBand, ReceivedBuffers
 from noobwire.generations import REFERENCE, Schema, as_generation
 from noobwire.layout import Generation
+from noobwire.legacy_json import encode_json
 from noobwire.options import Options
 from noobwire.wire import DEFAULT_BUFFER_THRESHOLD
 
@@ -134,8 +135,10 @@ class Codec:
     most 1024, the format's limit), ``max_length`` (elements of one array or map, bytes of one str, bin
     or extension) and ``max_frame_size`` (bytes of one frame) bound what a frame may hold; a frame
     beyond them is refused with :class:`noobwire.DecodeError` (a legacy JSON frame is held to
-    ``max_frame_size`` only). ``backend``: ``"compiled"``, ``"pure"`` or None for the active one. A codec
-    holds no state of its own beyond its settings: one may be used from several threads.
+    ``max_frame_size`` only; each out-of-band buffer frame of ``decode_frames`` is too).
+    ``accept_json=False`` refuses legacy JSON frames unread, for peers that never send them (by default
+    they are read). ``backend``: ``"compiled"``, ``"pure"`` or None for the active one. A codec holds no
+    state of its own beyond its settings: one may be used from several threads.
     """
 
     def __init__(
@@ -146,6 +149,7 @@ class Codec:
         max_depth: int | None = None,
         max_length: int | None = None,
         max_frame_size: int | None = None,
+        accept_json: bool | None = None,
         backend: str | None = None,
     ) -> None:
         settings: dict[str, Any] = {
@@ -153,6 +157,7 @@ class Codec:
             "max_depth": max_depth,
             "max_length": max_length,
             "max_frame_size": max_frame_size,
+            "accept_json": accept_json,
         }
         self.generation: Generation = as_generation(generation)
         """The generation of the schema this codec reads and writes."""
@@ -210,5 +215,12 @@ def _from_bytes(cls: type[messages.Message], msg: list[bytes]) -> messages.Messa
     return decoded
 
 
+def _to_json_bytes(self: messages.Message) -> bytes:
+    """Encode this message exactly as the reference JSON codec does (for unmodified noob peers):
+    ``noobwire.encode_json(msg)``."""
+    return encode_json(self)
+
+
 messages.Message.to_bytes = _to_bytes  # type: ignore[method-assign]
 messages.Message.from_bytes = classmethod(_from_bytes)  # type: ignore[assignment, method-assign]
+messages.Message.to_json_bytes = _to_json_bytes  # type: ignore[method-assign]

@@ -16,14 +16,35 @@ from noobwire.generations import by_version
 from noobwire.layout import Generation
 from noobwire.options import Options
 
-__all__ = ["check_frame_size", "check_prefix", "frame_buffer", "frame_too_large", "is_json", "read_int"]
+__all__ = [
+    "byte_view",
+    "check_frame_size",
+    "check_prefix",
+    "frame_buffer",
+    "frame_too_large",
+    "is_json",
+    "read_int",
+]
 
 
 def frame_buffer(data: Any) -> Any:
     """The bytes of the one frame to decode: ``data`` itself (any buffer), a ``zmq.Frame``'s buffer,
-    or the last frame of a list or tuple of frames (the ones before it are a topic or identities)."""
+    or the last frame of a list or tuple of frames (the ones before it are a topic or identities).
+
+    Anything else, or a buffer that cannot be read as one dimension of bytes (a released memoryview,
+    a non-contiguous or empty multi-dimensional one, an object whose buffer protocol fails), is a
+    :class:`DecodeError`."""
     if type(data) is bytes:
         return data
+    try:
+        return _one_buffer(data)
+    except DecodeError:
+        raise
+    except Exception as exc:  # whatever a caller's object raises when asked for its buffer
+        raise DecodeError(f"cannot decode a {type(data).__qualname__}: {type(exc).__name__}: {exc}") from None
+
+
+def _one_buffer(data: Any) -> Any:
     if isinstance(data, list | tuple):
         if not data:
             raise DecodeError("no frames to decode")
@@ -33,13 +54,26 @@ def frame_buffer(data: Any) -> Any:
     buffer = getattr(data, "buffer", None)  # a zmq.Frame
     if buffer is not None:
         data = buffer
+    return byte_view(data, f"a {type(data).__qualname__}")
+
+
+def byte_view(data: Any, what: str) -> Any:
+    """``data``'s buffer as a one-dimensional ``memoryview`` of unsigned bytes (itself, if it is one),
+    or a :class:`DecodeError` naming ``what`` it is."""
     try:
         view = memoryview(data)
-    except (TypeError, ValueError) as exc:  # not a buffer, or a released memoryview
-        raise DecodeError(f"cannot decode a {type(data).__qualname__}: {exc}") from None
+    except Exception as exc:  # not a buffer, a released memoryview, a __buffer__ that raises
+        raise DecodeError(f"cannot decode {what}: {type(exc).__name__}: {exc}") from None
     if not view.c_contiguous:
-        raise DecodeError("cannot decode a non-contiguous buffer")
-    return view.cast("B") if view.format != "B" or view.ndim != 1 else view
+        raise DecodeError(f"cannot decode {what}: a non-contiguous buffer")
+    if view.ndim == 1 and view.format == "B":
+        return view
+    if not view.nbytes:
+        return memoryview(b"")  # (an empty multi-dimensional buffer cannot be cast)
+    try:
+        return view.cast("B")
+    except (TypeError, ValueError) as exc:  # a format memoryview cannot cast
+        raise DecodeError(f"cannot decode {what}: {exc}") from None
 
 
 def is_json(buf: Any) -> bool:

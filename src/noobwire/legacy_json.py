@@ -13,15 +13,99 @@ import json
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError, to_jsonable_python
 
-from noobwire.errors import DecodeError, SchemaError
+from noobwire.errors import DecodeError, EncodeError, SchemaError, describe
 from noobwire.generations import REFERENCE, as_generation
 from noobwire.layout import Generation
-from noobwire.messages import PICKLE_PREFIX, MessageAdapter, encode_json
+from noobwire.messages import PICKLE_PREFIX, MessageAdapter
 from noobwire.options import DEFAULT_OPTIONS, Options
 from noobwire.records import construct_message
 
 __all__ = ["decode_json", "encode_json"]
+
+
+def encode_json(msg: Any) -> bytes:
+    """The reference JSON bytes of ``msg`` (``model_dump_json()`` as UTF-8).
+
+    Refuses (:class:`EncodeError`, with its path) a ``str`` that begins with ``pck__`` where the
+    reference's reader unpickles such strings (an event's value, anywhere in it, and an error
+    message's value): in the reference JSON a pickle and such a str cannot be told apart, and a peer
+    with pickle on would unpickle the str."""
+    try:
+        text: bytes = msg.model_dump_json().encode("utf-8")
+    except PydanticSerializationError as exc:
+        raise EncodeError(f"the reference JSON codec cannot write this message: {exc}") from exc
+    except Exception as exc:  # what a field's own type raised while it was written
+        raise EncodeError(
+            f"the reference JSON codec cannot write this message ({type(exc).__name__}: {exc})"
+        ) from exc
+    if _QUOTED_PICKLE_PREFIX in text:  # (its own pickles start so too: then look at the strs)
+        _refuse_pickle_lookalikes(msg)
+    return text
+
+
+_QUOTED_PICKLE_PREFIX = f'"{PICKLE_PREFIX}'.encode()
+
+
+def _refuse_pickle_lookalikes(msg: Any) -> None:
+    """Raise :class:`EncodeError` at the first str beginning with ``pck__`` that the JSON holds as a
+    str where the reference's reader would unpickle it."""
+    value = msg.value
+    if str(msg.type_) == "event" and isinstance(value, list):
+        for index, event in enumerate(value):
+            if isinstance(event, str) and event.startswith(PICKLE_PREFIX):
+                raise _lookalike_error(f"value[{index}]")
+            if isinstance(event, dict) and "value" in event:
+                _refuse_in(event["value"], f"value[{index}]['value']")
+    elif str(msg.type_) == "error":
+        _refuse_in(value, "value")
+
+
+def _refuse_in(value: Any, path: str) -> None:
+    """Refuse a pck__ str in ``value`` (one the reference writes as JSON: one it pickles whole instead
+    holds its strs inside the pickle, where they stay strs)."""
+    found = _lookalike_path(value, path, 0)
+    if found is None:
+        return
+    try:
+        to_jsonable_python(value)
+    except Exception:  # written as one pickle, which holds the str as a str
+        return
+    raise _lookalike_error(found)
+
+
+_MAX_LOOKALIKE_DEPTH = 1024
+
+
+def _lookalike_path(value: Any, path: str, depth: int) -> str | None:
+    """The path of the first str beginning with ``pck__`` in ``value`` (a str, or one in its lists,
+    tuples, sets and dict values), or None."""
+    if isinstance(value, str):
+        return path if value.startswith(PICKLE_PREFIX) else None
+    if depth >= _MAX_LOOKALIKE_DEPTH:
+        return None
+    if isinstance(value, dict):
+        items: Any = ((f"{path}[{describe(key)}]", item) for key, item in value.items())
+    elif isinstance(value, list | tuple):
+        items = ((f"{path}[{index}]", item) for index, item in enumerate(value))
+    elif isinstance(value, set | frozenset):
+        items = ((f"{path} (an element)", item) for item in value)
+    else:
+        return None
+    for item_path, item in items:
+        found = _lookalike_path(item, item_path, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def _lookalike_error(path: str) -> EncodeError:
+    return EncodeError(
+        f"a str that begins with {PICKLE_PREFIX!r}: the reference JSON cannot tell it from a pickle, and "
+        "a reader with pickle on would unpickle it (send it as noobwire MessagePack, or change it)",
+        path,
+    )
 
 
 def decode_json(

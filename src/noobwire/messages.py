@@ -33,7 +33,7 @@ from pydantic import (
 from pydantic_core import PydanticSerializationError
 from pydantic_core.core_schema import SerializerFunctionWrapHandler
 
-from noobwire.errors import DecodeError, EncodeError
+from noobwire.errors import DecodeError
 from noobwire.options import DEFAULT_OPTIONS
 
 if sys.version_info < (3, 12):
@@ -135,14 +135,18 @@ def _to_jsonable_pickle(val: Any, handler: SerializerFunctionWrapHandler) -> Any
 
 
 def _from_jsonable_pickle(val: Any, info: ValidationInfo) -> Any:
-    if isinstance(val, str) and val.startswith(PICKLE_PREFIX):
+    if isinstance(val, str) and info.mode == "json" and val.startswith(PICKLE_PREFIX):
         return _unpickle_json(val, info)
     return val
 
 
 def _unpickle_json(val: str, info: ValidationInfo) -> Any:
-    """A ``pck__`` value, unpickled if the codec that validates it allows pickle (the context says;
-    without one, the defaults do)."""
+    """A ``pck__`` value read from the reference JSON, unpickled if the codec that validates it allows
+    pickle (the context says; without one, the defaults do).
+
+    Only while reading JSON (``info.mode == "json"``), where the reference writes its pickles so: a
+    ``str`` validated from Python (``EventMsg(value=...)``, ``model_validate``) stays a ``str``, so a
+    string decoded as a string never becomes a pickle later."""
     context = info.context
     allow_pickle = context.get("allow_pickle") if isinstance(context, dict) else None
     if allow_pickle is None:
@@ -200,7 +204,7 @@ def _event_to_json(val: Any, handler: SerializerFunctionWrapHandler) -> Any:
 
 def _event_from_json(val: Any, info: ValidationInfo) -> Any:
     if isinstance(val, str):
-        is_pickle = val.startswith(PICKLE_PREFIX)
+        is_pickle = info.mode == "json" and val.startswith(PICKLE_PREFIX)
         val = _unpickle_json(val, info) if is_pickle else Event(**json.loads(val))  # type: ignore[typeddict-item]
     if _is_no_event(val):
         val = {**val, "value": MetaSignal.NoEvent}
@@ -259,19 +263,8 @@ class Message(BaseModel):
         def to_bytes(self) -> bytes:
             """Encode this message as one noobwire MessagePack frame."""
 
-    def to_json_bytes(self) -> bytes:
-        """Encode this message exactly as the reference JSON codec does (for unmodified noob peers)."""
-        return encode_json(self)
-
-
-def encode_json(msg: Any) -> bytes:
-    """The reference JSON bytes of ``msg`` (``model_dump_json()`` as UTF-8): what an unmodified noob
-    process writes. A value that the reference cannot write raises :class:`noobwire.EncodeError`."""
-    try:
-        data: bytes = msg.model_dump_json().encode("utf-8")
-    except PydanticSerializationError as exc:
-        raise EncodeError(f"the reference JSON codec cannot write this message: {exc}") from exc
-    return data
+        def to_json_bytes(self) -> bytes:
+            """Encode this message exactly as the reference JSON codec does (for unmodified noob peers)."""
 
 
 class AnnounceMsg(Message):

@@ -18,7 +18,7 @@ from noobwire import codec, wire
 from noobwire.buffers import OutOfBand, ReceivedBuffers
 from noobwire.codec import Backend
 from noobwire.errors import DecodeError
-from noobwire.framing import check_prefix, frame_buffer, is_json, read_int
+from noobwire.framing import byte_view, check_prefix, frame_buffer, is_json, read_int
 from noobwire.generations import REFERENCE, Schema, as_generation
 from noobwire.layout import Generation
 from noobwire.options import DEFAULT_OPTIONS, Options
@@ -111,7 +111,8 @@ class FrameCodec:
                 "precede it"
             )
         first = len(frames) - 1 - count
-        buffer_frames = [_buffer(frame, first + i) for i, frame in enumerate(frames[first:-1])]
+        limit = options.max_frame_size
+        buffer_frames = [_buffer(frame, first + i, limit) for i, frame in enumerate(frames[first:-1])]
         received = ReceivedBuffers(buffer_frames, buffers_as == "memoryview")
         msg = self._decode_frame(header, generation, options, received)
         received.check_all_used()
@@ -149,27 +150,39 @@ class FrameCodec:
         return self.decode_multipart(frames, schema, buffers_as=buffers_as, options=options)[1]
 
 
-def _buffer(frame: Any, position: int) -> Any:
-    """A buffer frame as ``bytes`` (kept as it is) or a one-dimensional ``memoryview`` of bytes."""
+def _buffer(frame: Any, position: int, max_frame_size: int) -> Any:
+    """A buffer frame as ``bytes`` (kept as it is) or a one-dimensional ``memoryview`` of bytes, no
+    longer than ``max_frame_size``."""
     if type(frame) is bytes:
-        return frame
-    data = getattr(frame, "buffer", frame)  # a zmq.Frame's memory
-    try:
-        view = memoryview(data)
-    except (TypeError, ValueError) as exc:
-        raise DecodeError(f"frame {position} is not a buffer ({type(frame).__qualname__}: {exc})") from None
-    if not view.c_contiguous:
-        raise DecodeError(f"frame {position} is a non-contiguous buffer")
-    return view if view.format == "B" and view.ndim == 1 else view.cast("B")
+        buffer: Any = frame
+    else:
+        try:
+            data = getattr(frame, "buffer", frame)  # a zmq.Frame's memory
+        except Exception as exc:  # a property of the caller's object that fails
+            kind = type(frame).__qualname__
+            raise DecodeError(f"frame {position} is not a buffer ({kind}: {exc})") from None
+        buffer = byte_view(data, f"frame {position} ({type(frame).__qualname__})")
+    if len(buffer) > max_frame_size:
+        raise DecodeError(
+            f"buffer frame {position} of {len(buffer)} bytes is larger than this codec's max_frame_size "
+            f"({max_frame_size})"
+        )
+    return buffer
 
 
 def _without_buffers(frame: Any, generation: Generation) -> bool:
     """Whether ``frame`` (``bytes`` or a ``zmq.Frame``) starts as every noobwire encoder starts a
     message of ``generation`` whose ``n_buffers`` is 0. Anything else takes the general path, which
     says what is wrong."""
-    data = frame if type(frame) is bytes else getattr(frame, "buffer", None)
-    if type(data) is memoryview and (data.format != "B" or data.ndim != 1):
-        return False
+    if type(frame) is bytes:
+        data: Any = frame
+    else:
+        try:
+            data = getattr(frame, "buffer", None)
+        except Exception:  # the general path says what is wrong with it
+            return False
+        if type(data) is not memoryview or data.format != "B" or data.ndim != 1:
+            return False
     return (
         data is not None
         and len(data) > 3

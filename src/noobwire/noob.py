@@ -115,7 +115,8 @@ def install(json_fallback: bool = True, *, module: str | ModuleType = DEFAULT_MO
     version its frames carry: noob 1003.x, 1002.x, 1000.x to 1001.x, or the reference schema.
     ``from_bytes()`` decodes into the module's own classes (``isinstance(msg, ErrorMsg)`` holds with noob's
     ``ErrorMsg``; epochs are noob's own); with ``json_fallback`` it still reads the legacy JSON frames of
-    unpatched peers (under noobwire's pickle policy), and without it refuses them with a
+    unpatched peers, under noobwire's pickle policy (with ``NOOBWIRE_ALLOW_PICKLE=0`` a ``pck__`` value,
+    which noob's own reader would unpickle, is refused), and without it refuses them with a
     :class:`noobwire.DecodeError`. ``module`` is the message module (default ``noob.network.message``), by
     name or as the module itself.
 

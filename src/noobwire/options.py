@@ -26,11 +26,15 @@ class Options:
     max_length: int = 2**32 - 1
     """At most this many elements in one array or map, and this many bytes in one str, bin or ext."""
     max_frame_size: int = 2**32 - 1
-    """A frame longer than this many bytes is refused before it is read (and is not written)."""
+    """A frame longer than this many bytes is refused before it is read (and is not written); a
+    message's out-of-band buffer frames are held to it each too."""
+    accept_json: bool = True
+    """Read legacy JSON frames (of unmodified noob processes); off, they are refused unread."""
 
     def __post_init__(self) -> None:
-        if type(self.allow_pickle) is not bool:
-            raise TypeError(f"allow_pickle must be a bool, not {type(self.allow_pickle).__qualname__}")
+        for name in ("allow_pickle", "accept_json"):
+            if type(getattr(self, name)) is not bool:
+                raise TypeError(f"{name} must be a bool, not {type(getattr(self, name)).__qualname__}")
         for name in ("max_depth", "max_length", "max_frame_size"):
             if type(getattr(self, name)) is not int:
                 raise TypeError(f"{name} must be an int, not {type(getattr(self, name)).__qualname__}")

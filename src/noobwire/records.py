@@ -272,12 +272,15 @@ def record_to_wire(generation: Generation, record: Record, value: Any, path: str
     if not isinstance(value, dict):
         raise EncodeError(f"expected {_dict_name(record)}, got {type(value).__qualname__}", path)
     try:
-        return [
-            value_to_wire(generation, item.shape, value[item.name], f"{path}[{item.name!r}]")
-            for item in record.fields
-        ]
+        fields = [value[item.name] for item in record.fields]
     except KeyError as exc:
         raise EncodeError(f"missing key {describe(exc.args[0])}", path) from None
+    except Exception as exc:  # a dict subclass whose __getitem__ fails
+        raise EncodeError(f"cannot read {record.what} ({type(exc).__name__}: {exc})", path) from exc
+    return [
+        value_to_wire(generation, item.shape, field, f"{path}[{item.name!r}]")
+        for item, field in zip(record.fields, fields, strict=True)
+    ]
 
 
 def _dict_name(record: Record) -> str:

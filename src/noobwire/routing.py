@@ -1,7 +1,8 @@
 """Which decoder a frame goes to: the legacy JSON one or a backend's MessagePack one.
 
 Both backends route the same way, before anything else is read: a frame is refused if it is empty or
-larger than the codec's ``max_frame_size``, and its first byte tells JSON from MessagePack.
+larger than the codec's ``max_frame_size``, and its first byte tells JSON from MessagePack (a JSON
+frame is refused if the codec does not ``accept_json``).
 """
 
 from __future__ import annotations
@@ -30,5 +31,7 @@ def decode_any(data: Any, generation: Generation, options: Options, decode_frame
         raise DecodeError("empty frame", 0)
     check_frame_size(size, options)
     if is_json(buf):
+        if not options.accept_json:
+            raise DecodeError("a legacy JSON frame, refused: this codec has accept_json=False", 0)
         return decode_json(buf, generation, options)
     return decode_frame(buf, generation, options)

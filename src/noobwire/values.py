@@ -136,6 +136,50 @@ def meta_signal_from_payload(payload: bytes | memoryview, enum: Any) -> Any:
     return member
 
 
+# --- keys whose hash a frame can choose --------------------------------------------------------------
+
+MAX_SHARED_HASH = 32
+"""A map or set may hold at most this many keys (elements) of one hash value among those whose hash
+the frame's writer can choose (``check_hashes``)."""
+_INT_RANGE = range(-(2**63), 2**64)
+
+
+def is_floodable(key: Any) -> bool:
+    """Whether the hash of ``key`` (a map's key, a set's element) is the frame writer's to choose: a
+    tuple or frozenset (their hash combines their elements'), an int beyond 64 bits (``hash(n)`` is
+    ``n`` mod 2**61 - 1) or a numpy scalar (a complex one's hash is its parts'). str, bytes and
+    datetimes hash with a random key; floats and ints of 64 bits share a hash a few dozen at a time at
+    most."""
+    kind = type(key)
+    if kind is tuple or kind is frozenset:
+        return True
+    if kind is int:
+        return key not in _INT_RANGE
+    np = sys.modules.get("numpy")
+    return np is not None and kind is not str and kind is not float and isinstance(key, np.generic)
+
+
+def check_hashes(keys: Any) -> None:
+    """Refuse (:class:`DecodeError`) the keys of one map, or the elements of one set, if more than
+    ``MAX_SHARED_HASH`` of those whose hash the frame chooses share a hash value: each insertion into
+    the dict or set would compare with all the others (2000 such keys in 300 KB took half a minute).
+    Honest frames never come near it: distinct keys share a 64-bit hash by chance almost never."""
+    counts: dict[int, int] = {}
+    for key in keys:
+        if is_floodable(key):
+            try:
+                code = hash(key)
+            except (TypeError, RecursionError):  # unhashable: the dict or set refuses it itself
+                continue
+            counts[code] = count = counts.get(code, 0) + 1
+            if count > MAX_SHARED_HASH:
+                kind = type(key).__qualname__
+                raise DecodeError(
+                    f"a map or set with more than {MAX_SHARED_HASH} keys of one hash value (a {kind} among "
+                    "them): a frame made to slow down the dict or set it fills"
+                )
+
+
 # --- big integers ------------------------------------------------------------------------------
 
 
@@ -230,19 +274,13 @@ def ndarray_from_payload(payload: bytes | memoryview) -> Any:
     except ImportError:
         raise DecodeError("the frame holds a numpy array; install numpy to decode it") from None
     view = memoryview(payload)
-    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=len(payload))
-    unpacker.feed(view[:_HEADER_PREFIX])
+    header_size = _array_header_size(view)
     try:
-        try:
-            header = unpacker.unpack()
-        except msgpack.OutOfData:
-            if len(view) <= _HEADER_PREFIX:
-                raise
-            unpacker.feed(view[_HEADER_PREFIX:])  # a header longer than the prefix: rare
-            header = unpacker.unpack()
-    except (msgpack.OutOfData, ValueError) as exc:
+        # Read once whole (the skip above): no list is presized from a count the payload lacks.
+        header = msgpack.unpackb(view[:header_size], raw=False, strict_map_key=False)
+    except Exception as exc:
         raise DecodeError(f"array extension with a malformed header: {exc}") from None
-    data = view[unpacker.tell() :]
+    data = view[header_size:]
     dtype, shape, layout = check_array_header(header)
     count = 1
     for dim in shape:
@@ -260,6 +298,25 @@ def ndarray_from_payload(payload: bytes | memoryview) -> Any:
         return flat.reshape(shape, order="F" if layout == wire.LAYOUT_F else "C")
     except (ValueError, TypeError, MemoryError) as exc:
         raise DecodeError(f"array extension that numpy refuses: {exc}") from None
+
+
+def _array_header_size(view: memoryview) -> int:
+    """The bytes of the MessagePack header at the start of an array payload, found by stepping over it
+    in C without building anything (msgpack-python's ``Unpacker.skip``)."""
+    unpacker = msgpack.Unpacker(max_buffer_size=len(view))
+    unpacker.feed(view[:_HEADER_PREFIX])
+    try:
+        try:
+            unpacker.skip()
+        except msgpack.OutOfData:
+            if len(view) <= _HEADER_PREFIX:
+                raise
+            unpacker.feed(view[_HEADER_PREFIX:])  # a header longer than the prefix: rare
+            unpacker.skip()
+    except (msgpack.OutOfData, ValueError) as exc:
+        raise DecodeError(f"array extension with a malformed header: {exc}") from None
+    size: int = unpacker.tell()
+    return size
 
 
 def check_array_header(header: Any) -> tuple[Any, list[int], int]:

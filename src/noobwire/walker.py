@@ -14,15 +14,21 @@ from functools import partial
 from itertools import chain, compress
 from typing import Any
 
+import msgpack
+
 from noobwire import wire
 from noobwire.errors import DecodeError
 
 __all__ = [
     "CONTAINER_TYPES",
     "check_depth",
+    "frame_height",
+    "is_whole",
     "locate_malformation",
     "may_nest_deeper",
+    "may_presize_beyond",
     "nests_deeper",
+    "unpack_value",
 ]
 
 
@@ -63,21 +69,99 @@ def nests_deeper(root: Any, max_depth: int) -> bool:
     return True
 
 
-def check_depth(frame: Any, max_depth: int, buf: Any) -> None:
-    """Refuse a decoded frame (the unpacked array of ``buf``) whose arrays and maps nest deeper than
-    ``max_depth``, the frame's own array being level 1.
+def check_depth(buf: Any, max_depth: int) -> None:
+    """Refuse a frame whose arrays and maps, as written, nest deeper than ``max_depth``, the frame's
+    own array being level 1. Call it on a frame that decodes (it reads it once more).
 
     msgpack-python's unpacker stops at the format's limit (1024) by itself; a codec with a lower
     limit checks here. Each level of nesting needs an array or map header of its own, so a frame with
     fewer bytes that could start one than ``max_depth`` is shallow enough (one pass in C over its
-    bytes). Otherwise the unpacked frame is walked level by level, in C (``map``, ``compress``).
+    bytes). Otherwise its height is read from the bytes (``frame_height``), not from the decoded
+    objects, where a map's duplicate key or a set's equal elements hide the levels they replaced.
     """
-    if not may_nest_deeper(buf, max_depth) or not nests_deeper(frame, max_depth):
+    if not may_nest_deeper(buf, max_depth) or frame_height(buf) <= max_depth:
         return
     located = locate_malformation(buf, max_depth)
     if located is not None and "nested deeper" in located.reason:
         raise located
     raise DecodeError(f"nested deeper than {max_depth} levels (this codec's max_depth)")
+
+
+class _Height(int):
+    """How many levels of arrays and maps a container of a height pass holds, itself included."""
+
+    __slots__ = ()
+
+
+_is_height = partial(operator.is_, _Height)
+_ONE_LEVEL = _Height(1)
+
+
+def _container_height(items: Any) -> _Height:
+    if not items or _Height not in set(map(type, items)):
+        return _ONE_LEVEL  # (most containers hold no container: no new object for them)
+    return _Height(max(compress(items, map(_is_height, map(type, items)))) + 1)
+
+
+def _map_height(pairs: Any) -> _Height:
+    return _container_height(list(chain.from_iterable(pairs))) if pairs else _ONE_LEVEL
+
+
+def _no_extension(code: int, data: bytes) -> None:
+    return None
+
+
+def frame_height(buf: Any) -> int:
+    """How deep the arrays and maps of a whole MessagePack value (a frame) nest, as written: every
+    entry of a map counts, duplicate keys or not. msgpack-python reads it with each container turned
+    into its height (a call per container, none per scalar) and no extension built."""
+    height = msgpack.unpackb(
+        buf,
+        list_hook=_container_height,
+        object_pairs_hook=_map_height,
+        ext_hook=_no_extension,
+        raw=True,
+        strict_map_key=False,
+        timestamp=0,
+    )
+    return int(height) if type(height) is _Height else 0
+
+
+# --- what msgpack-python may presize -------------------------------------------------------------
+
+_PRESIZED_HEADERS = (b"\xdc", b"\xdd")
+"""The array headers whose count msgpack-python presizes a list from beyond a few items."""
+
+
+def may_presize_beyond(buf: Any) -> bool:
+    """False if msgpack-python cannot presize lists from ``buf``'s counts to more than a constant plus
+    eight bytes per byte of ``buf``: it holds at most one byte that could start an array of more
+    than 15 items (a fix array's 15 items, 1024 levels deep, are the constant)."""
+    if type(buf) is not bytes:
+        return True
+    return buf.count(_PRESIZED_HEADERS[0]) + buf.count(_PRESIZED_HEADERS[1]) > 1
+
+
+def is_whole(buf: Any) -> bool:
+    """Whether the MessagePack value at the start of ``buf`` is whole: every array, map, str, bin and
+    extension in it has all the items and bytes it declares (and it nests at most 1024 levels). A walk
+    in C that builds nothing (msgpack-python's ``Unpacker.skip``; the value is copied into it once)."""
+    unpacker = msgpack.Unpacker(max_buffer_size=max(len(buf), 1))
+    unpacker.feed(buf)
+    try:
+        unpacker.skip()
+    except (msgpack.OutOfData, ValueError):  # truncated; malformed; too deep
+        return False
+    return True
+
+
+def unpack_value(buf: Any) -> Any:
+    """A small MessagePack value held in a frame (an array header, a buffer reference), read with
+    msgpack-python (str as str, any map keys) without presizing from counts the bytes do not hold.
+    Raises what msgpack-python raises (``ValueError`` and its kin) for a malformed one."""
+    if may_presize_beyond(buf) and not is_whole(buf):
+        raise ValueError("a truncated or malformed MessagePack value")
+    return msgpack.unpackb(buf, raw=False, strict_map_key=False)
 
 
 # --- locating a malformation ---------------------------------------------------------------------
@@ -142,7 +226,8 @@ class _OutOfBudget(Exception):
     """The frame has too many items to walk in Python at a cost proportionate to a refusal."""
 
 
-_ITEM_BUDGET = 200_000
+_ITEM_BUDGET = 50_000
+"""Items the walker steps over before it gives up (a Python loop: about 0.1 s of them)."""
 
 
 class _Walker:
@@ -162,12 +247,15 @@ class _Walker:
                 f"{what} of {length} {unit} exceeds this codec's max_length ({self.max_length})", start
             )
 
-    def take(self, count: int, what: str) -> int:
-        """Step over ``count`` bytes; return where they start."""
+    def take(self, count: int, what: str, *details: Any) -> int:
+        """Step over ``count`` bytes; return where they start. ``what`` (formatted with ``details``
+        only if they are missing) says what they hold."""
         start = self.pos
         if start + count > self.size:
             raise _Malformed(
-                f"truncated: {what} needs {count} bytes, {max(self.size - start, 0)} are left", start
+                f"truncated: {what.format(*details)} needs {count} bytes, "
+                f"{max(self.size - start, 0)} are left",
+                start,
             )
         self.pos += count
         return start
@@ -179,12 +267,14 @@ class _Walker:
 
     def walk(self) -> None:
         items_left = [1]  # how many items each open container still holds; the frame is the first
+        owed = 1  # their sum: the bytes they need at least, one per item
         budget = _ITEM_BUDGET
         while items_left:
             if items_left[-1] == 0:
                 items_left.pop()
                 continue
             items_left[-1] -= 1
+            owed -= 1
             budget -= 1
             if not budget:
                 raise _OutOfBudget
@@ -195,9 +285,11 @@ class _Walker:
             if entries is None:
                 continue
             count, per_entry = entries
-            if count * per_entry > self.size - self.pos:
+            room = self.size - self.pos - owed  # what the containers around it leave
+            if count * per_entry > room:
                 raise _Malformed(
-                    f"a container declares {count} entries but only {self.size - self.pos} bytes are left",
+                    f"a container declares {count} {'items' if per_entry == 1 else 'entries'} but only "
+                    f"{max(room, 0)} bytes are left for them",
                     start,
                 )
             self.check_length(
@@ -206,6 +298,7 @@ class _Walker:
             if len(items_left) > self.max_depth:
                 raise _Malformed(f"nested deeper than {self.max_depth} levels", start)
             items_left.append(count * per_entry)
+            owed += count * per_entry
 
     def item(self) -> tuple[int, int] | None:
         """Step over one item's header (and a scalar's body); a container returns its size."""
@@ -222,7 +315,7 @@ class _Walker:
         elif marker == 0xC1:
             raise _Malformed("byte 0xc1 is never used in MessagePack", start)
         elif marker in _FIXED_SIZES:
-            self.take(_FIXED_SIZES[marker], f"a value of type 0x{marker:02x}")
+            self.take(_FIXED_SIZES[marker], "a value of type 0x{:02x}", marker)
         elif marker in _LENGTH_PREFIXED:
             width, kind = _LENGTH_PREFIXED[marker]
             length = self.uint(width)
@@ -230,7 +323,7 @@ class _Walker:
                 self.string(length, start)
             elif kind == "bin":
                 self.check_length(length, "a bin", "bytes", start)
-                self.take(length, f"a bin of {length} bytes")
+                self.take(length, "a bin of {} bytes", length)
             else:
                 self.ext(length, start)
         elif marker in _FIXEXT_SIZES:
@@ -242,7 +335,7 @@ class _Walker:
 
     def string(self, length: int, header: int) -> None:
         self.check_length(length, "a str", "bytes", header)
-        start = self.take(length, f"a str of {length} bytes")
+        start = self.take(length, "a str of {} bytes", length)
         try:
             bytes(self.buf[start : self.pos]).decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -251,7 +344,7 @@ class _Walker:
     def ext(self, length: int, start: int) -> None:
         self.check_length(length, "an extension", "bytes", start)
         code = self.buf[self.take(1, "an extension type")]
-        payload = self.take(length, f"an extension of {length} bytes")
+        payload = self.take(length, "an extension of {} bytes", length)
         if code == wire.EXT_TIMESTAMP & 0xFF:
             _check_timestamp(bytes(self.buf[payload : self.pos]), start)
 

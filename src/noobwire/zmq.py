@@ -6,7 +6,8 @@ large buffers out of band and its header at the very end. The receiver finds the
 told the socket type (see :mod:`noobwire.multipart`). Needs pyzmq (``pip install 'noobwire[zmq]'``).
 
 The blocking functions take a ``zmq.Socket``; ``send_message_async`` / ``recv_message_async`` are the
-same for ``zmq.asyncio`` sockets.
+same for ``zmq.asyncio`` sockets. ``limit_socket`` has libzmq refuse frames longer than a codec's
+``max_frame_size`` before they are received.
 """
 
 from __future__ import annotations
@@ -23,7 +24,33 @@ from noobwire.messages import MESSAGE_CLASSES, Message
 from noobwire.multipart import DEFAULT_THRESHOLD, BuffersAs, decode_frames, decode_multipart, encode_frames
 from noobwire.options import DEFAULT_OPTIONS, Options
 
-__all__ = ["Received", "recv_message", "recv_message_async", "send_message", "send_message_async"]
+__all__ = [
+    "Received",
+    "limit_socket",
+    "recv_message",
+    "recv_message_async",
+    "send_message",
+    "send_message_async",
+]
+
+_NO_LIMIT = -1
+"""``ZMQ_MAXMSGSIZE``'s value for no limit."""
+_LARGEST_LIMIT = 2**63 - 1
+"""The largest ``ZMQ_MAXMSGSIZE`` (an int64)."""
+
+
+def limit_socket(socket: Any, options: Options = DEFAULT_OPTIONS) -> Any:
+    """Set the socket's ``ZMQ_MAXMSGSIZE`` to ``options.max_frame_size`` and return the socket.
+
+    libzmq then drops a peer that sends a frame (any part of a message: a header, a buffer frame, a
+    topic) longer than that, before it is received whole, where the codec would refuse it only after
+    the socket has taken it into memory. Call it before the socket binds or connects: the limit holds
+    for the connections made after it. A ``max_frame_size`` of 2**63 or more (no limit that libzmq can
+    hold) leaves the socket without a limit. Works on ``zmq.asyncio`` sockets too.
+    """
+    limit = options.max_frame_size
+    socket.setsockopt(zmq.MAXMSGSIZE, limit if limit <= _LARGEST_LIMIT else _NO_LIMIT)
+    return socket
 
 
 class Received(NamedTuple):
