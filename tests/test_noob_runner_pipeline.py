@@ -37,7 +37,7 @@ import runner_nodes  # noqa: E402
 from noobwire import Codec  # noqa: E402
 from noobwire.bench.pipeline_nodes import pipeline_spec, stamp_of  # noqa: E402
 from noobwire.codec import Backend  # noqa: E402
-from noobwire.noob_runner import RunnerPatch, patch_runner, unpatch  # noqa: E402
+from noobwire.noob_runner import RunnerPatch, active_runner_patch, patch_runner, unpatch  # noqa: E402
 from noobwire.noob_wire1 import wire1_codec  # noqa: E402
 from runner_nodes import LARGE, expected_arrays, mismatches, over_zmq_frame  # noqa: E402
 
@@ -52,12 +52,25 @@ ARRAY_TUBE = {
 }
 
 
+def _hook(backend: str | None) -> RunnerPatch:
+    encode, decode = wire1_codec(noob_message, Codec(backend=backend))
+    patch = patch_runner(noob, encode_frames=encode, decode_frames=decode, threshold=THRESHOLD)
+    assert patch.active, "noob's runner is not laid out as the hook expects"
+    return patch
+
+
 @pytest.fixture
 def hooked(backend: Backend) -> Iterator[RunnerPatch]:
     """noob's runner hooked with the stand-in codec on ``backend``."""
-    encode, decode = wire1_codec(noob_message, Codec(backend=backend.name))
-    patch = patch_runner(noob, encode_frames=encode, decode_frames=decode, threshold=THRESHOLD)
-    assert patch.active, "noob's runner is not laid out as the hook expects"
+    patch = _hook(backend.name)
+    yield patch
+    unpatch(patch)
+
+
+@pytest.fixture
+def hooked_active_backend() -> Iterator[RunnerPatch]:
+    """noob's runner hooked with the stand-in codec on the active backend only (for the long test)."""
+    patch = _hook(None)
     yield patch
     unpatch(patch)
 
@@ -220,7 +233,9 @@ def _settled_rss_kib(runner: Any, pids: dict[str, int]) -> dict[str, int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads resident memory from /proc")
-def test_every_process_keeps_its_memory_flat_over_2000_epochs_of_1_mib(hooked: RunnerPatch) -> None:
+def test_every_process_keeps_its_memory_flat_over_2000_epochs_of_1_mib(
+    hooked_active_backend: RunnerPatch,
+) -> None:
     """2,000 epochs of a 1 MiB array after 500 of warming up, in runs of 500 epochs: noob's nodes set up
     their schedulers for all of a run's epochs when it starts, so each run's size sets a floor of its own
     (about 4 KiB per epoch, with noob alone as with the hook); runs of one size keep that floor level."""
@@ -237,4 +252,17 @@ def test_every_process_keeps_its_memory_flat_over_2000_epochs_of_1_mib(hooked: R
     assert all(_counts_up(results) for results in [warm, *runs])
     growth_kib = {name: after[name] - before[name] for name in pids}
     assert all(kib < 4096 for kib in growth_kib.values()), f"resident memory grew (KiB): {growth_kib}"
-    assert hooked.received_frames >= 2500
+    assert hooked_active_backend.received_frames >= 2500
+
+
+def test_the_pipeline_benchmark_runs_every_runner_and_checks_their_results() -> None:
+    from noobwire.bench.pipeline import format_pipeline_report, run_pipelines
+
+    results = run_pipelines(["small", "A1M"], seconds=0.05, rounds=1)
+    assert [result.pipeline for result in results] == ["small", "A1M"]
+    assert set(results[0].rates) == {"noob", "noobwire", "sync"}
+    assert set(results[0].not_measured) == {"raw"}
+    assert set(results[1].rates) == {"noob", "noobwire", "sync", "raw"}
+    assert all(rate > 0 for result in results for rates in result.rates.values() for rate in rates)
+    assert "noobwire (ZMQRunner)" in format_pipeline_report(results)
+    assert active_runner_patch() is None  # the benchmark undid its hook
