@@ -266,3 +266,18 @@ def test_the_pipeline_benchmark_runs_every_runner_and_checks_their_results() -> 
     assert all(rate > 0 for result in results for rates in result.rates.values() for rate in rates)
     assert "noobwire (ZMQRunner)" in format_pipeline_report(results)
     assert active_runner_patch() is None  # the benchmark undid its hook
+
+
+def test_every_event_can_take_the_stand_in_s_frames(backend: Backend) -> None:
+    """Small events too (``every_event``): what noob puts in events (epochs, meta events) goes through the
+    carrier and comes back as noob had it."""
+    encode, decode = wire1_codec(noob_message, Codec(backend=backend.name), every_event=True)
+    patch = patch_runner(noob, encode_frames=encode, decode_frames=decode)
+    try:
+        runner = ZMQRunner(Tube.from_specification(pipeline_spec("small")))
+        with runner:
+            results = runner.run(20)
+    finally:
+        unpatch(patch)
+    assert results == [4 * count for count in range(1, 21)]
+    assert patch.received_frames >= 3 * 20  # every node's events reached the command node as frames

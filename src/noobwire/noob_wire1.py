@@ -54,10 +54,13 @@ def holds_large_buffer(value: Any, threshold: int, depth: int = 0) -> bool:
     )
 
 
-def wire1_codec(message_module: ModuleType, codec: Codec | None = None) -> tuple[Any, Any]:
+def wire1_codec(
+    message_module: ModuleType, codec: Codec | None = None, *, every_event: bool = False
+) -> tuple[Any, Any]:
     """``(encode_frames, decode_frames)`` for :func:`noobwire.noob_runner.patch_runner`, on ``codec``
     (default: a :class:`noobwire.Codec` with default settings), decoding into ``message_module``'s
-    ``EventMsg``."""
+    ``EventMsg``. With ``every_event``, every event message is taken, not only those holding a large
+    buffer (to exercise the carrier with all that noob puts in events)."""
     codec = codec or Codec()
     their_event_class = message_module.EventMsg
     carrier_class = messages.EventMsg
@@ -66,7 +69,7 @@ def wire1_codec(message_module: ModuleType, codec: Codec | None = None) -> tuple
 
     def encode_frames(msg: Any, threshold: int) -> list[Any] | None:
         """The frames of noob event message ``msg``, or None if it holds no large buffer."""
-        if not holds_large_buffer(msg.value, threshold):
+        if not every_event and not holds_large_buffer(msg.value, threshold):
             return None
         carrier_event = {
             "id": 0,
