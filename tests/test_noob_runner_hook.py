@@ -246,6 +246,14 @@ def test_a_second_patch_is_refused_until_the_first_is_undone(package: ModuleType
             "takes",
         ),
         ({'class EventMsg(Message):\n    type_ = "event"': "EventMsg = None"}, "no class EventMsg"),
+        (
+            {
+                "    @classmethod\n    def from_bytes(cls, msg):": (
+                    "    @staticmethod\n    def from_bytes(msg):"
+                )
+            },
+            "not a classmethod",
+        ),
     ],
 )
 def test_a_runner_laid_out_otherwise_is_left_alone_with_a_warning(

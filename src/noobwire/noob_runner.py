@@ -225,6 +225,13 @@ def internals_problems(message: ModuleType, loop: ModuleType, node: ModuleType) 
     for cls_name in ("Message", "EventMsg"):
         if not isinstance(getattr(message, cls_name, None), type):
             problems.append(f"{message.__name__} has no class {cls_name}")
+    message_class = getattr(message, "Message", None)
+    if isinstance(message_class, type) and not isinstance(vars(message_class).get("from_bytes"), classmethod):
+        problems.append("Message.from_bytes is not a classmethod of Message itself")
+    if isinstance(getattr(message, "EventMsg", None), type) and not callable(
+        getattr(message.EventMsg, "to_bytes", None)
+    ):
+        problems.append("EventMsg has no to_bytes()")
     mixin = getattr(loop, "EventloopMixin", None)
     runner = getattr(node, "NodeRunner", None)
     if mixin is None:
