@@ -28,6 +28,10 @@ ENV_INSTALL = "NOOBWIRE_INSTALL"
 DEFAULT_MODULE = "noob.network.message"
 """The module that holds noob's message classes."""
 
+RUNNER_NODE_MODULE = ".runner.zmq.node"
+"""Where, under noob's package, its ZeroMQ runner's node runner is (the last of the runner's modules to
+be imported)."""
+
 _OFF = ("", "0", "false", "no", "off")
 _ON = ("1", "true", "yes", "on")
 
@@ -75,16 +79,26 @@ def activate() -> None:
         if value.lower() not in _OFF:
             sys.stderr.write(f"noobwire: ignoring {ENV_INSTALL}={value!r}: neither 1 nor a module name\n")
         return
+    _when_imported(name, _install)
+    # noob's ZeroMQ runner is hooked once it is imported (noob's runner imports its message module, so
+    # at the message module's import the runner is only half there).
+    _when_imported(name.partition(".")[0] + RUNNER_NODE_MODULE, _hook_runner)
+
+
+def _when_imported(name: str, then: "Any") -> None:
+    """Call ``then(module)`` once the module ``name`` has run (now, if it has)."""
     if name in sys.modules:
-        _install(sys.modules[name])
+        then(sys.modules[name])
         return
     if not any(isinstance(finder, _PatchOnImport) and finder.name == name for finder in sys.meta_path):
-        sys.meta_path.insert(0, _PatchOnImport(name))
+        sys.meta_path.insert(0, _PatchOnImport(name, then))
 
 
 def _install(module: "Any") -> None:
     """Install noobwire into ``module``; a noob it cannot be installed into is left as it is, with one
     warning: the start-up hook never breaks the import of noob."""
+    if target_module() != module.__name__:  # no longer asked to
+        return
     try:
         from noobwire.noob import install_from_environment
 
@@ -100,11 +114,30 @@ def _install(module: "Any") -> None:
         )
 
 
-class _PatchOnImport:
-    """A meta path finder that lets the other finders find one module, and patches it once it has run."""
+def _hook_runner(module: "Any") -> None:
+    """Hook noob's ZeroMQ runner for the installation the start-up hook made (if it made one)."""
+    noobwire_noob = sys.modules.get("noobwire.noob")
+    if noobwire_noob is None:
+        return
+    try:
+        noobwire_noob.hook_runner()
+    except Exception as exc:
+        import warnings
 
-    def __init__(self, name: str) -> None:
+        warnings.warn(
+            f"noobwire did not hook noob's runner ({type(exc).__name__}: {exc}); it sends single frames",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+
+
+class _PatchOnImport:
+    """A meta path finder that lets the other finders find one module, and calls ``then(module)`` once
+    the module has run."""
+
+    def __init__(self, name: str, then: "Any") -> None:
         self.name = name
+        self.then = then
 
     def find_spec(self, fullname: str, path: "Any", target: "Any" = None) -> "Any":
         if fullname != self.name:
@@ -119,23 +152,23 @@ class _PatchOnImport:
         else:
             return None
         if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-            spec.loader = _PatchingLoader(spec.loader)
+            spec.loader = _PatchingLoader(spec.loader, self.then)
         return spec
 
 
 class _PatchingLoader:
-    """Runs the module with its own loader, then installs noobwire into it (if still asked to)."""
+    """Runs the module with its own loader, then calls ``then(module)``."""
 
-    def __init__(self, loader: "Any") -> None:
+    def __init__(self, loader: "Any", then: "Any") -> None:
         self._loader = loader
+        self._then = then
 
     def create_module(self, spec: "Any") -> "Any":
         return self._loader.create_module(spec)
 
     def exec_module(self, module: "Any") -> None:
         self._loader.exec_module(module)
-        if target_module() == module.__name__:
-            _install(module)
+        self._then(module)
 
     def __getattr__(self, name: str) -> "Any":  # get_source, get_filename, ... of the real loader
         return getattr(self._loader, name)

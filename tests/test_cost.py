@@ -147,6 +147,7 @@ def test_a_buffer_reference_of_nested_claims_costs_nothing(backend: Backend) -> 
     )
     header = header[:-1] + b"\x91\x96\x00\xd6\xff\x00\x00\x00\x00\xa0\xa0\x00"
     frame = header + b"\xc9" + len(payload).to_bytes(4, "big") + bytes([wire.EXT_BUFFER_BYTES]) + payload
+
     def decode(data: bytes) -> Any:
         return backend.decode_frame(data, MESSAGE_CLASSES, LOCKED, ReceivedBuffers([b"x"]))
 

@@ -291,7 +291,8 @@ def test_a_zmq_runner_pipeline_gives_the_same_results_with_noobwire() -> None:
         patched = noob_message.Message.from_bytes.__func__
 
         def recording(cls: type, msg: Any) -> Any:
-            received.append(bytes(msg[-1][:2]))
+            header = msg[-1]  # bytes, or a zmq.Frame where noobwire's runner hook received it
+            received.append(bytes(getattr(header, "buffer", header)[:2]))
             return patched(cls, msg)
 
         noob_message.Message.from_bytes = classmethod(recording)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 
 from noobwire import cli_inspect, cli_schema, codec
 from noobwire.bench.codecs import CODEC_KEYS
+from noobwire.bench.pipeline_nodes import PIPELINES
 from noobwire.workloads import WORKLOADS
 
 __all__ = ["main"]
@@ -21,6 +22,8 @@ commands:
   bench   encode and decode the built-in workloads with noobwire, the reference JSON codec,
           msgspec, msgpack-python and pickle, and print time per message, frame sizes and ratios
           example: noobwire bench --quick
+          with --pipeline: run noob pipelines with noob alone, with noobwire, with noob's
+          SynchronousRunner and raw pyzmq (needs noob)   example: noobwire bench --pipeline --quick
   inspect decode one captured frame (noobwire MessagePack or the reference's JSON) and print it
           example: noobwire inspect --hex frame.hex
   schema  print the JSON schemas of the messages
@@ -34,6 +37,11 @@ QUICK_SECONDS = 1.2
 QUICK_REPEATS = 5
 DEFAULT_SECONDS = 3.0
 DEFAULT_REPEATS = 7
+PIPELINE_QUICK_SECONDS = 0.5
+"""Seconds per runner and round of ``--pipeline --quick`` (under a minute for the three pipelines)."""
+PIPELINE_QUICK_ROUNDS = 3
+PIPELINE_SECONDS = 2.0
+PIPELINE_ROUNDS = 5
 
 
 def _name_list(choices: Sequence[str], what: str) -> Callable[[str], list[str]]:
@@ -108,6 +116,18 @@ def _parser() -> argparse.ArgumentParser:
         help=f"interleaved repeats per workload; the medians are taken over them "
         f"(default {DEFAULT_REPEATS}, or {QUICK_REPEATS} with --quick)",
     )
+    bench.add_argument(
+        "--pipeline",
+        nargs="?",
+        const=list(PIPELINES),
+        type=_name_list(PIPELINES, "pipeline"),
+        metavar="NAME[,NAME]",
+        help="instead of the codecs, run noob pipelines (default: all of "
+        f"{', '.join(PIPELINES)}) with noob's ZMQRunner alone, with noobwire hooked into it, with its "
+        "SynchronousRunner and with raw pyzmq, taking turns; --seconds is per runner and round, "
+        f"--repeats the rounds (default {PIPELINE_SECONDS:g} s x {PIPELINE_ROUNDS}, or "
+        f"{PIPELINE_QUICK_SECONDS:g} s x {PIPELINE_QUICK_ROUNDS} with --quick); needs noob",
+    )
     bench.add_argument("--json", metavar="FILE", help="also write the raw results (every sample) as JSON")
     bench.add_argument(
         "--plot",
@@ -120,7 +140,42 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _bench_pipelines(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from noobwire.bench import pipeline
+    from noobwire.bench.progress import Progress
+
+    for option, given in (("--plot", args.plot), ("--codec", args.codec), ("--workload", args.workload)):
+        if given:
+            parser.error(f"{option} is for the codecs' benchmark; it does not go with --pipeline")
+    missing = pipeline.noob_missing()
+    if missing:
+        print(f"noobwire bench --pipeline: {missing}", file=sys.stderr)
+        return 2
+    names = list(dict.fromkeys(args.pipeline))
+    seconds = args.seconds or (PIPELINE_QUICK_SECONDS if args.quick else PIPELINE_SECONDS)
+    rounds = args.repeats or (PIPELINE_QUICK_ROUNDS if args.quick else PIPELINE_ROUNDS)
+    print(
+        f"noobwire bench --pipeline: {codec.backend} backend; {seconds:g} s x {rounds} rounds per runner",
+        file=sys.stderr,
+    )
+    try:
+        results = pipeline.run_pipelines(names, seconds=seconds, rounds=rounds, progress=Progress(len(names)))
+    except RuntimeError as exc:
+        print(f"noobwire bench --pipeline: {exc}", file=sys.stderr)
+        return 1
+    print(pipeline.format_pipeline_report(results), end="")
+    if args.json:
+        settings = {"pipelines": names, "seconds": seconds, "rounds": rounds}
+        with open(args.json, "w", encoding="utf-8") as file:
+            json.dump(pipeline.results_to_json(results, settings), file, indent=1)
+            file.write("\n")
+        print(f"raw results written to {args.json}", file=sys.stderr)
+    return 0
+
+
 def _bench(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if args.pipeline:
+        return _bench_pipelines(parser, args)
     from noobwire import bench
     from noobwire.bench.plot import plot_results, require_matplotlib
     from noobwire.bench.progress import Progress

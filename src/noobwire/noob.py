@@ -20,7 +20,7 @@ import threading
 import warnings
 from collections.abc import Callable
 from types import ModuleType, TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from _noobwire_install import DEFAULT_MODULE, ENV_INSTALL, env_flag
 from noobwire import codec, wire
@@ -31,13 +31,20 @@ from noobwire.legacy_json import decode_json
 from noobwire.noob_compat import recognize
 from noobwire.options import DEFAULT_OPTIONS
 
+if TYPE_CHECKING:
+    from noobwire.codec import Codec
+    from noobwire.noob_runner import RunnerPatch
+
 __all__ = [
     "DEFAULT_MODULE",
     "ENV_INSTALL",
     "ENV_JSON_FALLBACK",
+    "ENV_ZERO_COPY",
     "IncompatibleNoobError",
     "Installation",
     "active_installation",
+    "frame_codec",
+    "hook_runner",
     "install",
     "install_from_environment",
     "uninstall",
@@ -45,6 +52,8 @@ __all__ = [
 
 ENV_JSON_FALLBACK = "NOOBWIRE_JSON_FALLBACK"
 """``0`` makes the processes that the start-up hook patches refuse legacy JSON frames."""
+ENV_ZERO_COPY = "NOOBWIRE_ZERO_COPY"
+"""``0`` makes the processes that the start-up hook patches leave noob's runner unhooked (single frames)."""
 
 _PATCHED = ("to_bytes", "from_bytes")
 _ABSENT = object()
@@ -81,7 +90,9 @@ class Installation:
         self.generation = generation
         """The generation of the schema the module has, bound to its classes: what its frames carry."""
         self.json_fallback = json_fallback
-        """Whether ``from_bytes()`` still reads legacy JSON frames (handing them to noob's own code)."""
+        """Whether ``from_bytes()`` still reads legacy JSON frames."""
+        self.zero_copy = True
+        """Whether noob's ZeroMQ runner is hooked to send large buffers out of band."""
         self.classes: dict[str, type[Any]] = dict(generation.classes)
         """The module's class for each message type: what ``from_bytes()`` builds."""
         self.message_class: type[Any] = module.Message
@@ -91,6 +102,9 @@ class Installation:
         """What ``Message.__dict__`` held under each patched name; ``uninstall()`` puts these back."""
         self.environment: dict[str, str | None] = {}
         self.forkserver_pid: int | None = None
+        self.runner_patch: RunnerPatch | None = None
+        """The hook in noob's ZeroMQ runner that sends large buffers out of band (None until it is
+        applied: at once by :func:`install`, when noob's runner is imported by the start-up hook)."""
 
     def __repr__(self) -> str:
         return f"<noobwire installed into {self.module.__name__}, json_fallback={self.json_fallback}>"
@@ -108,7 +122,9 @@ _lock = threading.RLock()
 _active: Installation | None = None
 
 
-def install(json_fallback: bool = True, *, module: str | ModuleType = DEFAULT_MODULE) -> Installation:
+def install(
+    json_fallback: bool = True, *, module: str | ModuleType = DEFAULT_MODULE, zero_copy: bool = True
+) -> Installation:
     """Make noob's ``Message.to_bytes()`` / ``from_bytes()`` write and read noobwire frames.
 
     The module's schema decides the generation (:mod:`noobwire.generations`) and so the wire-format
@@ -119,6 +135,12 @@ def install(json_fallback: bool = True, *, module: str | ModuleType = DEFAULT_MO
     which noob's own reader would unpickle, is refused), and without it refuses them with a
     :class:`noobwire.DecodeError`. ``module`` is the message module (default ``noob.network.message``), by
     name or as the module itself.
+
+    With ``zero_copy`` (the default) noob's ZeroMQ runner is hooked too (:mod:`noobwire.noob_runner`):
+    an event message whose values hold arrays or bytes of 64 KiB or more goes out as frames of its own,
+    sent without a copy and received as views over the frames, in every receiver; small messages stay
+    single frames. If noob's runner is not laid out as the hook expects, or pyzmq is missing, messages
+    go as single frames (with a :class:`noobwire.noob_runner.RunnerInternalsWarning` for the former).
 
     Sets ``NOOBWIRE_INSTALL`` (and ``NOOBWIRE_JSON_FALLBACK``) so that processes started from now on by spawn
     or forkserver are patched too; call it before the runner starts its processes. Installing again with the
@@ -134,12 +156,12 @@ def install(json_fallback: bool = True, *, module: str | ModuleType = DEFAULT_MO
         target = _import(module) if isinstance(module, str) else module
         if _active is not None:
             if _active.module is target and _active.message_class is target.Message:
-                if _active.json_fallback == json_fallback:
+                if _active.json_fallback == json_fallback and _active.zero_copy == zero_copy:
                     return _active
                 raise RuntimeError(
                     f"noobwire is installed into {target.__name__} with "
-                    f"json_fallback={_active.json_fallback}; uninstall() before installing it with "
-                    "other arguments"
+                    f"json_fallback={_active.json_fallback}, zero_copy={_active.zero_copy}; uninstall() "
+                    "before installing it with other arguments"
                 )
             if _active.module is not target:
                 raise RuntimeError(
@@ -152,10 +174,11 @@ def install(json_fallback: bool = True, *, module: str | ModuleType = DEFAULT_MO
             closest = recognition.closest
             raise IncompatibleNoobError(target.__name__, recognition.differences[closest], closest)
         installation = Installation(target, json_fallback, recognition.generation.bind(target))
+        installation.zero_copy = zero_copy
         message = installation.message_class
         message.to_bytes = _to_bytes(installation)
         message.from_bytes = classmethod(_from_bytes(installation))
-        installation.environment = _set_environment(target.__name__, json_fallback)
+        installation.environment = _set_environment(target.__name__, json_fallback, zero_copy)
         installation.forkserver_pid = _forkserver_pid()
         if installation.forkserver_pid is not None:
             warnings.warn(
@@ -165,7 +188,56 @@ def install(json_fallback: bool = True, *, module: str | ModuleType = DEFAULT_MO
                 stacklevel=2,
             )
         _active = installation
+        if zero_copy and not _importing:
+            hook_runner()
         return installation
+
+
+def hook_runner() -> RunnerPatch | None:
+    """Hook noob's ZeroMQ runner for the active installation (see :func:`install`'s ``zero_copy``), once;
+    the start-up hook calls this when noob's runner is imported. Returns the patch, or None if there is
+    no installation with ``zero_copy``, or noob's runner cannot be imported (no pyzmq)."""
+    with _lock:
+        installation = _active
+        if installation is None or not installation.zero_copy:
+            return None
+        if installation.runner_patch is not None:
+            return installation.runner_patch
+        package = installation.module.__name__.partition(".")[0]
+        try:
+            from noobwire.codec import Codec
+            from noobwire.noob_runner import patch_runner
+
+            encode_frames, decode_frames = frame_codec(Codec(generation=installation.generation))
+            installation.runner_patch = patch_runner(
+                package, encode_frames=encode_frames, decode_frames=decode_frames
+            )
+        except ImportError:  # noob without its ZeroMQ runner (pyzmq is not installed)
+            return None
+        return installation.runner_patch
+
+
+def frame_codec(frames_codec: Codec) -> tuple[Any, Any]:
+    """``(encode_frames, decode_frames)`` of a codec (of a noob generation), as the runner hook takes them
+    (:mod:`noobwire.noob_runner`): frames for ``socket.send_multipart(frames, copy=False)``, and the
+    message of received frames (None for a legacy JSON frame, which ``from_bytes()`` then reads)."""
+
+    def encode_frames(msg: Any, threshold: int) -> list[Any]:
+        return frames_codec.encode_frames(msg, threshold)
+
+    def decode_frames(frames: list[Any]) -> Any:
+        header = frames[-1]
+        data = header.buffer if hasattr(header, "buffer") else header
+        if len(data) and data[0] in _JSON_FIRST_BYTES:
+            return None
+        return frames_codec.decode_frames(frames)
+
+    return encode_frames, decode_frames
+
+
+_importing = False
+"""True while the start-up hook installs noobwire from inside the import of noob's message module,
+when noob's runner cannot be imported yet (the hook hooks it once it is)."""
 
 
 def uninstall() -> None:
@@ -178,6 +250,10 @@ def uninstall() -> None:
         installation = _active
         if installation is None:
             return
+        if installation.runner_patch is not None:
+            from noobwire.noob_runner import unpatch
+
+            unpatch(installation.runner_patch)
         message = installation.message_class
         for name, original in installation.originals.items():
             if original is _ABSENT:
@@ -206,8 +282,18 @@ def active_installation() -> Installation | None:
 
 
 def install_from_environment(module: ModuleType) -> Installation:
-    """Install into ``module`` as ``NOOBWIRE_JSON_FALLBACK`` says (the start-up hook calls this)."""
-    return install(json_fallback=env_flag(ENV_JSON_FALLBACK, default=True), module=module)
+    """Install into ``module`` as ``NOOBWIRE_JSON_FALLBACK`` and ``NOOBWIRE_ZERO_COPY`` say (the start-up
+    hook calls this while ``module`` is being imported; it hooks noob's runner when that is imported)."""
+    global _importing
+    _importing = True
+    try:
+        return install(
+            json_fallback=env_flag(ENV_JSON_FALLBACK, default=True),
+            module=module,
+            zero_copy=env_flag(ENV_ZERO_COPY, default=True),
+        )
+    finally:
+        _importing = False
 
 
 # --- the patched methods -------------------------------------------------------------------------
@@ -253,11 +339,12 @@ def _from_bytes(installation: Installation) -> Callable[[type, Any], Any]:
 # --- helpers ---------------------------------------------------------------------------------------
 
 
-def _set_environment(module_name: str, json_fallback: bool) -> dict[str, str | None]:
+def _set_environment(module_name: str, json_fallback: bool, zero_copy: bool) -> dict[str, str | None]:
     """Set the variables the start-up hook reads; return what they held before."""
     wanted = {
         ENV_INSTALL: "1" if module_name == DEFAULT_MODULE else module_name,
         ENV_JSON_FALLBACK: "1" if json_fallback else "0",
+        ENV_ZERO_COPY: "1" if zero_copy else "0",
     }
     previous = {variable: os.environ.get(variable) for variable in wanted}
     os.environ.update(wanted)

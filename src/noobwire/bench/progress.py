@@ -24,10 +24,15 @@ class Progress:
         self._repeats = 1
         self._started = 0.0
 
-    def start(self, workload: str, codecs: int, repeats: int) -> None:
-        """A workload begins: ``codecs`` codecs, each timed ``repeats`` times."""
+    def start(
+        self, workload: str, codecs: int, repeats: int, kinds: tuple[str, str] = ("codecs", "repeats")
+    ) -> None:
+        """A workload begins: ``codecs`` codecs, each timed ``repeats`` times (``kinds`` names the two:
+        ``("runners", "rounds")`` for the pipelines)."""
         self._index += 1
-        self._label = f"[{self._index}/{self._workloads}] {workload:<5} {codecs} codecs x {repeats} repeats"
+        self._label = (
+            f"[{self._index}/{self._workloads}] {workload:<5} {codecs} {kinds[0]} x {repeats} {kinds[1]}"
+        )
         self._repeats = repeats
         self._started = time.perf_counter()
         if self._live:

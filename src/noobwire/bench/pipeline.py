@@ -1,0 +1,369 @@
+"""The pipeline benchmark (``noobwire bench --pipeline``): noob's own ZeroMQ runner moving arrays, with
+and without noobwire, against the framework's and the transport's ceilings.
+
+Three pipelines (:mod:`noobwire.bench.pipeline_nodes`): ``A16M``, a source returning a float32 array of
+(2048, 2048) each epoch and a sink that reads it; ``A1M``, the same with a uint8 array of (1024, 1024);
+``small``, a counter's values through three nodes. Each is run by:
+
+- ``noob``: noob's ``ZMQRunner`` (every node in a process of its own), as installed;
+- ``noobwire``: the same runner with ``noobwire.noob.install()``, as a user runs it: every message in
+  noobwire's frames, and event messages' large buffers out of band (its runner lives in a process of its
+  own, started by spawn, so that nothing of the install reaches the other variants);
+- ``sync``: noob's ``SynchronousRunner`` (one process, values handed over as they are): the framework's
+  own ceiling;
+- ``raw``: for the array pipelines, pyzmq sending the same array from another process over ``ipc://``
+  with ``copy=False``, and nothing else (:class:`noobwire.bench.throughput.ThroughputLink`): the
+  transport's ceiling. It has one receiver where the runner has two (the sink and the command node).
+
+All four are set up first and then take turns, round by round in a shuffled order, each running for
+about the same time, so that a change in the machine's load falls on all of them alike; the rates are
+medians over the rounds, and each ratio is the median of the per-round ratios. Only ``runner.run(n)``
+(or the raw transfer) is timed, not starting the processes. Every run's results are checked: the sink's
+stamps must count up one by one (a frame that changed after it was sent, or a stale one, breaks that).
+
+Needs noob 1000 or later with its ZeroMQ runner (``pip install 'noob[zmq]'``); :func:`noob_missing`
+says why not when it is missing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import itertools
+import random
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from noobwire.bench.pipeline_nodes import ARRAY_PIPELINES, PIPELINES, pipeline_spec
+from noobwire.bench.progress import Progress
+
+__all__ = [
+    "PIPELINES",
+    "VARIANTS",
+    "PipelineResult",
+    "format_pipeline_report",
+    "noob_missing",
+    "results_to_json",
+    "run_pipelines",
+]
+
+VARIANTS = ("noob", "noobwire", "sync", "raw")
+NAMES = {
+    "noob": "noob alone (ZMQRunner)",
+    "noobwire": "noobwire (ZMQRunner)",
+    "sync": "SynchronousRunner",
+    "raw": "raw pyzmq, ipc, copy=False",
+}
+_MIN_EPOCHS = 2
+
+
+def noob_missing() -> str | None:
+    """Why the pipeline benchmark cannot run here (noob or its ZeroMQ runner missing), or None."""
+    try:
+        importlib.import_module("noob")
+        importlib.import_module("noob.runner.zmq.node")
+        importlib.import_module("numpy")
+    except ImportError as exc:
+        return (
+            f"the pipeline benchmark needs noob 1000 or later with its ZeroMQ runner, and numpy "
+            f"(pip install 'noob[zmq]' numpy): {exc}"
+        )
+    return None
+
+
+@dataclass
+class PipelineResult:
+    """One pipeline's measurements: per variant, epochs (or messages) per second in each round."""
+
+    pipeline: str
+    rates: dict[str, list[float]] = field(default_factory=dict)
+    not_measured: dict[str, str] = field(default_factory=dict)
+
+
+class _Variant(Protocol):
+    def run(self, count: int) -> float:
+        """Run ``count`` epochs (or messages); return the seconds it took. Raises on a wrong result."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def _check_stamps(pipeline: str, results: Sequence[Any]) -> None:
+    """Raise ``RuntimeError`` unless a run's results count up one by one."""
+    step = 4 if pipeline == "small" else 1
+    modulo = None if pipeline == "small" else 251
+    for earlier, later in itertools.pairwise(results):
+        expected = earlier + step if modulo is None else (earlier + step) % modulo
+        if later != expected:
+            raise RuntimeError(f"{pipeline}: the sink returned {later} after {earlier}, not {expected}")
+
+
+class _ZmqVariant:
+    """A tube run by noob's ZeroMQ runner; its processes start here (with the patch that is active)."""
+
+    def __init__(self, pipeline: str) -> None:
+        from noob import Tube
+        from noob.runner.zmq import ZMQRunner
+
+        self.pipeline = pipeline
+        self.runner = ZMQRunner(Tube.from_specification(pipeline_spec(pipeline)))
+        self.runner.init()
+
+    def run(self, count: int) -> float:
+        start = time.perf_counter()
+        results = self.runner.run(count)
+        seconds = time.perf_counter() - start
+        # noob's runner keeps the events of the epochs its nodes ran ahead of the last result: drop them
+        self.runner.store.clear()
+        _check_stamps(self.pipeline, results)
+        return seconds
+
+    def close(self) -> None:
+        self.runner.deinit()
+
+
+class _SyncVariant:
+    def __init__(self, pipeline: str) -> None:
+        from noob import SynchronousRunner, Tube
+
+        self.pipeline = pipeline
+        self.runner = SynchronousRunner(Tube.from_specification(pipeline_spec(pipeline)))
+        self.runner.init()
+
+    def run(self, count: int) -> float:
+        start = time.perf_counter()
+        results = self.runner.run(count)
+        seconds = time.perf_counter() - start
+        _check_stamps(self.pipeline, results)
+        return seconds
+
+    def close(self) -> None:
+        self.runner.deinit()
+
+
+class _InstalledVariant:
+    """A tube run by noob's ZeroMQ runner with ``install()``, driven in a spawned process of its own (the
+    runner's node processes fork from it, installed): the parent never has noobwire installed."""
+
+    def __init__(self, pipeline: str, timeout_s: float = 120.0) -> None:
+        import multiprocessing
+
+        spawn = multiprocessing.get_context("spawn")
+        self._control, child_end = spawn.Pipe()
+        self._timeout_s = timeout_s
+        # not a daemon: a daemon process may not start the runner's node processes
+        self._process = spawn.Process(
+            target=_installed_driver, args=(pipeline, child_end), name="noobwire-bench-pipeline"
+        )
+        self._process.start()
+        child_end.close()
+        self._answer()  # ready
+
+    def _answer(self) -> Any:
+        if not self._control.poll(self._timeout_s):
+            raise TimeoutError(f"the installed runner did not answer in {self._timeout_s:g} s")
+        status, value = self._control.recv()
+        if status != "ok":
+            raise RuntimeError(f"the installed runner failed: {value}")
+        return value
+
+    def run(self, count: int) -> float:
+        self._control.send(count)
+        seconds: float = self._answer()
+        return seconds
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError, EOFError):
+            self._control.send(None)
+        self._process.join(timeout=30)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(timeout=5)
+        self._control.close()
+
+
+def _installed_driver(pipeline: str, control: Any) -> None:
+    """The driver process of :class:`_InstalledVariant`: ``install()``, then the runner, run on request."""
+    try:
+        import noobwire.noob
+
+        installation = noobwire.noob.install()
+        patch = installation.runner_patch
+        if patch is None or not patch.active:
+            raise RuntimeError("noobwire.noob.install() did not hook noob's runner (see its warning)")
+        variant = _ZmqVariant(pipeline)
+    except Exception as exc:
+        control.send(("failed", f"{type(exc).__name__}: {exc}"))
+        return
+    control.send(("ok", None))
+    try:
+        while (count := control.recv()) is not None:
+            try:
+                control.send(("ok", variant.run(count)))
+            except Exception as exc:
+                control.send(("failed", f"{type(exc).__name__}: {exc}"))
+    finally:
+        variant.close()
+
+
+class _RawVariant:
+    def __init__(self, pipeline: str) -> None:
+        from noobwire.bench.throughput import ThroughputLink
+
+        self.link = ThroughputLink(pipeline, "ipc", ["raw"]).__enter__()
+
+    def run(self, count: int) -> float:
+        seconds, _ = self.link.transfer("raw", count)
+        return seconds
+
+    def close(self) -> None:
+        self.link.close()
+
+
+class _Setup:
+    """Every variant of one pipeline, set up before any is timed."""
+
+    def __init__(self, pipeline: str, variants: Sequence[str]) -> None:
+        self.pipeline = pipeline
+        self.opened: dict[str, _Variant] = {}
+        self.not_measured: dict[str, str] = {}
+        try:
+            for variant in variants:
+                self._open(variant)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, variant: str) -> None:
+        if variant == "raw" and self.pipeline not in ARRAY_PIPELINES:
+            self.not_measured[variant] = "raw pyzmq sends an array: array pipelines only"
+        elif variant == "noob":
+            self.opened[variant] = _ZmqVariant(self.pipeline)
+        elif variant == "noobwire":
+            self.opened[variant] = _InstalledVariant(self.pipeline)
+        elif variant == "sync":
+            self.opened[variant] = _SyncVariant(self.pipeline)
+        elif variant == "raw":
+            self.opened[variant] = _RawVariant(self.pipeline)
+        else:
+            raise ValueError(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")
+
+    def close(self) -> None:
+        """Stop every runner."""
+        for variant in list(self.opened):
+            opened = self.opened.pop(variant)
+            with contextlib.suppress(Exception):
+                opened.close()
+
+
+def _counts(setup: _Setup, seconds: float) -> dict[str, int]:
+    """How many epochs each variant runs per round: about ``seconds``' worth, by a first timed run (which
+    also warms it up)."""
+    counts = {}
+    for variant, opened in setup.opened.items():
+        opened.run(_MIN_EPOCHS)  # the first run starts the processes' loops
+        took = opened.run(_MIN_EPOCHS)
+        counts[variant] = max(_MIN_EPOCHS, int(seconds / max(took / _MIN_EPOCHS, 1e-6)))
+    return counts
+
+
+def run_pipelines(
+    pipelines: Sequence[str] = PIPELINES,
+    variants: Sequence[str] = VARIANTS,
+    seconds: float = 2.0,
+    rounds: int = 5,
+    progress: Progress | None = None,
+    seed: int = 0,
+) -> list[PipelineResult]:
+    """Measure each pipeline with each variant: ``rounds`` rounds of about ``seconds`` per variant.
+
+    Raises ``RuntimeError`` if noob is missing (see :func:`noob_missing`) or a run's results are wrong.
+    """
+    missing = noob_missing()
+    if missing:
+        raise RuntimeError(missing)
+    shuffle = random.Random(seed).shuffle
+    results = []
+    for pipeline in pipelines:
+        if progress:
+            progress.start(pipeline, len(variants), rounds, kinds=("runners", "rounds"))
+        setup = _Setup(pipeline, variants)
+        try:
+            result = PipelineResult(pipeline, not_measured=dict(setup.not_measured))
+            counts = _counts(setup, seconds)
+            order = list(setup.opened)
+            result.rates = {variant: [] for variant in order}
+            for done in range(rounds):
+                shuffle(order)
+                for variant in order:
+                    took = setup.opened[variant].run(counts[variant])
+                    result.rates[variant].append(counts[variant] / took)
+                if progress:
+                    progress.repeat(done + 1)
+        finally:
+            setup.close()
+        if progress:
+            progress.finish()
+        results.append(result)
+    return results
+
+
+def _ratio(rates: dict[str, list[float]], mine: str, theirs: str) -> float | None:
+    """The median over rounds of ``mine``'s rate divided by ``theirs``' in the same round."""
+    if mine not in rates or theirs not in rates:
+        return None
+    return statistics.median(a / b for a, b in zip(rates[mine], rates[theirs], strict=True))
+
+
+def format_pipeline_report(results: Sequence[PipelineResult]) -> str:
+    """One table per pipeline: each variant's median epochs per second (messages per second for raw
+    pyzmq), and its rate divided by noob alone's and by raw pyzmq's, round by round."""
+    lines = []
+    for result in results:
+        title = {"A16M": "float32 (2048, 2048), 16 MiB", "A1M": "uint8 (1024, 1024), 1 MiB"}.get(
+            result.pipeline, "small values through 3 nodes"
+        )
+        lines.append(f"{result.pipeline}: {title}, source to sink")
+        lines.append(f"  {'runner':<30}{'epochs/s':>12}{'x noob':>10}{'x raw':>9}")
+        for variant, samples in result.rates.items():
+            cells = [_cell(_ratio(result.rates, variant, base)) for base in ("noob", "raw")]
+            lines.append(
+                f"  {NAMES[variant]:<30}{statistics.median(samples):>12,.1f}{cells[0]:>10}{cells[1]:>9}"
+            )
+        for variant, why in result.not_measured.items():
+            lines.append(f"  {NAMES[variant]:<30}  not measured: {why}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def results_to_json(results: Sequence[PipelineResult], settings: dict[str, Any]) -> dict[str, Any]:
+    """The raw results (every round's rate) and the settings, for ``--json``."""
+    import platform
+
+    return {
+        "settings": settings,
+        "python": platform.python_version(),
+        "noob": _version("noob"),
+        "pipelines": [
+            {"pipeline": result.pipeline, "rates": result.rates, "not_measured": result.not_measured}
+            for result in results
+        ],
+    }
+
+
+def _version(distribution: str) -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _cell(ratio: float | None) -> str:
+    if ratio is None:
+        return "-"
+    return f"{ratio:.3f}" if ratio < 10 else f"{ratio:.1f}"

@@ -1,0 +1,516 @@
+"""Zero-copy arrays through noob's own ZeroMQ runner: where noob sends and receives event messages.
+
+``install()`` makes ``to_bytes()`` / ``from_bytes()`` write and read noobwire frames, but those carry one
+frame each, so a patched runner still copies every array into a frame and out again. :func:`patch_runner`
+hooks the runner itself so that an event message's large buffers travel as frames of their own, sent with
+``copy=False`` and read back as views over the received frames.
+
+Where noob's runner (1000.0.0 to 1003.x, one layout throughout) moves messages:
+
+- a node sends its events in ``NodeRunner.publish_events`` as ``[b"event", msg.to_bytes()]`` on its XPUB
+  outbox; every other send (control messages on the DEALER and on the command node's outbox) is a
+  ``to_bytes()`` frame too;
+- every socket is registered through ``EventloopMixin.register_socket``, and every message is received in
+  ``EventloopMixin._poll_receiver``: ``recv_multipart()`` (copying each frame into ``bytes``), then
+  ``Message.from_bytes(frames)``. Events arrive on SUB sockets: a node's inbox (its upstream nodes' events
+  and the command node's control messages) and the command node's inbox, subscribed to every outbox.
+
+The hook changes none of noob's functions' bodies; it wraps four attributes:
+
+- ``NodeRunner.publish_events``: runs noob's own, inside a scope in which ``EventMsg.to_bytes()`` may
+  answer with the message's frames instead of one frame; once noob's call has returned, it waits until
+  ZeroMQ has let go of the buffers sent without a copy (see "Arrays" below);
+- ``EventMsg.to_bytes``: inside that scope, hands the message to ``encode_frames``; outside it, and when
+  ``encode_frames`` declines, it is what it was (noob's own, or ``install()``'s);
+- ``EventloopMixin.register_socket``: each socket registered from then on sends the frames such a
+  ``to_bytes()`` answered with as ``[topic, *frames]`` with ``copy=False``, and each SUB socket that is
+  polled receives with ``copy=False``;
+- ``Message.from_bytes``: frames received that way go to ``decode_frames``; when it declines (noob's JSON),
+  to what ``from_bytes`` was, as ``bytes``.
+
+So small messages and control messages are as they were, the topic still comes first for SUB's prefix
+filter, the message's header frame is still the last frame (which noob's ``from_bytes`` reads), and the
+hook does not need to know the wire format: ``encode_frames`` / ``decode_frames`` are given to it.
+
+If the installed noob's runner is not laid out as above (checked on its source when patching), nothing is
+patched and a :class:`RunnerInternalsWarning` says why: messages then go as single frames, as without the
+hook. Patch before the runner starts its processes: processes started by fork inherit the patch; processes
+started by spawn or forkserver do not (they run noob's own single frames, which every receiver reads).
+
+Arrays: a received array is a view over a frame that only this process holds, so a node may keep it past
+later epochs or write into it (the frame's memory is writable), as it may with noob's own unpickled copy;
+the frame is freed when the last view of it goes. A sent array is read by ZeroMQ after ``send`` returns,
+so the sending node's ``publish_events`` does not return until ZeroMQ has let go of every mutable buffer it
+was sent from (``wait_for_send``): a node that reuses one array for every epoch's result cannot change it
+under a message still in flight.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import contextlib
+import contextvars
+import importlib
+import inspect
+import textwrap
+import threading
+import warnings
+import weakref
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import Any
+
+from noobwire.wire import DEFAULT_BUFFER_THRESHOLD
+
+__all__ = [
+    "DecodeFrames",
+    "EncodeFrames",
+    "RunnerInternalsWarning",
+    "RunnerPatch",
+    "active_runner_patch",
+    "internals_problems",
+    "patch_runner",
+    "unpatch",
+]
+
+EncodeFrames = Callable[[Any, int], "list[Any] | None"]
+"""``encode_frames(msg, threshold)``: the frames of noob's event message ``msg``, header last, buffers of
+at least ``threshold`` bytes in frames of their own; or None to send ``msg`` as ``to_bytes()`` would."""
+
+DecodeFrames = Callable[[list[Any]], Any]
+"""``decode_frames(frames)``: the noob message of the ``zmq.Frame`` objects received (the topic first, the
+header last); or None for a frame it does not read (noob's JSON), which ``from_bytes`` then reads."""
+
+_MESSAGE_MODULE = "network.message"
+_LOOP_MODULE = "network.loop"
+_NODE_MODULE = "runner.zmq.node"
+_ABSENT = object()
+
+
+class RunnerInternalsWarning(RuntimeWarning):
+    """noobwire did not hook noob's runner (its internals are not the ones expected) or stopped using
+    the hook for a message; messages go as single frames instead."""
+
+
+class RunnerPatch:
+    """noobwire hooked into one noob package's runner; :func:`unpatch` undoes it.
+
+    ``sent_frames`` / ``received_frames`` count the messages this process sent and decoded through the
+    hook as frames (a message of one frame counts too); ``active`` is False once unpatched.
+    """
+
+    def __init__(
+        self,
+        package: ModuleType,
+        encode_frames: EncodeFrames,
+        decode_frames: DecodeFrames,
+        threshold: int,
+        wait_for_send: bool,
+    ) -> None:
+        self.package = package
+        self.encode_frames = encode_frames
+        self.decode_frames = decode_frames
+        self.threshold = threshold
+        self.wait_for_send = wait_for_send
+        self.active = False
+        self.sent_frames = 0
+        self.received_frames = 0
+        self._replaced: list[tuple[type, str, Any]] = []
+        self._warned: set[str] = set()
+
+    def __repr__(self) -> str:
+        state = "active" if self.active else "inactive"
+        return f"<noobwire runner patch of {self.package.__name__}, {state}, threshold={self.threshold}>"
+
+    def _replace(self, owner: type, name: str, new: Any) -> None:
+        """Set ``owner.name`` to ``new``, remembering what ``owner`` itself held there."""
+        self._replaced.append((owner, name, vars(owner).get(name, _ABSENT)))
+        setattr(owner, name, new)
+
+    def _restore(self) -> None:
+        for owner, name, previous in reversed(self._replaced):
+            if previous is _ABSENT:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, previous)
+        self._replaced.clear()
+
+    def _warn_once(self, key: str, text: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            warnings.warn(text, RunnerInternalsWarning, stacklevel=3)
+
+
+_lock = threading.Lock()
+_active: RunnerPatch | None = None
+
+
+def patch_runner(
+    noob: str | ModuleType = "noob",
+    *,
+    encode_frames: EncodeFrames,
+    decode_frames: DecodeFrames,
+    threshold: int = DEFAULT_BUFFER_THRESHOLD,
+    wait_for_send: bool = True,
+) -> RunnerPatch:
+    """Hook noob's ZeroMQ runner so that event messages travel as ``encode_frames``' frames, zero-copy.
+
+    ``noob`` is the noob package (or its name). ``encode_frames`` / ``decode_frames`` are the codec (see
+    :data:`EncodeFrames`, :data:`DecodeFrames`); buffers of at least ``threshold`` bytes are meant to go
+    out of band. With ``wait_for_send`` (the default), a node's ``publish_events`` returns only once
+    ZeroMQ no longer reads the mutable buffers it sent without a copy.
+
+    Returns the patch, also when noob's runner is not laid out as this hook expects: then nothing is
+    patched (``patch.active`` is False) and a :class:`RunnerInternalsWarning` lists what differs. Raises
+    ``ImportError`` if the package or its ZeroMQ runner cannot be imported, and ``RuntimeError`` if a
+    patch is active already. Call it after ``install()``, before the runner starts its processes.
+    """
+    global _active
+    if type(threshold) is not int or threshold < 0:
+        raise ValueError(f"threshold must be a non-negative int, not {threshold!r}")
+    with _lock:
+        if _active is not None:
+            raise RuntimeError(f"noobwire already hooks {_active.package.__name__}'s runner; unpatch() first")
+        package = importlib.import_module(noob) if isinstance(noob, str) else noob
+        modules = _runner_modules(package)
+        patch = RunnerPatch(package, encode_frames, decode_frames, threshold, wait_for_send)
+        problems = internals_problems(*modules)
+        if problems:
+            listed = "; ".join(problems)
+            warnings.warn(
+                f"noobwire did not hook {package.__name__}'s ZeroMQ runner, whose internals are not the "
+                f"ones it expects ({listed}): event messages go as single frames",
+                RunnerInternalsWarning,
+                stacklevel=2,
+            )
+            return patch
+        _apply(patch, *modules)
+        _active = patch
+        return patch
+
+
+def unpatch(patch: RunnerPatch) -> None:
+    """Undo :func:`patch_runner`: put back what it replaced. Sockets registered while patched pass their
+    messages through unchanged from now on. Does nothing for a patch that is not active."""
+    global _active
+    with _lock:
+        if not patch.active:
+            return
+        patch.active = False
+        patch._restore()
+        if _active is patch:
+            _active = None
+
+
+def active_runner_patch() -> RunnerPatch | None:
+    """The active patch, or None."""
+    return _active
+
+
+def _runner_modules(package: ModuleType) -> tuple[ModuleType, ModuleType, ModuleType]:
+    name = package.__name__
+    return tuple(  # type: ignore[return-value]
+        importlib.import_module(f"{name}.{sub}") for sub in (_MESSAGE_MODULE, _LOOP_MODULE, _NODE_MODULE)
+    )
+
+
+# --- the check: is noob's runner laid out as the hook expects? ------------------------------------
+
+
+def internals_problems(message: ModuleType, loop: ModuleType, node: ModuleType) -> list[str]:
+    """What in noob's message, event-loop and node-runner modules differs from what the hook expects
+    (see the module's docstring); an empty list if nothing does."""
+    problems: list[str] = []
+    for cls_name in ("Message", "EventMsg"):
+        if not isinstance(getattr(message, cls_name, None), type):
+            problems.append(f"{message.__name__} has no class {cls_name}")
+    message_class = getattr(message, "Message", None)
+    if isinstance(message_class, type) and not isinstance(vars(message_class).get("from_bytes"), classmethod):
+        problems.append("Message.from_bytes is not a classmethod of Message itself")
+    if isinstance(getattr(message, "EventMsg", None), type) and not callable(
+        getattr(message.EventMsg, "to_bytes", None)
+    ):
+        problems.append("EventMsg has no to_bytes()")
+    mixin = getattr(loop, "EventloopMixin", None)
+    runner = getattr(node, "NodeRunner", None)
+    if mixin is None:
+        problems.append(f"{loop.__name__} has no EventloopMixin")
+    else:
+        problems += _register_socket_problems(mixin)
+        problems += _receive_problems(mixin)
+    if runner is None:
+        problems.append(f"{node.__name__} has no NodeRunner")
+    else:
+        problems += _publish_problems(runner)
+    return problems
+
+
+def _function_tree(owner: type, name: str) -> tuple[Any, ast.AST | None, str | None]:
+    """The function ``owner.name``, its parsed source, and why either is missing."""
+    function = vars(owner).get(name)
+    if not inspect.isfunction(function):
+        return None, None, f"{owner.__name__}.{name} is not a function"
+    try:
+        source = textwrap.dedent(inspect.getsource(function))
+    except (OSError, TypeError) as exc:
+        return function, None, f"the source of {owner.__name__}.{name} is not available ({exc})"
+    return function, ast.parse(source), None
+
+
+def _calls(tree: ast.AST, attribute: str) -> list[ast.Call]:
+    """The calls ``<anything>.attribute(...)`` in ``tree``."""
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == attribute
+    ]
+
+
+def _register_socket_problems(mixin: type) -> list[str]:
+    function, _, why = _function_tree(mixin, "register_socket")
+    if why and function is None:
+        return [why]
+    names = list(inspect.signature(function).parameters)
+    if names != ["self", "name", "socket", "receiver"]:
+        return [f"EventloopMixin.register_socket takes {names}, not (self, name, socket, receiver)"]
+    return []
+
+
+def _receive_problems(mixin: type) -> list[str]:
+    function, tree, why = _function_tree(mixin, "_poll_receiver")
+    if why or tree is None:
+        return [why or "EventloopMixin._poll_receiver cannot be read"]
+    if not inspect.iscoroutinefunction(function):
+        return ["EventloopMixin._poll_receiver is not a coroutine function"]
+    receives = _calls(tree, "recv_multipart")
+    if len(receives) != 1 or receives[0].args or receives[0].keywords:
+        return ["EventloopMixin._poll_receiver does not receive with one plain recv_multipart()"]
+    if len(_calls(tree, "from_bytes")) != 1:
+        return ["EventloopMixin._poll_receiver does not decode with one from_bytes()"]
+    return []
+
+
+def _publish_problems(runner: type) -> list[str]:
+    function, tree, why = _function_tree(runner, "publish_events")
+    if why or tree is None:
+        return [why or "NodeRunner.publish_events cannot be read"]
+    if not inspect.iscoroutinefunction(function):
+        return ["NodeRunner.publish_events is not a coroutine function"]
+    encodes = _calls(tree, "to_bytes")
+    sends = [
+        call
+        for call in _calls(tree, "send_multipart")
+        if call.args and isinstance(call.args[0], ast.List) and call.args[0].elts
+    ]
+    if len(encodes) != 1 or len(sends) != 1 or sends[0].args[0].elts[-1] is not encodes[0]:  # type: ignore[attr-defined]
+        return [
+            "NodeRunner.publish_events does not send its message as the last frame of one "
+            "send_multipart([..., msg.to_bytes()])"
+        ]
+    return []
+
+
+# --- the patch -------------------------------------------------------------------------------------
+
+
+def _apply(patch: RunnerPatch, message: ModuleType, loop: ModuleType, node: ModuleType) -> None:
+    import zmq
+
+    event_class = message.EventMsg
+    message_class = message.Message
+    mixin = loop.EventloopMixin
+    runner = node.NodeRunner
+    patch.active = True
+    patch._replace(event_class, "to_bytes", _event_to_bytes(patch, event_class))
+    patch._replace(message_class, "from_bytes", classmethod(_from_bytes(patch, message_class)))
+    patch._replace(mixin, "register_socket", _register_socket(patch, mixin.register_socket, zmq.SUB))
+    patch._replace(runner, "publish_events", _publish_events(patch, runner.publish_events))
+
+
+class _OutgoingFrames:
+    """What ``EventMsg.to_bytes()`` answers inside a publishing scope: the message's frames, for the
+    socket that sends them (only a socket registered while patched knows what to do with it)."""
+
+    __slots__ = ("frames", "released", "sent")
+
+    def __init__(self, frames: list[Any]) -> None:
+        self.frames: list[Any] | None = frames
+        self.sent = False
+        self.released: asyncio.Future[None] | None = None
+
+    def take(self, wait: bool) -> list[Any]:
+        """The frames to send; with ``wait``, ``released`` becomes a future that is done when ZeroMQ
+        has let go of every frame that is not ``bytes`` (immutable ``bytes`` need no waiting for)."""
+        frames, self.frames, self.sent = self.frames, None, True
+        if frames is None:
+            raise RuntimeError("the frames of one message were sent twice")
+        if not wait or all(type(frame) is bytes for frame in frames):
+            return frames
+        loop = asyncio.get_running_loop()
+        released: asyncio.Future[None] = loop.create_future()
+        self.released = released
+        watched = [frame if type(frame) is bytes else memoryview(frame) for frame in frames]
+        pending = [sum(type(frame) is not bytes for frame in frames)]
+        for frame in watched:
+            if type(frame) is not bytes:
+                finalizer = weakref.finalize(frame, _in_loop, loop, _count_down, released, pending)
+                finalizer.atexit = False
+        return watched
+
+
+def _in_loop(loop: asyncio.AbstractEventLoop, callback: Callable[..., None], *args: Any) -> None:
+    """Run ``callback(*args)`` in ``loop``'s thread (called from pyzmq's garbage-collector thread)."""
+    with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+        loop.call_soon_threadsafe(callback, *args)
+
+
+def _count_down(released: asyncio.Future[None], pending: list[int]) -> None:
+    pending[0] -= 1
+    if pending[0] == 0 and not released.done():
+        released.set_result(None)
+
+
+class _PublishScope:
+    """The frames that ``EventMsg.to_bytes()`` answered with during one ``publish_events`` call."""
+
+    __slots__ = ("outgoing",)
+
+    def __init__(self) -> None:
+        self.outgoing: list[_OutgoingFrames] = []
+
+
+_scope: contextvars.ContextVar[_PublishScope | None] = contextvars.ContextVar(
+    "noobwire_publish_scope", default=None
+)
+
+
+class _ReceivedFrames(list):  # type: ignore[type-arg]
+    """The ``zmq.Frame`` objects of one message received by a patched socket (for ``from_bytes``)."""
+
+    __slots__ = ()
+
+
+def _event_to_bytes(patch: RunnerPatch, event_class: type) -> Callable[[Any], Any]:
+    previous = vars(event_class).get("to_bytes", _ABSENT)
+    parent: Any = event_class.__mro__[1]  # its to_bytes is looked up at each call: install() may replace it
+
+    def to_bytes(self: Any) -> Any:
+        """One frame; inside noobwire's publishing scope, the message's frames (patched by noobwire)."""
+        scope = _scope.get()
+        if scope is not None and patch.active:
+            frames = _encode(patch, self)
+            if frames is not None:
+                outgoing = _OutgoingFrames(frames)
+                scope.outgoing.append(outgoing)
+                return outgoing
+        if previous is _ABSENT:
+            return parent.to_bytes(self)
+        return previous(self)
+
+    return to_bytes
+
+
+def _encode(patch: RunnerPatch, msg: Any) -> list[Any] | None:
+    """``patch.encode_frames(msg)``; None (and a warning, once) if it fails: noob's own frame is sent."""
+    try:
+        frames = patch.encode_frames(msg, patch.threshold)
+    except Exception as exc:
+        patch._warn_once(
+            f"encode:{type(exc).__name__}",
+            f"noobwire could not encode an event message as frames ({type(exc).__name__}: {exc}); "
+            "it goes as one frame",
+        )
+        return None
+    if frames is not None:
+        patch.sent_frames += 1
+    return frames
+
+
+def _from_bytes(patch: RunnerPatch, message_class: type) -> Callable[..., Any]:
+    previous = vars(message_class)["from_bytes"]
+
+    def from_bytes(cls: type, msg: Any) -> Any:
+        """Decode a message received as frames by a patched socket; anything else as before (patched by
+        noobwire)."""
+        if type(msg) is _ReceivedFrames:
+            if patch.active:
+                decoded = patch.decode_frames(msg)
+                if decoded is not None:
+                    patch.received_frames += 1
+                    return decoded
+            msg = [frame.bytes for frame in msg]
+        return previous.__get__(None, cls)(msg)
+
+    return from_bytes
+
+
+def _register_socket(patch: RunnerPatch, original: Callable[..., None], sub_type: int) -> Callable[..., None]:
+    def register_socket(self: Any, name: str, socket: Any, receiver: bool = False) -> None:
+        """Register a socket, and let it carry noobwire's frames (patched by noobwire)."""
+        original(self, name, socket, receiver)
+        socket.send_multipart = _sending(patch, socket.send_multipart)
+        if receiver and socket.getsockopt(_zmq_type()) == sub_type:
+            socket.recv_multipart = _receiving(patch, socket.recv_multipart)
+
+    return register_socket
+
+
+def _zmq_type() -> int:
+    import zmq
+
+    return int(zmq.TYPE)
+
+
+def _sending(patch: RunnerPatch, send_multipart: Callable[..., Any]) -> Callable[..., Any]:
+    def send(
+        msg_parts: Sequence[Any], flags: int = 0, copy: bool = True, track: bool = False, **kw: Any
+    ) -> Any:
+        if type(msg_parts) is list and any(type(part) is _OutgoingFrames for part in msg_parts):
+            parts: list[Any] = []
+            for part in msg_parts:
+                if type(part) is _OutgoingFrames:
+                    parts += part.take(patch.wait_for_send)
+                else:
+                    parts.append(part)
+            return send_multipart(parts, flags=flags, copy=False, track=track, **kw)
+        return send_multipart(msg_parts, flags=flags, copy=copy, track=track, **kw)
+
+    return send
+
+
+def _receiving(patch: RunnerPatch, recv_multipart: Callable[..., Any]) -> Callable[..., Any]:
+    def receive(flags: int = 0, copy: bool = True, track: bool = False) -> Any:
+        if not patch.active:
+            return recv_multipart(flags=flags, copy=copy, track=track)
+        return _as_received(recv_multipart(flags=flags, copy=False, track=track))
+
+    return receive
+
+
+async def _as_received(frames: Any) -> _ReceivedFrames:
+    return _ReceivedFrames(await frames)
+
+
+def _publish_events(patch: RunnerPatch, original: Callable[..., Any]) -> Callable[..., Any]:
+    async def publish_events(self: Any, *args: Any, **kwargs: Any) -> Any:
+        """noob's ``publish_events``, its event message sent as frames (patched by noobwire)."""
+        scope = _PublishScope()
+        token = _scope.set(scope)
+        try:
+            result = await original(self, *args, **kwargs)
+        finally:
+            _scope.reset(token)
+        for outgoing in scope.outgoing:
+            if not outgoing.sent:
+                patch._warn_once(
+                    "unsent",
+                    "noob's publish_events did not send its message through a socket noobwire patched; "
+                    "noobwire stops sending frames",
+                )
+                unpatch(patch)
+            elif outgoing.released is not None:
+                await outgoing.released
+        return result
+
+    return publish_events

@@ -1,0 +1,156 @@
+"""``noobwire bench --pipeline``: its arguments, its table, its checks, and what it says without noob.
+(It is run for real, briefly, in test_noob_runner_pipeline.py, which needs noob.) Nothing here asserts
+on a time."""
+
+from __future__ import annotations
+
+import pytest
+
+from noobwire import cli
+from noobwire.bench import pipeline
+from noobwire.bench.pipeline import PipelineResult, format_pipeline_report
+from noobwire.bench.pipeline_nodes import PIPELINES, Counter, double, frame_stamp, pipeline_spec, stamp_of
+
+
+def _row(report: str, pipeline_name: str, runner: str) -> list[str]:
+    lines = report.splitlines()
+    start = lines.index(next(line for line in lines if line.startswith(f"{pipeline_name}:")))
+    for line in lines[start + 2 :]:
+        if not line.strip():
+            break
+        if line.strip().startswith(runner):
+            return line.strip()[len(runner) :].split()
+    raise AssertionError(f"no row {runner!r} under {pipeline_name}")
+
+
+def test_the_table_gives_medians_and_per_round_ratios() -> None:
+    result = PipelineResult(
+        "A1M",
+        rates={
+            "noob": [10.0, 20.0, 40.0],
+            "noobwire": [100.0, 100.0, 100.0],
+            "sync": [1000.0, 1000.0, 1000.0],
+            "raw": [400.0, 500.0, 200.0],
+        },
+    )
+    report = format_pipeline_report([result])
+    assert report.startswith("A1M: uint8 (1024, 1024), 1 MiB, source to sink\n")
+    # noobwire / noob per round: 10, 5, 2.5 -> median 5; noobwire / raw: 0.25, 0.2, 0.5 -> 0.25
+    assert _row(report, "A1M", pipeline.NAMES["noobwire"]) == ["100.0", "5.000", "0.250"]
+    assert _row(report, "A1M", pipeline.NAMES["noob"]) == ["20.0", "1.000", "0.040"]  # 0.025, 0.04, 0.2
+    assert _row(report, "A1M", pipeline.NAMES["sync"]) == ["1,000.0", "50.0", "2.500"]
+
+
+def test_a_pipeline_without_raw_says_why_and_leaves_its_ratio_out() -> None:
+    result = PipelineResult(
+        "small",
+        rates={"noob": [400.0], "noobwire": [440.0]},
+        not_measured={"raw": "raw pyzmq sends an array: array pipelines only"},
+    )
+    report = format_pipeline_report([result])
+    assert _row(report, "small", pipeline.NAMES["noobwire"]) == ["440.0", "1.100", "-"]
+    assert "not measured: raw pyzmq sends an array" in report
+
+
+@pytest.mark.parametrize(
+    ("name", "results", "error"),
+    [
+        ("A1M", [stamp_of(249), stamp_of(250), stamp_of(251), stamp_of(252)], None),
+        ("A1M", [5, 6, 8], "returned 8 after 6"),
+        ("small", [4, 8, 12], None),
+        ("small", [4, 8, 8], "returned 8 after 8"),
+    ],
+)
+def test_each_run_s_results_must_count_up(name: str, results: list[int], error: str | None) -> None:
+    if error is None:
+        pipeline._check_stamps(name, results)
+    else:
+        with pytest.raises(RuntimeError, match=error):
+            pipeline._check_stamps(name, results)
+
+
+def test_the_nodes_do_what_the_tubes_expect() -> None:
+    counter = Counter()
+    assert [counter.process() for _ in range(3)] == [1, 2, 3]
+    assert double(21) == 42
+    np = pytest.importorskip("numpy")
+    from noobwire.bench.pipeline_nodes import FrameSource
+
+    source = FrameSource([4, 3], "uint8")
+    frames = [source.process() for _ in range(252)]
+    assert frames[0] is frames[-1]  # one buffer, stamped anew each epoch
+    assert frame_stamp(frames[-1]) == stamp_of(252) == 1
+    assert frames[-1].shape == (4, 3)
+    assert frames[-1].dtype == np.uint8
+    with pytest.raises(ValueError, match="empty"):
+        frame_stamp(np.zeros(0))
+
+
+def test_every_pipeline_has_a_tube_ending_in_a_return_node() -> None:
+    for name in PIPELINES:
+        spec = pipeline_spec(name)
+        assert spec["nodes"]["result"]["type"] == "return"
+    with pytest.raises(ValueError, match="unknown pipeline"):
+        pipeline_spec("E4")
+
+
+def test_without_noob_the_command_says_what_is_missing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(pipeline, "noob_missing", lambda: "the pipeline benchmark needs noob (test)")
+    assert cli.main(["bench", "--pipeline", "--quick"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "noobwire bench --pipeline: the pipeline benchmark needs noob (test)" in captured.err
+
+
+def test_noob_missing_names_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_noob(name: str, *args: object, **kwargs: object) -> object:
+        if name == "noob" or name.startswith("noob."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "__import__", no_noob)
+    monkeypatch.setattr(pipeline.importlib, "import_module", lambda name: no_noob(name))
+    reason = pipeline.noob_missing()
+    assert reason is not None
+    assert "pip install 'noob[zmq]'" in reason
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["bench", "--pipeline", "--codec", "json"],
+        ["bench", "--pipeline", "--workload", "E4"],
+        ["bench", "--pipeline", "--plot", "out.png"],
+        ["bench", "--pipeline", "E4"],
+    ],
+)
+def test_options_of_the_codec_benchmark_are_refused_with_pipeline(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2
+    assert "pipeline" in capsys.readouterr().err
+
+
+def test_the_pipelines_can_be_chosen(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chosen: list[list[str]] = []
+
+    def fake_run(names: list[str], **settings: object) -> list[PipelineResult]:
+        chosen.append(names)
+        return [PipelineResult(name, rates={"noob": [1.0], "noobwire": [2.0]}) for name in names]
+
+    monkeypatch.setattr(pipeline, "noob_missing", lambda: None)
+    monkeypatch.setattr(pipeline, "run_pipelines", fake_run)
+    assert cli.main(["bench", "--pipeline", "small,A1M", "--quick"]) == 0
+    assert cli.main(["bench", "--pipeline"]) == 0
+    assert chosen == [["small", "A1M"], list(PIPELINES)]
+    assert "small: small values through 3 nodes" in capsys.readouterr().out
