@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -180,17 +179,3 @@ def test_pickles_are_refused_unless_allowed(capsys: pytest.CaptureFixture[str], 
         assert "pass --allow-pickle" in err
         assert _inspect(capsys, tmp_path, frame, "--allow-pickle")[0] == 0
     assert _inspect(capsys, tmp_path, error.to_bytes())[0] == 0  # noobwire writes the class by name
-
-
-def test_python_m_noobwire_and_the_help_of_each_command() -> None:
-    def run(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "noobwire", *args], capture_output=True, text=True, timeout=60, check=True
-        )
-        return done.stdout
-
-    overview = run("--help")
-    for example in ("noobwire bench --quick", "noobwire inspect --hex frame.hex", "noobwire schema EventMsg"):
-        assert f"example: {example}" in overview
-    assert "noobwire inspect --json frame.bin" in run("inspect", "--help")
-    assert "noobwire schema EventMsg" in run("schema", "--help")
