@@ -87,3 +87,12 @@ def test_the_readme_is_short_and_keeps_its_two_commands() -> None:
     # Which noob works is on the first screen.
     assert readme.index("## Does it work with my noob?") < readme.index("## Set-up")
     assert len(readme[: readme.index("| noob | its message schema")].splitlines()) < 20
+
+
+def test_the_api_reference_documents_every_public_name() -> None:
+    import noobwire
+
+    reference = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^::: noobwire\.(\w+)$", reference, flags=re.MULTILINE))
+    assert set(noobwire.__all__) - documented == set()
+    assert {"zmq", "noob"} <= documented
