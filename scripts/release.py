@@ -6,8 +6,9 @@ What it does, each step with the standard tool, and a line of verdict for each c
 
 1. builds the sdist (``python -m build --sdist``);
 2. unpacks it into a clean directory and builds a wheel from it alone, with each Python found (3.11,
-   3.12 and 3.13 by default; one missing is reported and skipped), which also proves that the sdist
-   builds on its own; a wheel without the compiled extension is a failure, not a fallback;
+   3.12 and 3.13 by default; one missing is reported and skipped), as many at a time as there are
+   cores, which also proves that the sdist builds on its own; a wheel without the compiled extension
+   is a failure, not a fallback;
 3. repairs each wheel to a ``manylinux`` tag with ``auditwheel`` where it can (the ``linux`` wheel is
    kept where it cannot), and checks that the start-up hook ``noobwire_install.pth`` is still in it;
 4. checks the metadata of every artefact with ``twine check --strict``;
@@ -34,6 +35,7 @@ import time
 import tomllib
 import zipfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -160,10 +162,20 @@ def build_sdist(tools: Path, out: Path, report: Report) -> Path | None:
     return sdists[0]
 
 
-def build_wheel(
-    python: str, version: str, source: Path, raw: Path, work: Path, report: Report
-) -> Path | None:
-    """A wheel built by ``python`` from the unpacked sdist at ``source``."""
+@dataclass
+class WheelBuild:
+    """One Python's wheel build from the unpacked sdist: what ``build`` said, and what it wrote."""
+
+    version: str
+    python: str
+    done: subprocess.CompletedProcess[str]
+    wheels: list[Path]
+    seconds: float
+
+
+def build_wheel(python: str, version: str, source: Path, raw: Path, work: Path) -> WheelBuild:
+    """A wheel built by ``python`` from the unpacked sdist at ``source``, in an environment whose
+    ``CC`` and ``NOOBWIRE_PURE`` are unset (so the extension is built, or the wheel fails its check)."""
     builder = make_venv(
         python, work / f"build-{version}", [r for r in release_requirements() if r.startswith("build")]
     )
@@ -171,15 +183,20 @@ def build_wheel(
     started = time.monotonic()
     done = run([builder, "-m", "build", "--wheel", "--outdir", raw / version, source], env=environment)
     wheels = sorted((raw / version).glob("noobwire-*.whl"))
-    built = done.returncode == 0 and len(wheels) == 1
-    detail = f"{wheels[0].name} in {time.monotonic() - started:.0f} s" if built else _tail(done)
+    return WheelBuild(version, python, done, wheels, time.monotonic() - started)
+
+
+def judge_wheel(build: WheelBuild, report: Report) -> Path | None:
+    """The wheel of ``build`` if it was built and carries the compiled extension, else None."""
+    version = build.version
+    built = build.done.returncode == 0 and len(build.wheels) == 1
+    detail = f"{build.wheels[0].name} in {build.seconds:.0f} s" if built else _tail(build.done)
     if not report.check(f"Python {version}: a wheel from the sdist alone", built, detail):
         return None
-    wheel = wheels[0]
+    wheel = build.wheels[0]
     tag = f"cp{version.replace('.', '')}"
-    compiled = tag in wheel.name and any(
-        name.startswith("noobwire/_fast.") for name in zipfile.ZipFile(wheel).namelist()
-    )
+    names = zipfile.ZipFile(wheel).namelist()
+    compiled = tag in wheel.name and any(name.startswith("noobwire/_fast.") for name in names)
     report.check(f"Python {version}: the wheel carries the compiled extension ({tag})", compiled, wheel.name)
     return wheel if compiled else None
 
@@ -289,16 +306,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tarfile.open(sdist) as archive:
             archive.extractall(work / "unpacked", filter="data")
         (source,) = (work / "unpacked").iterdir()  # the sdist alone, away from the checkout
+        found = {version: find_python(version) for version in args.python or DEFAULT_PYTHONS}
+        step(f"wheels, {min(len(found), os.cpu_count() or 1)} built at a time")
+        for version in [version for version, python in found.items() if python is None]:
+            print(f"  Python {version} is not on this machine: no wheel for it")
+        pythons = {version: python for version, python in found.items() if python is not None}
+        with ThreadPoolExecutor(max_workers=max(1, min(len(pythons), os.cpu_count() or 1))) as pool:
+            builds = list(
+                pool.map(
+                    lambda item: build_wheel(item[1], item[0], source, work / "raw", work), pythons.items()
+                )
+            )
         built: list[tuple[str, str, Path]] = []
-        for version in args.python or DEFAULT_PYTHONS:
-            step(f"Python {version}")
-            python = find_python(version)
-            if python is None:
-                print(f"  Python {version} is not on this machine: no wheel for it")
-                continue
-            wheel = build_wheel(python, version, source, work / "raw", work, report)
+        for build in builds:
+            step(f"Python {build.version}")
+            wheel = judge_wheel(build, report)
             if wheel is not None:
-                built.append((version, python, repair(tools, wheel, out, report)))
+                built.append((build.version, build.python, repair(tools, wheel, out, report)))
         report.check("at least one wheel was built", bool(built))
         twine_check(tools, report.artefacts, report)
         step("installing each wheel where no C compiler works")
