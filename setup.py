@@ -13,7 +13,7 @@ from setuptools.command.build_ext import build_ext
 from setuptools.command.build_py import build_py
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))
-from _noobwire_install import env_flag  # noqa: E402  (the words every switch of noobwire reads)
+from _noobwire_install import env_flag  # the words every switch of noobwire reads
 
 SOURCES = [Path("src/noobwire/_fast.pyx")]
 PTH_FILE = Path("src/noobwire_install.pth")

@@ -38,7 +38,21 @@ def available_backends() -> list[str]:
     return names
 
 
-BACKENDS = available_backends()
+def tested_backends() -> list[str]:
+    """The backends the suite runs against: every one available, or those of them that
+    ``NOOBWIRE_TEST_BACKENDS`` names (comma-separated, e.g. ``compiled``: CI's run on each further Python,
+    where the pure backend has nothing new to show)."""
+    available = available_backends()
+    asked = [name.strip() for name in os.environ.get("NOOBWIRE_TEST_BACKENDS", "").split(",") if name.strip()]
+    if not asked:
+        return available
+    missing = [name for name in asked if name not in available]
+    if missing:
+        raise pytest.UsageError(f"NOOBWIRE_TEST_BACKENDS asks for {missing}, which this installation lacks")
+    return asked
+
+
+BACKENDS = tested_backends()
 
 
 @pytest.fixture(params=BACKENDS, scope="session")

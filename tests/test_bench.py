@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
+import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -14,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from noobwire import bench, cli
+from noobwire import bench, cli, cli_bench, codec
 from noobwire.bench import codecs as bench_codecs
 from noobwire.bench.array_ext import array_from_payload, array_payload
 from noobwire.bench.check import first_difference
@@ -103,8 +105,8 @@ class FakeRun:
 @pytest.mark.parametrize(
     ("argv", "seconds", "repeats"),
     [
-        ([], cli.DEFAULT_SECONDS, cli.DEFAULT_REPEATS),
-        (["--quick"], cli.QUICK_SECONDS, cli.QUICK_REPEATS),
+        ([], cli_bench.DEFAULT_SECONDS, cli_bench.DEFAULT_REPEATS),
+        (["--quick"], cli_bench.QUICK_SECONDS, cli_bench.QUICK_REPEATS),
         (["--quick", "--seconds", "0.5", "--repeats", "3"], 0.5, 3),
     ],
 )
@@ -446,15 +448,120 @@ def test_plot_without_matplotlib_is_refused_before_running(
     assert not (tmp_path / "chart.png").exists()
 
 
-def test_plot_draws_a_png(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from matplotlib.image import imread  # the test extra brings matplotlib
-
+@pytest.mark.parametrize(
+    ("name", "magic", "said"),
+    [
+        ("chart.png", b"\x89PNG\r\n\x1a\n", "(PNG)"),
+        ("chart.svg", b"<?xml", "(SVG)"),
+        ("chart.PDF", b"%PDF", "(PDF)"),
+    ],
+)
+def test_plot_writes_the_format_its_name_ends_in_and_says_so(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    magic: bytes,
+    said: str,
+) -> None:
     monkeypatch.setattr(bench, "run", FakeRun())
-    path = tmp_path / "chart.png"
+    path = tmp_path / name
     assert cli.main(["bench", "--plot", str(path)]) == 0
-    assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
-    height, width, _ = imread(path).shape
-    assert (width, height) == (990, 495)
+    assert path.read_bytes().startswith(magic)
+    assert f"chart written to {path} {said}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["chart.jpg", "chart", "chart.png.txt"])
+def test_plot_refuses_a_name_that_does_not_say_png_svg_or_pdf(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    fake = FakeRun()
+    monkeypatch.setattr(bench, "run", fake)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["bench", "--plot", str(tmp_path / name)])
+    assert exit_info.value.code == 2
+    assert "the file name must end in .png, .svg, .pdf" in capsys.readouterr().err
+    assert not fake.calls
+    assert not (tmp_path / name).exists()
+
+
+def chart_results(workloads: list[str], codecs: list[str]) -> list[Result]:
+    """Hand-made results spanning about three decades, as a real run's do."""
+    return [
+        result(workload, key, 0.5 * (index + 1) * 10**position, 0.5 * (index + 1) * 10**position)
+        for position, workload in enumerate(workloads)
+        for index, key in enumerate(codecs)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("workloads", "codecs"),
+    [
+        (["E4"], ["compiled", "msgspec"]),
+        (["E4", "P"], ["compiled", "pure", "json", "msgspec", "msgpack", "pickle"]),
+        (list(WORKLOADS), ["compiled", "pure", "frames", "json", "msgspec", "msgpack", "pickle"]),
+    ],
+    ids=["1 workload", "2 workloads", "6 workloads"],
+)
+def test_the_chart_reads_at_every_size(workloads: list[str], codecs: list[str], tmp_path: Path) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from noobwire.bench import plot
+
+    saved: list[Figure] = []
+    original_savefig = Figure.savefig
+
+    def keep(figure: Figure, *args: Any, **kwargs: Any) -> None:
+        saved.append(figure)
+        original_savefig(figure, *args, **kwargs)
+
+    results = chart_results(workloads, codecs)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Figure, "savefig", keep)
+        plot.plot_results(results, tmp_path / "chart.png")
+    (figure,) = saved
+    axes = figure.axes[0]
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()  # lays the figure out again, as savefig did
+    renderer = canvas.get_renderer()
+    frame = figure.bbox
+    # One time unit on the axis: every tick label is a plain number, the unit is in the axis' label.
+    labels = [tick.get_text() for tick in axes.get_yticklabels() if tick.get_text()]
+    assert len(labels) >= 2
+    assert all(label.replace(",", "").replace(".", "").isdigit() for label in labels), labels
+    assert "µs" in axes.get_ylabel()
+    # Every ratio label is large enough to read and inside the figure.
+    ratio_labels = [text for text in axes.texts if text.get_text()]
+    assert len(ratio_labels) == len(results)
+    for text in ratio_labels:
+        assert text.get_fontsize() >= 9
+        box = text.get_window_extent(renderer)
+        assert frame.x0 <= box.x0, text.get_text()
+        assert box.x1 <= frame.x1, text.get_text()
+        assert box.y1 <= frame.y1, text.get_text()
+    # The legend names every codec, inside the figure.
+    (legend,) = figure.legends
+    assert [text.get_text() for text in legend.get_texts()] == [row.name for row in results[: len(codecs)]]
+    box = legend.get_window_extent(renderer)
+    assert frame.x0 <= box.x0
+    assert box.x1 <= frame.x1
+    assert frame.y0 <= box.y0
+    # No half-empty plot: the bars span most of the axis' height (on the log scale).
+    low, high = (math.log10(limit) for limit in axes.get_ylim())
+    shortest, tallest = (
+        math.log10(row.total_us)
+        for row in (min(results, key=lambda r: r.total_us), max(results, key=lambda r: r.total_us))
+    )
+    assert (tallest - shortest) / (high - low) > 0.6
+
+
+def test_the_time_axis_takes_the_unit_of_the_shortest_time() -> None:
+    from noobwire.bench.plot import time_unit
+
+    assert time_unit(0.2) == ("ns", 1e-3)
+    assert time_unit(1.64) == ("µs", 1.0)
+    assert time_unit(11_500.0) == ("ms", 1e3)
 
 
 # --- progress ----------------------------------------------------------------------------------
@@ -492,3 +599,30 @@ def test_a_run_reports_progress_for_each_workload() -> None:
     )
     assert [row.workload for row in outcome.results] == ["S", "P"]
     assert [line.split()[1] for line in stream.getvalue().splitlines()] == ["S", "P"]
+
+
+# --- which backend ran ---------------------------------------------------------------------------
+
+
+def test_the_frames_row_names_the_backend_it_runs_on() -> None:
+    assert AVAILABLE["frames"].name == f"noobwire frames ({codec.backend})"
+
+
+def test_with_noobwire_pure_every_noobwire_row_runs_pure_and_says_so() -> None:
+    argv = ["bench", "--workload", "E4", "--seconds", "0.05", "--repeats", "1"]
+    environment = {**os.environ, "NOOBWIRE_PURE": "1"}
+    run = subprocess.run(
+        [sys.executable, "-m", "noobwire", *argv],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "pure backend active" in run.stderr
+    assert "of noobwire pure (noobwire's fastest backend here" in run.stdout
+    assert table_row(run.stdout, "E4", "noobwire pure")[-3:] == ["1.00", "1.00", "1.00"]
+    assert table_row(run.stdout, "E4", "noobwire frames (pure)")
+    assert "not measured: compiled: " in run.stdout
+    rows = run.stdout[: run.stdout.index("not measured")]
+    assert "compiled" not in rows

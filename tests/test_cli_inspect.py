@@ -7,13 +7,17 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import noobwire
+import noobwire.workloads
+from helpers import V2_VECTORS
 from noobwire import DecodeError
 from noobwire.cli import main
 from noobwire.cli_inspect import format_message
+from noobwire.generations import NOOB_1000, NOOB_1003
 from tagged import message_from_tagged
 
 VECTORS = {
@@ -139,6 +143,43 @@ def test_a_bad_frame_gives_the_decode_error_and_its_offset(
         assert second.startswith(f"  at byte {caught.value.offset}: ")
 
 
+@pytest.mark.parametrize("name", sorted(V2_VECTORS))
+def test_a_frame_of_noob_1003_is_shown_as_noobs_own_message(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str
+) -> None:
+    frame = bytes.fromhex(V2_VECTORS[name]["hex"])
+    expected = message_from_tagged(V2_VECTORS[name]["message"], NOOB_1003)
+    status, out, err = _inspect(capsys, tmp_path, frame, "--allow-pickle")
+    assert (status, err) == (0, "")
+    assert out == format_message(expected, f"{len(frame):,} bytes of noobwire MessagePack") + "\n"
+    assert type(expected).__module__ == "noob.network.message"
+
+
+def test_a_frame_of_noob_1003_without_noob(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "noob.network.message", None)  # import fails as if it were absent
+    status, out, err = _inspect(capsys, tmp_path, bytes.fromhex(V2_VECTORS["msg_stop"]["hex"]))
+    assert (status, out) == (1, "")
+    assert err.startswith(
+        "noobwire inspect: a frame of wire-format version 2 (noob 1003.x) decodes into noob's classes, "
+        "and noob is not installed here"
+    )
+
+
+def test_a_frame_of_noob_1000_with_noob_1003_installed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    frame = bytearray.fromhex(V2_VECTORS["msg_stop"]["hex"])
+    frame[1] = NOOB_1000.version
+    status, out, err = _inspect(capsys, tmp_path, bytes(frame))
+    assert (status, out) == (1, "")
+    assert err == (
+        "noobwire inspect: a frame of wire-format version 4 (noob 1000.x to 1001.x) decodes into noob's "
+        "classes, and the noob installed here has noob 1003.x's\n"
+    )
+
+
 def test_an_unknown_version(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     frame = bytearray(_frame("msg_stop"))
     frame[1] = 9
@@ -182,15 +223,159 @@ def test_pickles_are_refused_unless_allowed(capsys: pytest.CaptureFixture[str], 
     assert _inspect(capsys, tmp_path, error.to_bytes())[0] == 0  # noobwire writes the class by name
 
 
-def test_python_m_noobwire_and_the_help_of_each_command() -> None:
-    def run(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "noobwire", *args], capture_output=True, text=True, timeout=60, check=True
-        )
-        return done.stdout
+# --- the frames of a zero-copy message -------------------------------------------------------------
 
-    overview = run("--help")
-    for example in ("noobwire bench --quick", "noobwire inspect --hex frame.hex", "noobwire schema EventMsg"):
-        assert f"example: {example}" in overview
-    assert "noobwire inspect --json frame.bin" in run("inspect", "--help")
-    assert "noobwire schema EventMsg" in run("schema", "--help")
+
+def _zero_copy_frames() -> tuple[noobwire.EventMsg, list[bytes]]:
+    """An event message with two arrays large enough to travel out of band, and its frames as bytes."""
+    import numpy as np
+
+    events = [
+        {
+            "id": index,
+            "timestamp": noobwire.workloads.TIMESTAMP,
+            "node_id": "cam",
+            "signal": "frame",
+            "epoch": 7,
+            "value": np.full((256, 512), index, dtype=np.uint8),
+        }
+        for index in range(2)
+    ]
+    msg = noobwire.EventMsg(node_id="cam", value=events, timestamp=noobwire.workloads.TIMESTAMP)
+    frames = [bytes(frame) for frame in noobwire.encode_frames(msg)]
+    assert len(frames) == 3  # two buffers, then the header
+    return msg, frames
+
+
+def _capture(frames: list[bytes]) -> bytes:
+    """A binary capture file as the docs write it: each frame preceded by its length (4 bytes, big-endian)."""
+    return b"".join(len(frame).to_bytes(4, "big") + frame for frame in frames)
+
+
+def _expected(msg: noobwire.EventMsg, frames: list[bytes]) -> str:
+    buffers = sum(map(len, frames[:-1]))
+    header = len(frames[-1])
+    source = f"3 frames: a header of {header:,} bytes of noobwire MessagePack and 2 more of {buffers:,} bytes"
+    return format_message(msg, source) + "\n"
+
+
+def test_the_frames_of_a_message_as_one_file_each(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    msg, frames = _zero_copy_frames()
+    paths = []
+    for index, frame in enumerate(frames):
+        paths.append(tmp_path / f"frame{index}.bin")
+        paths[-1].write_bytes(frame)
+    assert main(["inspect", *map(str, paths)]) == 0
+    out, err = capsys.readouterr()
+    assert (out, err) == (_expected(msg, frames), "")
+    assert "ndarray uint8 shape (256, 512) C-order [1, 1, 1, 1, 1, 1, 1, 1, ...]" in out
+
+
+def test_the_frames_of_a_message_in_one_capture_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    msg, frames = _zero_copy_frames()
+    status, out, err = _inspect(capsys, tmp_path, _capture(frames), "--frames")
+    assert (status, out, err) == (0, _expected(msg, frames), "")
+    hex_capture = "\n".join(frame.hex() for frame in frames) + "\n\n"
+    status, out, err = _inspect(capsys, tmp_path, hex_capture.encode(), "--frames", "--hex")
+    assert (status, out, err) == (0, _expected(msg, frames), "")
+
+
+def test_a_capture_of_one_frame_is_that_frame(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    frame = _frame("msg_event_e4")
+    status, out, _ = _inspect(capsys, tmp_path, _capture([frame]), "--frames")
+    assert status == 0
+    assert out.startswith("event message (EventMsg), 160 bytes of noobwire MessagePack")
+
+
+def test_the_frames_as_the_reference_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    msg, frames = _zero_copy_frames()
+    status, out, _ = _inspect(capsys, tmp_path, _capture(frames), "--frames", "--json", "--allow-pickle")
+    assert status == 0
+    # The reference pickles each array into a str, which --json shortens to its start and its length.
+    full = json.loads(noobwire.encode_json(msg))
+    shown = json.loads(out)
+    assert shown["value"][1]["id"] == full["value"][1]["id"]
+    pickled = full["value"][1]["value"]
+    assert shown["value"][1]["value"].startswith(pickled[:50])
+    assert shown["value"][1]["value"].endswith(f"<str of {len(pickled):,} characters>")
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        (
+            lambda frames: frames[-1:],
+            "the header counts 2 buffer frames before it, but only 0 frames precede it",
+        ),
+        (lambda frames: [frames[-1], *frames[:-1]], "cannot decode the 3 frames (the last, the header, "),
+        (lambda frames: [frames[0][:-1], *frames[1:]], "cannot decode the 3 frames"),
+    ],
+    ids=["no buffers", "header first", "a buffer cut short"],
+)
+def test_frames_that_do_not_make_a_message(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, spoil: Any, message: str
+) -> None:
+    _, frames = _zero_copy_frames()
+    spoiled = spoil(frames)
+    with pytest.raises(DecodeError) as caught:
+        noobwire.decode_frames(spoiled)
+    status, out, err = _inspect(capsys, tmp_path, _capture(spoiled), "--frames")
+    assert (status, out) == (1, "")
+    assert err.startswith("noobwire inspect: ")
+    assert message in err
+    assert str(caught.value) in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("capture", "options", "message"),
+    [
+        (b"\x00\x00\x01", ("--frames",), "3 bytes at offset 0 are too few for the length of frame 0"),
+        (b"\x00\x00\x00\x10abc", ("--frames",), "frame 0 declares 16 bytes at offset 0, but only 3 follow"),
+        (
+            _capture([b"\x01"]) + b"\x00\x00\x00\x09\x96",
+            ("--frames",),
+            "frame 1 declares 9 bytes at offset 5",
+        ),
+        (b"", ("--frames",), "holds no frame"),
+        (b"9601\nnot hex\n", ("--frames", "--hex"), "line 2 is not hex text"),
+    ],
+    ids=["short length", "long frame", "second frame", "empty", "bad hex line"],
+)
+def test_a_bad_capture_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, capture: bytes, options: tuple[str, ...], message: str
+) -> None:
+    status, out, err = _inspect(capsys, tmp_path, capture, *options)
+    assert (status, out) == (1, "")
+    assert err.startswith("noobwire inspect: ")
+    assert message in err
+
+
+def test_frames_reads_one_file_and_standard_input_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "capture"
+    path.write_bytes(_capture([_frame("msg_stop")]))
+    assert main(["inspect", "--frames", str(path), str(path)]) == 1
+    assert "--frames reads one capture file, not 2" in capsys.readouterr().err
+    assert main(["inspect", "-", "-"]) == 1
+    assert "standard input (-) can be read only once" in capsys.readouterr().err
+
+
+def test_a_bad_capture_from_the_shell_has_no_traceback(tmp_path: Path) -> None:
+    _, frames = _zero_copy_frames()
+    path = tmp_path / "capture"
+    path.write_bytes(_capture(frames[-1:]))
+    done = subprocess.run(
+        [sys.executable, "-m", "noobwire", "inspect", "--frames", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr.startswith("noobwire inspect: cannot decode the frame (")
+    assert "this is the header of a zero-copy message: give its buffer frames too" in done.stderr
+    assert "Traceback" not in done.stderr

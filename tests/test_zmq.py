@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -408,14 +405,3 @@ def test_asyncio_sockets(endpoint: Callable[..., str]) -> None:
             ctx.term()
 
     asyncio.run(exchange())
-
-
-def test_the_readme_example_runs(tmp_path: Path) -> None:
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    section = readme[readme.index("## Zero-copy frames over ZeroMQ") :]
-    example = section[section.index("```python\n") + len("```python\n") : section.index("```\n", 10)]
-    assert "send_message" in example
-    assert "recv_message" in example
-    script = tmp_path / "example.py"
-    script.write_text(example)
-    subprocess.run([sys.executable, str(script)], check=True, timeout=60)

@@ -71,4 +71,15 @@ __all__ = [
     "unregister_exception",
 ]
 
-__version__ = "0.1.0"
+
+def __getattr__(name: str) -> str:
+    # The version is read from the installed distribution's metadata, whose one source is pyproject.toml
+    # (on first use: reading metadata costs more than an import should).
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("noobwire")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            return "0+unknown"
+    raise AttributeError(f"module 'noobwire' has no attribute {name!r}")

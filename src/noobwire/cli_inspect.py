@@ -1,27 +1,50 @@
-"""``noobwire inspect``: decode one captured frame (noobwire MessagePack or the reference's JSON), show it."""
+"""``noobwire inspect``: decode one captured message (noobwire MessagePack or the reference's JSON), show it.
+
+A message is one frame, or the several frames of a zero-copy message (``encode_frames``: the buffers,
+then the header), given as one file each or as one capture file that holds them all (see
+:func:`read_capture`).
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
 import re
 import reprlib
+import struct
 import sys
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from noobwire import codec
+from noobwire import wire
+from noobwire.codec import Codec
 from noobwire.errors import DecodeError, EncodeError, describe
 from noobwire.framing import is_json
+from noobwire.generations import REFERENCE, by_version
+from noobwire.layout import Generation
 from noobwire.legacy_json import encode_json
-from noobwire.messages import MESSAGE_CLASSES, Message
-from noobwire.options import Options
+from noobwire.messages import Message
+from noobwire.noob_compat import recognize
 from noobwire.values import PICKLE_OFF
 
-__all__ = ["add_command", "describe_frame", "format_message", "read_frame", "run"]
+__all__ = [
+    "CAPTURE_LENGTH",
+    "add_command",
+    "describe_frame",
+    "describe_frames",
+    "format_message",
+    "frame_generation",
+    "read_capture",
+    "read_frame",
+    "run",
+]
+
+CAPTURE_LENGTH = struct.Struct(">I")
+"""In a binary capture file (``--frames``), each frame is preceded by its length: 4 bytes, big-endian."""
 
 _EXAMPLES = """\
 examples:
@@ -29,6 +52,12 @@ examples:
   noobwire inspect --hex frame.hex    the same frame written as hex text
   noobwire inspect --json frame.bin   the message as the reference's JSON (what an unpatched noob sends)
   echo 96010700a363616dd7ff1d6f2800695661c0a57265616479 | noobwire inspect --hex -
+
+a zero-copy message (noobwire.encode_frames: the buffers first, the header last):
+  noobwire inspect buffer0.bin buffer1.bin header.bin     one file per frame, in that order
+  noobwire inspect --frames capture.bin                   one file: each frame preceded by its length
+                                                          (4 bytes, big-endian)
+  noobwire inspect --frames --hex capture.hex             one file: the hex of each frame, one per line
 """
 
 
@@ -40,16 +69,28 @@ def add_command(commands: Any) -> None:
     """Register ``inspect`` with the ``noobwire`` command line's subcommands."""
     parser = commands.add_parser(
         "inspect",
-        help="decode one captured frame and print the message",
+        help="decode a captured frame, or the frames of one message, and print the message",
         description="Decode one frame (noobwire MessagePack or the reference's JSON: the first byte tells\n"
-        "them apart) and print the message: its type, node_id and timestamp, each event on a line,\n"
-        "arrays as dtype, shape and first values. A frame that does not decode gives the error, with\n"
-        "the byte offset where it was found, and exit status 1.",
+        "them apart), or the frames of one zero-copy message, and print the message: its type, node_id\n"
+        "and timestamp, each event on a line, arrays as dtype, shape and first values. Frames that do\n"
+        "not decode give the error, with the byte offset where it was found, and exit status 1.",
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("file", metavar="FILE", help="the file that holds the frame, or - for standard input")
+    parser.add_argument(
+        "files",
+        metavar="FILE",
+        nargs="+",
+        help="the file that holds the frame, or - for standard input; several files are the frames of one "
+        "message, in the order encode_frames returns them (the buffers, then the header)",
+    )
     parser.add_argument("--hex", action="store_true", help="the input is hex text (whitespace is ignored)")
+    parser.add_argument(
+        "--frames",
+        action="store_true",
+        help="FILE holds every frame of one message, in the order encode_frames returns them: each frame "
+        "preceded by its length (4 bytes, big-endian), or with --hex the hex of each frame on a line",
+    )
     parser.add_argument("--json", action="store_true", help="print the message as the reference's JSON")
     parser.add_argument(
         "--allow-pickle",
@@ -62,8 +103,11 @@ def add_command(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Carry out ``noobwire inspect``; returns the exit status."""
     try:
-        frame = read_frame(args.file, hex_input=args.hex)
-        text = describe_frame(frame, as_json=args.json, allow_pickle=args.allow_pickle)
+        frames = _read_message(args.files, hex_input=args.hex, capture=args.frames)
+        if len(frames) == 1:
+            text = describe_frame(frames[0], as_json=args.json, allow_pickle=args.allow_pickle)
+        else:
+            text = describe_frames(frames, as_json=args.json, allow_pickle=args.allow_pickle)
     except InspectError as exc:
         print(f"noobwire inspect: {exc}", file=sys.stderr)
         return 1
@@ -78,41 +122,172 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def read_frame(source: str, hex_input: bool = False) -> bytes:
-    """The bytes of the frame in file ``source`` (``-``: standard input), read as hex text if asked."""
+def _read_message(sources: list[str], hex_input: bool, capture: bool) -> list[bytes]:
+    """The frames of the message in ``sources``: one file per frame, or one capture file."""
+    if sources.count("-") > 1:
+        raise InspectError("standard input (-) can be read only once")
+    if capture:
+        if len(sources) != 1:
+            raise InspectError(f"--frames reads one capture file, not {len(sources)}")
+        return read_capture(sources[0], hex_input=hex_input)
+    return [read_frame(source, hex_input=hex_input) for source in sources]
+
+
+def _read_bytes(source: str) -> bytes:
     try:
-        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+        return sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
     except OSError as exc:
         raise InspectError(f"cannot read {source}: {exc.strerror or exc}") from None
-    if not hex_input:
-        return data
-    text = "".join(data.decode("ascii", errors="replace").split())
+
+
+def _from_hex(text: str, source: str) -> bytes:
     try:
-        return bytes.fromhex(text.removeprefix("0x"))
+        return bytes.fromhex("".join(text.split()).removeprefix("0x"))
     except ValueError as exc:
         raise InspectError(f"{source} is not hex text ({exc})") from None
 
 
+def read_frame(source: str, hex_input: bool = False) -> bytes:
+    """The bytes of the frame in file ``source`` (``-``: standard input), read as hex text if asked."""
+    data = _read_bytes(source)
+    if not hex_input:
+        return data
+    return _from_hex(data.decode("ascii", errors="replace"), source)
+
+
+def read_capture(source: str, hex_input: bool = False) -> list[bytes]:
+    """The frames of one message in the capture file ``source`` (``-``: standard input).
+
+    A binary capture is the frames one after the other, each preceded by its length as 4 bytes,
+    big-endian (:data:`CAPTURE_LENGTH`); a hex capture (``hex_input``) has the hex of each frame on a
+    line of its own, blank lines ignored. Raises :class:`InspectError` for a capture that does not
+    hold whole frames.
+    """
+    data = _read_bytes(source)
+    if hex_input:
+        lines = data.decode("ascii", errors="replace").splitlines()
+        frames = [
+            _from_hex(line, f"{source} line {number}") for number, line in enumerate(lines, 1) if line.strip()
+        ]
+    else:
+        frames = _split_capture(data, source)
+    if not frames:
+        raise InspectError(f"{source} holds no frame")
+    return frames
+
+
+def _split_capture(data: bytes, source: str) -> list[bytes]:
+    frames: list[bytes] = []
+    position = 0
+    while position < len(data):
+        if len(data) - position < CAPTURE_LENGTH.size:
+            raise InspectError(
+                f"{source} is not a capture of length-prefixed frames: {len(data) - position} bytes at "
+                f"offset {position} are too few for the length of frame {len(frames)} "
+                f"({CAPTURE_LENGTH.size} bytes, big-endian)"
+            )
+        (length,) = CAPTURE_LENGTH.unpack_from(data, position)
+        position += CAPTURE_LENGTH.size
+        if length > len(data) - position:
+            raise InspectError(
+                f"{source} is not a capture of length-prefixed frames: frame {len(frames)} declares "
+                f"{length:,} bytes at offset {position - CAPTURE_LENGTH.size}, but only "
+                f"{len(data) - position:,} follow"
+            )
+        frames.append(data[position : position + length])
+        position += length
+    return frames
+
+
 def describe_frame(frame: bytes, as_json: bool = False, allow_pickle: bool = False) -> str:
     """The text ``inspect`` prints for a frame. Raises :class:`InspectError` if it does not decode."""
-    kind = "the reference's JSON" if frame and is_json(frame) else "noobwire MessagePack"
+    msg = _decode([frame], allow_pickle)
+    if as_json:
+        return _as_json(msg)
+    return format_message(msg, f"{len(frame):,} bytes of {_kind(frame)}")
+
+
+def describe_frames(frames: list[bytes], as_json: bool = False, allow_pickle: bool = False) -> str:
+    """The text ``inspect`` prints for the frames of one message (``decode_frames``: the buffers, then
+    the header). Raises :class:`InspectError` if they do not decode."""
+    msg = _decode(frames, allow_pickle)
+    if as_json:
+        return _as_json(msg)
+    header, buffers = frames[-1], frames[:-1]
+    return format_message(
+        msg,
+        f"{len(frames)} frames: a header of {len(header):,} bytes of {_kind(header)} "
+        f"and {len(buffers)} more of {sum(map(len, buffers)):,} bytes",
+    )
+
+
+def _kind(frame: bytes) -> str:
+    return "the reference's JSON" if frame and is_json(frame) else "noobwire MessagePack"
+
+
+def _decode(frames: list[bytes], allow_pickle: bool) -> Message:
+    """The message of ``frames`` (one frame, or buffers then the header), or :class:`InspectError`."""
+    generation = frame_generation(frames[-1])
     try:
         # With pickle off (the default here), no frame can unpickle or import anything.
-        msg = codec.decode(frame, MESSAGE_CLASSES, Options(allow_pickle=allow_pickle))
+        msg: Message = Codec(allow_pickle=allow_pickle).decode_frames(frames, generation)
+        return msg
     except DecodeError as exc:
-        if not allow_pickle and PICKLE_OFF in str(exc):
-            raise InspectError(
-                f"{exc}: the frame holds pickled values (or names an exception class outside the "
-                "allow-list), and unpickling runs code chosen by whoever wrote the frame; "
-                "pass --allow-pickle to decode it if you trust its source"
-            ) from None
-        raise InspectError(_decode_failure(frame, kind, exc)) from None
-    if as_json:
-        try:
-            return shorten_json(encode_json(msg).decode("utf-8"))
-        except EncodeError as exc:
-            raise InspectError(f"the message cannot be written as the reference's JSON: {exc}") from None
-    return format_message(msg, f"{len(frame):,} bytes of {kind}")
+        _refuse_pickle(exc, allow_pickle)
+        header = frames[-1]
+        if len(frames) == 1:
+            lines = [f"cannot decode the frame ({len(header):,} bytes, read as {_kind(header)}): {exc}"]
+        else:
+            lines = [
+                f"cannot decode the {len(frames)} frames (the last, the header, {len(header):,} bytes, "
+                f"read as {_kind(header)}): {exc}"
+            ]
+        if exc.offset is not None and header:
+            lines.append(_hex_around(header, exc.offset))
+        if len(frames) == 1 and "buffer frames before it" in exc.reason:
+            lines.append(
+                "  this is the header of a zero-copy message: give its buffer frames too, in the order "
+                "encode_frames returns them (noobwire inspect --help)"
+            )
+        raise InspectError("\n".join(lines)) from None
+
+
+def frame_generation(header: bytes) -> Generation:
+    """The generation to read a header frame as: the one its wire-format version names, if noobwire
+    knows it, else the reference's (whose decoder then says what is wrong). A noob generation needs
+    that noob installed (its classes are what the frame decodes into): :class:`InspectError` if the
+    noob installed here is missing or has another schema."""
+    version = header[1] if len(header) > 1 and header[0] == wire.FRAME_ARRAY else None
+    generation = by_version(version) if version is not None else None
+    if generation is None or generation is REFERENCE:
+        return REFERENCE
+    needs = f"a frame of wire-format version {version} ({generation.summary}) decodes into noob's classes"
+    try:
+        module = importlib.import_module(generation.module)
+    except ImportError as exc:
+        raise InspectError(f"{needs}, and noob is not installed here ({exc})") from None
+    found = recognize(module).generation
+    if found is not generation:
+        has = "another schema, that noobwire does not know" if found is None else found.summary + "'s"
+        raise InspectError(f"{needs}, and the noob installed here has {has}") from None
+    return generation
+
+
+def _refuse_pickle(error: DecodeError, allow_pickle: bool) -> None:
+    """Raise the advice to pass ``--allow-pickle`` when pickle off is what refused the frame."""
+    if not allow_pickle and PICKLE_OFF in str(error):
+        raise InspectError(
+            f"{error}: the frame holds pickled values (or names an exception class outside the "
+            "allow-list), and unpickling runs code chosen by whoever wrote the frame; "
+            "pass --allow-pickle to decode it if you trust its source"
+        ) from None
+
+
+def _as_json(msg: Message) -> str:
+    try:
+        return shorten_json(encode_json(msg).decode("utf-8"))
+    except EncodeError as exc:
+        raise InspectError(f"the message cannot be written as the reference's JSON: {exc}") from None
 
 
 MAX_JSON_STR = 200
@@ -174,13 +349,6 @@ def _cut(text: str) -> str:
     if len(text) <= MAX_JSON_TEXT:
         return text
     return f"{text[:MAX_JSON_TEXT]}... <{len(text) - MAX_JSON_TEXT:,} more characters>"
-
-
-def _decode_failure(frame: bytes, kind: str, error: DecodeError) -> str:
-    lines = [f"cannot decode the frame ({len(frame):,} bytes, read as {kind}): {error}"]
-    if error.offset is not None and frame:
-        lines.append(_hex_around(frame, error.offset))
-    return "\n".join(lines)
 
 
 def _hex_around(frame: bytes, offset: int, width: int = 8) -> str:

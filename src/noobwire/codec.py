@@ -122,7 +122,26 @@ backend: str = _active.name
 """Which backend is active: ``"compiled"`` or ``"pure"``."""
 
 encode = _active.encode
+"""``encode(msg, options=DEFAULT_OPTIONS) -> bytes``: the active backend's encoder.
+
+Writes ``msg`` as one noobwire MessagePack frame, every value in it (arrays copied into the frame:
+for large arrays see :func:`noobwire.encode_frames`). Raises :class:`noobwire.EncodeError` naming the
+value's type and path if a value cannot be written without losing data (or without pickle, when
+``options`` has it off). ``Message.to_bytes()`` calls it.
+"""
+
 decode = _active.decode
+"""``decode(data, classes=MESSAGE_CLASSES, options=DEFAULT_OPTIONS) -> Message``: the active backend's
+decoder.
+
+Reads a noobwire MessagePack frame or a legacy JSON frame (the first byte tells them apart). ``data``
+may be ``bytes``, any contiguous buffer (``memoryview``, ``bytearray``, a ``uint8`` array), a
+``zmq.Frame``, or the list of frames a ZeroMQ socket returns, of which the last is decoded (the ones
+before it are a topic or routing identities); ``classes`` maps each message type to the class to build.
+Raises :class:`noobwire.DecodeError` for anything that is not a valid message or that ``options``
+refuses, and its subclass :class:`noobwire.SchemaError` for a well-formed frame whose fields break the
+schema. ``Message.from_bytes(frames)`` calls it.
+"""
 
 
 class Codec:

@@ -219,5 +219,15 @@ def _n_buffers(header: Any) -> int | None:
 _active = FrameCodec(codec.get_backend(codec.backend))
 
 encode_frames = _active.encode_frames
+"""``encode_frames(msg, threshold=65536, *, options=DEFAULT_OPTIONS) -> list``: ``msg`` as
+``[buffer_0, ..., buffer_n-1, header]`` on the active backend, for
+``socket.send_multipart(frames, copy=False)``; see :meth:`FrameCodec.encode_frames`."""
+
 decode_frames = _active.decode_frames
+"""``decode_frames(frames, classes=MESSAGE_CLASSES, *, buffers_as="bytes", options=DEFAULT_OPTIONS)
+-> Message``: the message of ``frames`` (as ``socket.recv_multipart()`` returns them) on the active
+backend, its arrays views of their frames; see :meth:`FrameCodec.decode_frames`."""
+
 decode_multipart = _active.decode_multipart
+"""The envelope and the message of ``frames``, on the active backend; see
+:meth:`FrameCodec.decode_multipart`."""

@@ -44,18 +44,24 @@ def _by_workload(results: Sequence[Result]) -> dict[str, list[Result]]:
     return grouped
 
 
-_HEADER = (
-    f"  {'codec':<17}{'encode µs':>12}{'decode µs':>12}{'total µs':>12}{'bytes':>13}"
-    f"{'encode x':>10}{'decode x':>10}{'total x':>10}"
-)
+def _name_width(results: Sequence[Result]) -> int:
+    """The width of the codec column: the longest name, and two spaces."""
+    return max([len("codec"), *(len(row.name) for row in results)]) + 2
 
 
-def _table(workload: str, rows: Sequence[Result]) -> list[str]:
+def _header(width: int) -> str:
+    return (
+        f"  {'codec':<{width}}{'encode µs':>12}{'decode µs':>12}{'total µs':>12}{'bytes':>13}"
+        f"{'encode x':>10}{'decode x':>10}{'total x':>10}"
+    )
+
+
+def _table(workload: str, rows: Sequence[Result], width: int) -> list[str]:
     base = baseline(rows)
-    lines = [workload_title(workload), _HEADER]
+    lines = [workload_title(workload), _header(width)]
     for row in rows:
         lines.append(
-            f"  {row.name:<17}{row.encode_us:>12,.2f}{row.decode_us:>12,.2f}{row.total_us:>12,.2f}"
+            f"  {row.name:<{width}}{row.encode_us:>12,.2f}{row.decode_us:>12,.2f}{row.total_us:>12,.2f}"
             f"{row.size:>13,}{format_ratio(row.encode_us / base.encode_us):>10}"
             f"{format_ratio(row.decode_us / base.decode_us):>10}"
             f"{format_ratio(row.total_us / base.total_us):>10}"
@@ -63,7 +69,7 @@ def _table(workload: str, rows: Sequence[Result]) -> list[str]:
     return [*lines, ""]
 
 
-def _summary(grouped: Mapping[str, Sequence[Result]]) -> list[str]:
+def _summary(grouped: Mapping[str, Sequence[Result]], width: int) -> list[str]:
     names: dict[str, str] = {}
     ratios: dict[tuple[str, str], float] = {}
     for workload, rows in grouped.items():
@@ -73,12 +79,13 @@ def _summary(grouped: Mapping[str, Sequence[Result]]) -> list[str]:
             ratios[workload, row.codec] = row.total_us / base.total_us
     lines = [
         "Total time (encode + decode) ÷ that of noobwire's fastest backend, per workload",
-        f"  {'codec':<17}" + "".join(f"{workload:>9}" for workload in grouped),
+        f"  {'codec':<{width}}" + "".join(f"{workload:>9}" for workload in grouped),
     ]
     for key, name in names.items():
         cells = [ratios.get((workload, key)) for workload in grouped]
         lines.append(
-            f"  {name:<17}" + "".join(f"{'-' if cell is None else format_ratio(cell):>9}" for cell in cells)
+            f"  {name:<{width}}"
+            + "".join(f"{'-' if cell is None else format_ratio(cell):>9}" for cell in cells)
         )
     return [*lines, ""]
 
@@ -100,10 +107,11 @@ def format_report(results: Sequence[Result], missing: Mapping[str, str] | None =
             + " (noobwire's fastest backend here; above 1 is slower).",
             "",
         ]
+    width = _name_width(results)
     for workload, rows in grouped.items():
-        lines += _table(workload, rows)
+        lines += _table(workload, rows, width)
     if len(grouped) > 1:
-        lines += _summary(grouped)
+        lines += _summary(grouped, width)
     for key, reason in (missing or {}).items():
         lines.append(f"not measured: {key}: {reason}")
     return "\n".join(lines).rstrip("\n") + "\n"
