@@ -16,6 +16,7 @@ from importlib import metadata
 from types import ModuleType
 from typing import Any
 
+import msgpack
 import pytest
 
 import noobwire
@@ -338,3 +339,98 @@ def test_a_node_error_crosses_as_noobs_own_error_message() -> None:
 def _process_until_it_raises(runner: Any, epochs: int = 10) -> None:
     for _ in range(epochs):
         runner.process()
+
+
+# --- epochs: the compiled backend's own paths against the pure one's -------------------------------------
+
+U32_MAX = 2**32 - 1
+
+
+def _epoch(root: int, *segments: tuple[str, int]) -> Any:
+    epoch = Epoch(root)
+    for segment in segments:
+        epoch = epoch / segment
+    return epoch
+
+
+EPOCHS = {
+    "root 0": _epoch(0),
+    "root max": _epoch(U32_MAX),
+    "one sub-epoch": _epoch(3, ("map", 1)),
+    "numbers at the bounds": _epoch(U32_MAX, ("a", 0), ("b", U32_MAX)),
+    "empty and non-ASCII node ids": _epoch(1, ("", 2), ("kamera-é", 3)),
+    "deep": _epoch(5, *((f"n{i}", i) for i in range(40))),
+}
+
+
+def _event_msg(*epochs: Any) -> Any:
+    event = {"timestamp": T, "node_id": "cam", "signal": "frame", "value": 1}
+    return noob_message.EventMsg(
+        node_id="cam",
+        timestamp=T,
+        value=[{**event, "id": i, "epoch": epoch} for i, epoch in enumerate(epochs)],
+    )
+
+
+def _codecs() -> tuple[Codec, Codec]:
+    pytest.importorskip("noobwire._fast", reason="the compiled extension is not built")
+    return Codec(generation=GENERATION, backend="pure"), Codec(generation=GENERATION, backend="compiled")
+
+
+@pytest.mark.parametrize("name", list(EPOCHS))
+def test_an_epoch_crosses_both_backends_alike(name: str) -> None:
+    pure, compiled = _codecs()
+    epoch = EPOCHS[name]
+    # The same epoch object twice (as noob's store shares it), then an equal one of its own.
+    msg = _event_msg(epoch, epoch, _epoch(0) if epoch == _epoch(0) else epoch / ("x", 1))
+    frame = pure.encode(msg)
+    assert compiled.encode(msg) == frame
+    for codec in (pure, compiled):
+        decoded = codec.decode(frame)
+        assert [type(event["epoch"]) for event in decoded.value] == [Epoch] * 3
+        assert [event["epoch"] for event in decoded.value] == [event["epoch"] for event in msg.value]
+
+
+TEMPLATE_EPOCH = msgpack.packb([42, ["zz", 7]])
+
+EPOCH_WIRE_FORMS: list[Any] = [
+    7,
+    [7],
+    [7, ["a", 1]],
+    [7, ["a", 1], ["b", U32_MAX]],
+    [U32_MAX + 1],
+    [7, ["a", U32_MAX + 1]],
+    [7, ["a", -1]],
+    [-1, ["a", 1]],
+    [7, ["a", True]],
+    [True, ["a", 1]],
+    [7, ["a", 1.0]],
+    [7, ["a"]],
+    [7, ["a", 1, 2]],
+    [7, [1, 1]],
+    [7, [b"a", 1]],
+    [7, "a"],
+    ["tube", ["a", 1]],
+    [["tube", 7], ["a", 1]],
+    [],
+    [None],
+    [7, None],
+    [2**64 - 1, ["a", 1]],
+]
+
+
+@pytest.mark.parametrize("wire", EPOCH_WIRE_FORMS, ids=repr)
+def test_an_epoch_wire_form_is_read_or_refused_alike(wire: Any) -> None:
+    pure, compiled = _codecs()
+    template = pure.encode(_event_msg(_epoch(42, ("zz", 7))))
+    assert template.count(TEMPLATE_EPOCH) == 1
+    frame = template.replace(TEMPLATE_EPOCH, msgpack.packb(wire))
+    outcomes = []
+    for codec in (pure, compiled):
+        try:
+            epoch = codec.decode(frame).value[0]["epoch"]
+        except DecodeError as error:
+            outcomes.append(("refused", str(error)))
+        else:
+            outcomes.append(("read", type(epoch), epoch, pure.encode(_event_msg(epoch))))
+    assert outcomes[0] == outcomes[1]

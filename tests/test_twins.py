@@ -27,7 +27,7 @@ from noobwire import Message, _pure, wire
 from noobwire.generations import REFERENCE
 from noobwire.messages import MESSAGE_CLASSES
 from noobwire.options import Options
-from noobwire.workloads import WORKLOADS, make_workload
+from noobwire.workloads import WORKLOADS, make_workload, workload_generation
 from strategies import frames, messages, values
 
 _fast = pytest.importorskip("noobwire._fast", reason="the compiled extension is not built")
@@ -83,11 +83,12 @@ def test_the_compiled_backend_is_active_unless_pure_is_asked_for() -> None:
 @pytest.mark.parametrize("name", list(WORKLOADS))
 def test_workloads_take_the_compiled_path_both_ways(name: str) -> None:
     msg = make_workload(name)
+    generation = workload_generation(name)
     with handovers() as calls:
-        frame = _fast.encode(msg)
-        decoded = _fast.decode_frame(frame)
-    assert frame == _pure.encode(msg)
-    assert_same(_pure.decode_frame(frame), decoded)
+        frame = _fast.encode(msg, generation=generation)
+        decoded = _fast.decode_frame(frame, generation)
+    assert frame == _pure.encode(msg, generation=generation)
+    assert_same(_pure.decode_frame(frame, generation), decoded)
     expected = [] if msg.type_ in HOT_TYPES else ["encode"]
     assert calls == expected
 
@@ -492,3 +493,21 @@ def test_limits_beyond_int64_read_every_vector_alike(name: str, limit: int) -> N
         assert_same_outcome(
             compiled, outcome(lambda options=options: _pure.decode(data, MESSAGE_CLASSES, options))
         )
+
+
+@pytest.mark.parametrize("name", ["encode", "decode_frame", "decode"])
+def test_the_twins_take_the_same_arguments_as_the_stub_says(name: str) -> None:
+    """A caller may pass any argument by name to either backend (and mypy checks them against the stub)."""
+    import ast
+    import inspect
+    from pathlib import Path
+
+    stub = ast.parse(Path(_fast.__file__).with_name("_fast.pyi").read_text())
+    (declared,) = [node for node in stub.body if isinstance(node, ast.FunctionDef) and node.name == name]
+    stub_parameters = [argument.arg for argument in declared.args.args]
+    for twin in (_fast, _pure):
+        signature = inspect.signature(getattr(twin, name))
+        assert list(signature.parameters) == stub_parameters, twin.__name__
+    pure_defaults = [p.default for p in inspect.signature(getattr(_pure, name)).parameters.values()]
+    fast_defaults = [p.default for p in inspect.signature(getattr(_fast, name)).parameters.values()]
+    assert fast_defaults == pure_defaults

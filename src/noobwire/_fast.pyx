@@ -95,6 +95,7 @@ cdef type DATETIME = datetime
 cdef object _DEFAULT_OPTIONS = DEFAULT_OPTIONS
 cdef object _REFERENCE = REFERENCE
 cdef object _REFERENCE_CLASSES = REFERENCE.classes
+cdef object _GENERATION_TYPE = type(REFERENCE)
 cdef object _object_new = object.__new__
 cdef object _FIELDS_SET = frozenset(("type_", "node_id", "timestamp", "value"))
 
@@ -655,6 +656,9 @@ cdef class CompiledGeneration:
     cdef object no_event
     cdef object epoch_class
     cdef int64_t epoch_fast_max  # roots up to this are made (and remembered) here; others by records
+    cdef bint epoch_paths_fast  # paths (noob_core's epochs) are written and made here; others by records
+    cdef int64_t epoch_min
+    cdef int64_t epoch_max
     cdef PyObject* epoch_cache[EPOCH_CACHE_SIZE]
     cdef int64_t epoch_cache_roots[EPOCH_CACHE_SIZE]
 
@@ -688,6 +692,11 @@ cdef class CompiledGeneration:
         self.epoch_class = generation.epoch_class
         epochs = generation.epochs
         self.epoch_fast_max = -1 if epochs is None or epochs.min > 0 else min(epochs.max, INT64_MAX)
+        self.epoch_paths_fast = (
+            epochs is not None and epochs.segment is None and 0 <= epochs.min <= epochs.max <= INT64_MAX
+        )
+        self.epoch_min = epochs.min if self.epoch_paths_fast else 0
+        self.epoch_max = epochs.max if self.epoch_paths_fast else -1
 
     def __dealloc__(self):
         cdef Py_ssize_t i
@@ -714,6 +723,36 @@ cdef class CompiledGeneration:
             Py_DECREF(<object>known)
         return epoch
 
+    cdef bint epoch_number_ok(self, object number) noexcept:
+        """Whether ``number`` is an exact int within the range of this generation's epoch numbers."""
+        cdef int overflow = 0
+        cdef long long value
+        if type(number) is not int:
+            return False
+        value = PyLong_AsLongLongAndOverflow(number, &overflow)
+        return overflow == 0 and self.epoch_min <= value <= self.epoch_max
+
+    cdef object path_epoch(self, list wire):
+        """The epoch of a path's wire form ``[root, [node_id, n], ...]`` (as read: lists), made by the
+        epoch class itself; None for anything else, which ``records`` then reads (or refuses)."""
+        cdef Py_ssize_t i, n = len(wire)
+        if not self.epoch_paths_fast or n < 1 or not self.epoch_number_ok(wire[0]):
+            return None
+        segments = PyList_New(n - 1)
+        for i in range(1, n):
+            segment = wire[i]
+            if (
+                type(segment) is not list
+                or len(<list>segment) != 2
+                or type((<list>segment)[0]) is not str
+                or not self.epoch_number_ok((<list>segment)[1])
+            ):
+                return None
+            item = ((<list>segment)[0], (<list>segment)[1])
+            Py_INCREF(item)
+            PyList_SET_ITEM(segments, i - 1, <PyObject*>item)
+        return self.epoch_class(wire[0], segments)
+
 
 cdef dict _compiled_generations = {}
 cdef CompiledGeneration REFERENCE_COMPILED = CompiledGeneration(REFERENCE)
@@ -723,6 +762,10 @@ cdef CompiledGeneration compiled_for(object schema):
     """The compiled tables of a generation (or of the reference building a dict of classes)."""
     if schema is _REFERENCE or schema is _REFERENCE_CLASSES:
         return REFERENCE_COMPILED
+    if type(schema) is _GENERATION_TYPE:  # (a dict of classes is no key: as_generation finds its own)
+        found = _compiled_generations.get(schema)
+        if found is not None:
+            return <CompiledGeneration>found
     generation = as_generation(schema)
     found = _compiled_generations.get(generation)
     if found is None:
@@ -766,9 +809,43 @@ cdef int write_epoch(Enc* e, CompiledGeneration c, object epoch, int level, Shar
         memcpy(enc_reserve(e, s.epoch_size), e.data + s.epoch_at, s.epoch_size)
         return 0
     start = e.length
-    write_value(e, records.epoch_to_wire(c.generation, epoch, ""), level)
+    if not (c.epoch_paths_fast and write_epoch_wire(e, c, epoch.to_wire())):
+        e.length = start  # (anything else is converted, or refused, by records)
+        write_value(e, records.epoch_to_wire(c.generation, epoch, ""), level)
     s.epoch, s.epoch_at, s.epoch_size = <PyObject*>epoch, start, e.length - start
     return 0
+
+
+cdef bint write_epoch_wire(Enc* e, CompiledGeneration c, object wire) except -1:
+    """An epoch as its class's ``to_wire()`` gives it (noob_core: a root's int, or a list of the root
+    and ``(node_id, n)`` tuples), written as ``records.epoch_to_wire`` writes it; False, with part of it
+    written, for anything else."""
+    cdef Py_ssize_t i, n
+    if type(wire) is int:
+        if not c.epoch_number_ok(wire):
+            return False
+        write_int(e, wire)
+        return True
+    if type(wire) is not list:
+        return False
+    n = len(<list>wire)
+    if n < 1 or not c.epoch_number_ok((<list>wire)[0]):
+        return False
+    write_array_header(e, n)
+    write_int(e, (<list>wire)[0])
+    for i in range(1, n):
+        segment = (<list>wire)[i]
+        if (
+            type(segment) is not tuple
+            or len(<tuple>segment) != 2
+            or type((<tuple>segment)[0]) is not str
+            or not c.epoch_number_ok((<tuple>segment)[1])
+        ):
+            return False
+        write_array_header(e, 2)
+        write_str(e, (<tuple>segment)[0])
+        write_int(e, (<tuple>segment)[1])
+    return True
 
 
 cdef int write_record(Enc* e, CompiledGeneration c, CompiledRecord t, object row, Shared* s) except -1:
@@ -1413,7 +1490,9 @@ cdef object read_epoch(Dec* d, CompiledGeneration c, object buf, int level):
     if type(wire_epoch) is int:
         epoch = c.root_epoch(wire_epoch)
     else:
-        epoch = records.epoch_from_wire(c.generation, wire_epoch, "an epoch")
+        epoch = c.path_epoch(wire_epoch) if type(wire_epoch) is list else None
+        if epoch is None:
+            epoch = records.epoch_from_wire(c.generation, wire_epoch, "an epoch")
     Py_INCREF(epoch)
     if d.last_epoch_object != NULL:
         Py_DECREF(<object>d.last_epoch_object)

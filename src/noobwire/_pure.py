@@ -621,15 +621,14 @@ def _value_from_wire(generation: Generation, layout: MessageLayout, value: Any) 
 
 def decode_frame(
     buf: Any,
-    generation: Generation | dict[str, type] = REFERENCE,
+    schema: Generation | dict[str, type] = REFERENCE,
     options: Options = DEFAULT_OPTIONS,
     buffers: ReceivedBuffers | None = None,
 ) -> Any:
-    """Decode one non-empty MessagePack frame (a buffer) of ``generation`` (or, given a dict of
-    classes, of the reference building those classes), under the pickle policy and limits of
+    """Decode one non-empty MessagePack frame (a buffer) of the generation ``schema`` (or, given a dict
+    of classes, of the reference building those classes), under the pickle policy and limits of
     ``options``; with ``buffers``, the header frame of a message whose buffer frames they are."""
-    if type(generation) is not Generation:
-        generation = as_generation(generation)
+    generation = schema if type(schema) is Generation else as_generation(schema)
     check_frame_size(len(buf), options)
     if type(buf) is not bytes and len(buf) <= _SEARCH_LIMIT:
         buf = bytes(buf)  # (a small frame is read faster from bytes: see unpack)
@@ -672,10 +671,9 @@ def _n_buffers_error(n_buffers: Any, received: ReceivedBuffers | None) -> Decode
 
 def decode(
     data: Any,
-    generation: Generation | dict[str, type] = REFERENCE,
+    schema: Generation | dict[str, type] = REFERENCE,
     options: Options = DEFAULT_OPTIONS,
 ) -> Any:
     """Decode a noobwire MessagePack frame or a legacy JSON frame (see :func:`noobwire.decode`)."""
-    if type(generation) is not Generation:
-        generation = as_generation(generation)
+    generation = schema if type(schema) is Generation else as_generation(schema)
     return decode_any(data, generation, options, decode_frame)

@@ -181,7 +181,7 @@ class MessageLayout:
 class Epochs:
     """Where a generation's epoch class is, and what its root epochs are called.
 
-    ``cls`` is looked up on the message module. ``path_class`` is None for a class built as
+    ``cls`` is looked up on the message module. ``segment`` is None for a class built as
     ``cls(root, [(node_id, n), ...])`` (noob_core's), or the name of the class of one segment for a tuple
     of segments whose first is ``(root_name, root)`` (noob 1000 to 1001). ``min`` and ``max`` bound a
     root's and a segment's number.
