@@ -16,7 +16,8 @@ from noobwire.bench.codecs import CODEC_KEYS, BenchCodec, available_codecs
 from noobwire.bench.progress import Progress
 from noobwire.bench.report import format_report, results_to_json
 from noobwire.bench.timing import DecodeMismatch, Result, measure
-from noobwire.workloads import WORKLOADS, make_workload
+from noobwire.generations import REFERENCE
+from noobwire.workloads import WORKLOADS, make_workload, workload_generation
 
 __all__ = [
     "CODEC_KEYS",
@@ -59,21 +60,28 @@ def run(
 
     Raises :class:`DecodeMismatch` if a codec does not decode a workload back into what it encoded.
     """
-    codecs, missing = available_codecs(codec_keys)
-    outcome = BenchRun(missing_codecs=missing)
-    if progress:
-        for key, reason in missing.items():
-            progress.note(f"not measured: {key}: {reason}")
-    selected: list[BenchCodec] = list(codecs.values())
-    if not selected:
-        return outcome
+    keys = list(codec_keys) if codec_keys is not None else None
+    outcome = BenchRun()
     for workload in workloads if workloads is not None else WORKLOADS:
+        generation = workload_generation(workload)
+        codecs, missing = available_codecs(keys, generation)
+        for key, reason in missing.items():
+            # (a codec missing for every workload is said once, by its key alone)
+            label = key if generation is REFERENCE else f"{key} on {workload}"
+            if label not in outcome.missing_codecs and key not in outcome.missing_codecs:
+                outcome.missing_codecs[label] = reason
+                if progress:
+                    progress.note(f"not measured: {label}: {reason}")
+        selected: list[BenchCodec] = list(codecs.values())
+        if not selected:
+            continue
         try:
             msg = make_workload(workload)
-        except ImportError as exc:  # the array workloads need numpy
-            outcome.skipped_workloads[workload] = f"needs numpy ({exc})"
+        except ImportError as exc:  # the array workloads need numpy, noob's need that noob
+            reason = f"needs {exc.name} ({exc})" if isinstance(exc, ModuleNotFoundError) else str(exc)
+            outcome.skipped_workloads[workload] = reason
             if progress:
-                progress.note(f"{workload} skipped: {outcome.skipped_workloads[workload]}")
+                progress.note(f"{workload} skipped: {reason}")
             continue
         if progress:
             progress.start(workload, len(selected), repeats)

@@ -13,9 +13,10 @@ from typing import Any
 import msgpack
 
 from noobwire.bench.array_ext import ARRAY_EXT_CODE, array_from_payload, array_payload, is_array
+from noobwire.bench.plain import plain_epochs
 from noobwire.messages import Message
 
-__all__ = ["decode", "encode", "from_message"]
+__all__ = ["decode", "encode", "from_message", "from_noob_message"]
 
 
 def _default(obj: Any) -> Any:
@@ -38,6 +39,12 @@ _packer = msgpack.Packer(datetime=True, default=_default)
 def from_message(msg: Message) -> dict[str, Any]:
     """The plain dict of a pydantic mirror message (``model_dump()``)."""
     return msg.model_dump()
+
+
+def from_noob_message(msg: Any) -> dict[str, Any]:
+    """The plain dict of a noob 1003 message, each epoch in its JSON form (an int or a list)."""
+    data = msg.model_dump()
+    return plain_epochs({**data, "type": str(getattr(data["type"], "value", data["type"]))})
 
 
 def encode(data: dict[str, Any]) -> bytes:

@@ -114,7 +114,8 @@ def _enc_hook(obj: Any) -> Any:
     raise NotImplementedError(f"msgspec codec: cannot encode {type(obj).__qualname__}")
 
 
-def _ext_hook(code: int, data: memoryview) -> Any:
+def ext_hook(code: int, data: memoryview) -> Any:
+    """An extension of a frame back into its value (msgspec's ``ext_hook``): the arrays'."""
     if code == ARRAY_EXT_CODE:
         return array_from_payload(data)
     raise ValueError(f"msgspec codec: unknown extension code {code}")
@@ -123,8 +124,14 @@ def _ext_hook(code: int, data: memoryview) -> Any:
 _encoder = msgspec.msgpack.Encoder(enc_hook=_enc_hook)
 _decoder: msgspec.msgpack.Decoder[MsgspecMessage] = msgspec.msgpack.Decoder(
     MsgspecMessage,
-    ext_hook=_ext_hook,
+    ext_hook=ext_hook,
 )
+
+
+def error_type_name(err_type: type) -> str:
+    """How an error message's exception class travels here: its qualified name (msgspec has no type
+    for a class object)."""
+    return f"{err_type.__module__}.{err_type.__qualname__}"
 
 
 def from_message(msg: Message) -> MsgspecMessage:
@@ -132,8 +139,7 @@ def from_message(msg: Message) -> MsgspecMessage:
     data = msg.model_dump()
     data["type"] = str(data["type"])  # a MessageType member when the message kept its default
     if data["type"] == "error":
-        err_type = data["value"]["err_type"]
-        data["value"] = {**data["value"], "err_type": f"{err_type.__module__}.{err_type.__qualname__}"}
+        data["value"] = {**data["value"], "err_type": error_type_name(data["value"]["err_type"])}
     return msgspec.convert(data, MsgspecMessage)  # type: ignore[no-any-return]
 
 

@@ -75,7 +75,12 @@ def _summary(grouped: Mapping[str, Sequence[Result]], width: int) -> list[str]:
     for workload, rows in grouped.items():
         base = baseline(rows)
         for row in rows:
-            names.setdefault(row.codec, row.name)
+            # One row per codec; its name may differ by generation ("reference JSON / noob 1003.x JSON").
+            known = names.get(row.codec)
+            if known is None:
+                names[row.codec] = row.name
+            elif row.name not in known.split(" / "):
+                names[row.codec] = f"{known} / {row.name}"
             ratios[workload, row.codec] = row.total_us / base.total_us
     lines = [
         "Total time (encode + decode) ÷ that of noobwire's fastest backend, per workload",

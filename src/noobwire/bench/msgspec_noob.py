@@ -1,0 +1,144 @@
+"""msgspec's MessagePack codec on a msgspec schema of the same shape as noob 1003's messages.
+
+The counterpart of :mod:`noobwire.bench.msgspec_codec` for the workloads of noob 1003's own messages:
+the thirteen message types of noob 1003 (the reference's eleven, ``epoch_ended`` and ``spec``) in a
+union tagged on ``type``, the values as ``TypedDict``s, and an epoch as noob writes it in JSON: an int
+for a root epoch, ``[root, [node_id, n], ...]`` for a sub-epoch. msgspec gives back those ints and
+lists, where noobwire builds noob's own classes and ``noob_core.Epoch`` objects. Importing this module
+needs msgspec; :func:`from_message` needs noob 1003.x.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypedDict
+
+import msgspec
+
+from noobwire.bench.msgspec_codec import ErrorValue, encode, error_type_name, ext_hook
+from noobwire.bench.plain import plain_epochs
+from noobwire.messages import NodeStatus
+
+__all__ = ["NoobMessage", "decode", "encode", "from_message"]
+
+Epoch = int | list[int | tuple[str, int]]
+"""A root epoch's number, or a sub-epoch's root and its segments."""
+
+
+class Event(TypedDict):
+    id: int
+    timestamp: datetime
+    node_id: str
+    signal: str
+    epoch: Epoch
+    value: Any
+
+
+class ProcessValue(TypedDict):
+    epoch: Epoch | None
+    input: dict[Any, Any] | None
+
+
+class IdentifyValue(TypedDict):
+    node_id: str
+    outbox: str
+    signals: list[str] | None
+    slots: list[str] | None
+    subscribed_to: list[str]
+    subscribers: list[str]
+
+
+class AnnounceValue(TypedDict):
+    inbox: str
+    nodes: dict[str, IdentifyValue]
+
+
+class _Base(msgspec.Struct, tag_field="type"):
+    node_id: str
+    timestamp: datetime
+
+
+class AnnounceMsg(_Base, tag="announce"):
+    value: AnnounceValue
+
+
+class IdentifyMsg(_Base, tag="identify"):
+    value: IdentifyValue
+
+
+class ProcessMsg(_Base, tag="process"):
+    value: ProcessValue
+
+
+class InitMsg(_Base, tag="init"):
+    value: None = None
+
+
+class DeinitMsg(_Base, tag="deinit"):
+    value: None = None
+
+
+class PingMsg(_Base, tag="ping"):
+    value: None = None
+
+
+class StartMsg(_Base, tag="start"):
+    value: int | None = None
+
+
+class StatusMsg(_Base, tag="status"):
+    value: NodeStatus
+
+
+class StopMsg(_Base, tag="stop"):
+    value: None = None
+
+
+class EventMsg(_Base, tag="event"):
+    value: list[Event]
+
+
+class ErrorMsg(_Base, tag="error"):
+    value: ErrorValue
+
+
+class EpochEndedMsg(_Base, tag="epoch_ended"):
+    value: Epoch
+
+
+class SpecMsg(_Base, tag="spec"):
+    value: dict[str, Any]
+
+
+NoobMessage = (
+    AnnounceMsg
+    | IdentifyMsg
+    | ProcessMsg
+    | InitMsg
+    | DeinitMsg
+    | PingMsg
+    | StartMsg
+    | StatusMsg
+    | StopMsg
+    | EventMsg
+    | ErrorMsg
+    | EpochEndedMsg
+    | SpecMsg
+)
+"""Any of noob 1003's thirteen message types, told apart by the ``type`` tag."""
+
+_decoder: msgspec.msgpack.Decoder[NoobMessage] = msgspec.msgpack.Decoder(NoobMessage, ext_hook=ext_hook)
+
+
+def from_message(msg: Any) -> NoobMessage:
+    """The msgspec Struct holding the same data as a noob 1003 message."""
+    data = msg.model_dump()
+    data["type"] = str(getattr(data["type"], "value", data["type"]))
+    if data["type"] == "error":
+        data["value"] = {**data["value"], "err_type": error_type_name(data["value"]["err_type"])}
+    return msgspec.convert(plain_epochs(data), NoobMessage)  # type: ignore[no-any-return]
+
+
+def decode(frame: Any) -> NoobMessage:
+    """The message Struct of a frame, validated against the tagged union of noob 1003's message types."""
+    return _decoder.decode(frame)
