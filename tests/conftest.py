@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import faulthandler
 import os
+import sys
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -24,6 +27,18 @@ settings.register_profile(
     "thorough", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=2000
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+HANG_SECONDS = 600
+"""A test still running after this long is taken to hang (noob's runner waiting on a process that died, a
+socket never answered): every thread's stack is printed and the run ends, failing, rather than holding CI
+until its own limit. No test comes near it (the slowest take tens of seconds)."""
+
+
+@pytest.fixture(autouse=True)
+def _end_the_run_on_a_hang() -> Iterator[None]:
+    faulthandler.dump_traceback_later(HANG_SECONDS, exit=True, file=sys.stderr)
+    yield
+    faulthandler.cancel_dump_traceback_later()
 
 
 def available_backends() -> list[str]:

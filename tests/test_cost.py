@@ -1,10 +1,11 @@
 """Cost bounded by the frame: what decoding an N-byte frame holds at its peak, on both backends.
 
-README (Security) states the bound: peak memory growth <= MEMORY_PER_BYTE x N + MEMORY_CONSTANT, pickle
-off. The frames are built byte by byte (``hostile.py``): nested containers each claiming what the bytes
-left could hold (the attack on presizing), valid frames whose claims fit at every depth, and frames of
-the most Python objects per byte. Work is counted as memory (``tracemalloc``), never as time: the
-compiled backend's seconds came from the memory it presized and then had to free.
+The security guide (docs/guide/security.md) states the bound: peak memory growth <= MEMORY_PER_BYTE x N
++ MEMORY_CONSTANT, pickle off. The frames are built byte by byte (``hostile.py``): nested containers
+each claiming what the bytes left could hold (the attack on presizing), valid frames whose claims fit at
+every depth, and frames of the most Python objects per byte. Work is counted as memory
+(``tracemalloc``), never as time: the compiled backend's seconds came from the memory it presized and
+then had to free.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from noobwire.messages import MESSAGE_CLASSES
 from noobwire.options import Options
 
 MEMORY_PER_BYTE = 120
-"""K of the README's bound (the worst shape measured, nested 1-entry maps with int keys: 112)."""
+"""K of the documented bound (the worst shape measured, nested 1-entry maps with int keys: 112)."""
 MEMORY_CONSTANT = 2**20
-"""C of the README's bound: what a decode holds whatever the frame (caches, a fix array's presize at
+"""C of the documented bound: what a decode holds whatever the frame (caches, a fix array's presize at
 every level, the first call's lazy imports)."""
 SAME_WORK = 3
 """The compiled backend holds at most this many times what the pure one holds (plus the constant)."""

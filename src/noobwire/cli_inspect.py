@@ -50,7 +50,7 @@ _EXAMPLES = """\
 examples:
   noobwire inspect frame.bin          a frame saved from a socket: open("frame.bin", "wb").write(frames[-1])
   noobwire inspect --hex frame.hex    the same frame written as hex text
-  noobwire inspect --json frame.bin   the message as the reference's JSON (what an unpatched noob sends)
+  noobwire inspect --json frame.bin   the message as JSON, what an unpatched noob of its generation sends
   echo 96010700a363616dd7ff1d6f2800695661c0a57265616479 | noobwire inspect --hex -
 
 a zero-copy message (noobwire.encode_frames: the buffers first, the header last):
@@ -91,7 +91,12 @@ def add_command(commands: Any) -> None:
         help="FILE holds every frame of one message, in the order encode_frames returns them: each frame "
         "preceded by its length (4 bytes, big-endian), or with --hex the hex of each frame on a line",
     )
-    parser.add_argument("--json", action="store_true", help="print the message as the reference's JSON")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the message as JSON: the reference's, or the installed noob's own for a frame of its "
+        "generation (what an unpatched noob sends)",
+    )
     parser.add_argument(
         "--allow-pickle",
         action="store_true",

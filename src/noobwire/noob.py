@@ -2,9 +2,10 @@
 
 ``install()`` patches ``Message.to_bytes()`` and ``Message.from_bytes()`` of noob's message module (every
 message class inherits them), so that a noob runner writes noobwire MessagePack frames, reads them (and the
-legacy JSON of unpatched peers) back into noob's *own* classes, and changes nothing else. It first checks
-that the module has exactly the schema noobwire mirrors, and refuses with :class:`IncompatibleNoobError`
-naming what differs otherwise. ``uninstall()`` puts back the very objects it replaced.
+legacy JSON of unpatched peers) back into noob's *own* classes, and changes nothing else. It first
+recognises which generation of noob's schema the module has (``noob_compat.recognize``: noob 1000 to
+1003, or the reference), and refuses with :class:`IncompatibleNoobError` naming what differs otherwise.
+``uninstall()`` puts back the very objects it replaced.
 
 The processes a runner starts inherit the patch: by fork, as a copy of this process; by spawn or forkserver,
 through the environment variable ``NOOBWIRE_INSTALL`` that ``install()`` sets, which the start-up hook
@@ -376,5 +377,5 @@ def _distribution_version(module_name: str) -> str | None:
     top = module_name.partition(".")[0]
     try:
         return metadata.version(top)
-    except Exception:  # not installed as a distribution (a stand-in, a checkout): no version to name
+    except Exception:  # not installed as a distribution (a source checkout): no version to name
         return None

@@ -34,8 +34,10 @@ hook does not need to know the wire format: ``encode_frames`` / ``decode_frames`
 
 If the installed noob's runner is not laid out as above (checked on its source when patching), nothing is
 patched and a :class:`RunnerInternalsWarning` says why: messages then go as single frames, as without the
-hook. Patch before the runner starts its processes: processes started by fork inherit the patch; processes
-started by spawn or forkserver do not (they run noob's own single frames, which every receiver reads).
+hook. Patch before the runner starts its processes: processes started by fork inherit the patch. Processes
+started by spawn or forkserver are hooked only through ``noobwire.noob.install()``, whose start-up hook
+(``NOOBWIRE_ZERO_COPY``) patches each new interpreter; after ``patch_runner`` alone they send noob's own
+single frames, which every receiver reads.
 
 Arrays: a received array is a view over a frame that only this process holds, so a node may keep it past
 later epochs or write into it (the frame's memory is writable), as it may with noob's own unpickled copy;
