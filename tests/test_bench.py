@@ -3,6 +3,7 @@ the codecs' adapters, the chart and the progress display. Nothing here asserts o
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -192,6 +193,18 @@ def test_the_summary_has_every_codec_on_every_workload() -> None:
     assert report.rstrip().endswith("not measured: compiled: the compiled extension is not built")
 
 
+def test_a_codec_named_by_generation_gets_one_summary_row_whose_cells_stay_in_their_columns() -> None:
+    noob_json = dataclasses.replace(result("E4n", "json", 40.0, 40.0), name="noob 1003.x JSON")
+    results = [result("E4", "pure", 1.0, 1.0), result("E4", "json", 10.0, 10.0)]
+    results += [result("E4n", "pure", 2.0, 2.0), noob_json]
+    summary = format_report(results)
+    lines = summary[summary.index("Total time") :].splitlines()
+    (row,) = [line for line in lines if "JSON" in line]
+    assert row.split()[-2:] == ["10.00", "20.00"]
+    assert row.strip().startswith("reference JSON / noob 1003.x JSON ")
+    assert row.index("20.00") + len("20.00") == lines[1].index("E4n") + len("E4n")
+
+
 def test_each_table_is_titled_with_its_workload() -> None:
     report = format_report([result("E64", "pure", 1.0, 1.0)])
     assert "E64: EventMsg of 64 events, the four kinds of E4 in turn" in report.splitlines()
@@ -365,6 +378,17 @@ def test_every_codec_gives_back_every_workload(key: str, workload: str) -> None:
 def test_the_codecs_that_stand_in_for_others_are_installed_here() -> None:
     # msgspec comes with the test set-up (the bench extra); without it the comparison is not made.
     assert {"pure", "json", "msgspec", "msgpack", "pickle"} <= set(AVAILABLE), MISSING
+
+
+@pytest.mark.parametrize("workload", ["E4n", "E4sub"])
+def test_msgspec_on_noob_1003_gives_back_noobs_own_epochs(workload: str) -> None:
+    from noobwire.bench import msgspec_noob
+
+    msg = make_workload(workload)
+    struct = msgspec_noob.decode(msgspec_noob.encode(msgspec_noob.from_message(msg)))
+    epochs = [event["epoch"] for event in struct.value]
+    assert [type(epoch) for epoch in epochs] == [type(msg.value[0]["epoch"])] * len(msg.value)
+    assert epochs == [event["epoch"] for event in msg.value]
 
 
 def test_msgspec_and_msgpack_decode_to_their_own_shapes() -> None:

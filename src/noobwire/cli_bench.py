@@ -18,7 +18,7 @@ from noobwire.workloads import WORKLOADS
 __all__ = ["add_command", "chart_path", "run"]
 
 QUICK_SECONDS = 1.2
-"""Seconds per workload of ``--quick`` (about ten seconds for all six)."""
+"""Seconds per workload of ``--quick`` (about ten seconds for all eight)."""
 QUICK_REPEATS = 5
 DEFAULT_SECONDS = 3.0
 DEFAULT_REPEATS = 7

@@ -22,6 +22,7 @@ from noobwire.generations import REFERENCE
 from noobwire.layout import Generation
 from noobwire.legacy_json import decode_json, encode_json
 from noobwire.messages import Message
+from noobwire.options import DEFAULT_OPTIONS
 
 __all__ = ["CODEC_KEYS", "BenchCodec", "available_codecs", "frame_size", "load_codec"]
 
@@ -66,8 +67,8 @@ def _backend(name: str, generation: Generation) -> BenchCodec:
     return BenchCodec(
         name,
         f"noobwire {name}",
-        functools.partial(backend.encode, generation=generation),
-        functools.partial(backend.decode, schema=generation),
+        lambda msg: backend.encode(msg, DEFAULT_OPTIONS, None, generation),
+        lambda data: backend.decode(data, generation),
         noobwire_backend=True,
     )
 
@@ -97,13 +98,20 @@ def _noob_to_bytes(msg: Any) -> list[bytes]:
 
 def _msgspec(generation: Generation) -> BenchCodec:
     try:
-        if generation is REFERENCE:
-            from noobwire.bench import msgspec_codec as schema
-        else:
-            from noobwire.bench import msgspec_noob as schema
+        import msgspec  # noqa: F401
     except ImportError as exc:
         raise ImportError(f"msgspec is not installed ({exc}); pip install 'noobwire[bench]'") from exc
-    return BenchCodec("msgspec", "msgspec", schema.encode, schema.decode, schema.from_message)
+    if generation is REFERENCE:
+        from noobwire.bench import msgspec_codec
+
+        return BenchCodec(
+            "msgspec", "msgspec", msgspec_codec.encode, msgspec_codec.decode, msgspec_codec.from_message
+        )
+    from noobwire.bench import msgspec_noob  # (noob_core comes with noob 1003)
+
+    return BenchCodec(
+        "msgspec", "msgspec", msgspec_noob.encode, msgspec_noob.decode, msgspec_noob.from_message
+    )
 
 
 def _msgpack(generation: Generation) -> BenchCodec:

@@ -108,7 +108,8 @@ MsgspecMessage = (
 """Any of the eleven message types, told apart by the ``type`` tag."""
 
 
-def _enc_hook(obj: Any) -> Any:
+def enc_hook(obj: Any) -> Any:
+    """A value msgspec does not know into one it does (msgspec's ``enc_hook``): an array's extension."""
     if is_array(obj):
         return msgspec.msgpack.Ext(ARRAY_EXT_CODE, array_payload(obj))
     raise NotImplementedError(f"msgspec codec: cannot encode {type(obj).__qualname__}")
@@ -121,7 +122,7 @@ def ext_hook(code: int, data: memoryview) -> Any:
     raise ValueError(f"msgspec codec: unknown extension code {code}")
 
 
-_encoder = msgspec.msgpack.Encoder(enc_hook=_enc_hook)
+_encoder = msgspec.msgpack.Encoder(enc_hook=enc_hook)
 _decoder: msgspec.msgpack.Decoder[MsgspecMessage] = msgspec.msgpack.Decoder(
     MsgspecMessage,
     ext_hook=ext_hook,

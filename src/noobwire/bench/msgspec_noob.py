@@ -2,10 +2,11 @@
 
 The counterpart of :mod:`noobwire.bench.msgspec_codec` for the workloads of noob 1003's own messages:
 the thirteen message types of noob 1003 (the reference's eleven, ``epoch_ended`` and ``spec``) in a
-union tagged on ``type``, the values as ``TypedDict``s, and an epoch as noob writes it in JSON: an int
-for a root epoch, ``[root, [node_id, n], ...]`` for a sub-epoch. msgspec gives back those ints and
-lists, where noobwire builds noob's own classes and ``noob_core.Epoch`` objects. Importing this module
-needs msgspec; :func:`from_message` needs noob 1003.x.
+union tagged on ``type``, the values as ``TypedDict``s, and an epoch as noob's own ``noob_core.Epoch``
+(a type msgspec does not know: written through ``enc_hook`` as its ``to_wire()`` form, an int for a root
+epoch or ``[root, [node_id, n], ...]`` for a sub-epoch, and made again through ``dec_hook``), as a user of
+msgspec with noob 1003 would have to: noob's scheduler works on ``Epoch`` objects, not on their wire form.
+Importing this module needs msgspec and noob_core; :func:`from_message` needs noob 1003.x.
 """
 
 from __future__ import annotations
@@ -14,15 +15,12 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 import msgspec
+from noob_core import Epoch
 
-from noobwire.bench.msgspec_codec import ErrorValue, encode, error_type_name, ext_hook
-from noobwire.bench.plain import plain_epochs
+from noobwire.bench.msgspec_codec import ErrorValue, enc_hook, error_type_name, ext_hook
 from noobwire.messages import NodeStatus
 
 __all__ = ["NoobMessage", "decode", "encode", "from_message"]
-
-Epoch = int | list[int | tuple[str, int]]
-"""A root epoch's number, or a sub-epoch's root and its segments."""
 
 
 class Event(TypedDict):
@@ -127,16 +125,45 @@ NoobMessage = (
 )
 """Any of noob 1003's thirteen message types, told apart by the ``type`` tag."""
 
-_decoder: msgspec.msgpack.Decoder[NoobMessage] = msgspec.msgpack.Decoder(NoobMessage, ext_hook=ext_hook)
+
+def _epoch_to_wire(value: Any) -> Any:
+    return value.to_wire() if type(value) is Epoch else enc_hook(value)
+
+
+def _epoch_from_wire(kind: type, wire: Any) -> Any:
+    if kind is not Epoch:
+        raise NotImplementedError(f"msgspec cannot decode {kind.__qualname__}")
+    if type(wire) is int:
+        return Epoch(wire)
+    if type(wire) is not list or not wire:
+        raise ValueError("an epoch is an int or an array [root, [node_id, n], ...]")
+    return Epoch(wire[0], [tuple(segment) for segment in wire[1:]])
+
+
+_encoder = msgspec.msgpack.Encoder(enc_hook=_epoch_to_wire)
+_decoder: msgspec.msgpack.Decoder[NoobMessage] = msgspec.msgpack.Decoder(
+    NoobMessage, ext_hook=ext_hook, dec_hook=_epoch_from_wire
+)
 
 
 def from_message(msg: Any) -> NoobMessage:
-    """The msgspec Struct holding the same data as a noob 1003 message."""
+    """The msgspec Struct holding the same data as a noob 1003 message (its epochs the same objects)."""
     data = msg.model_dump()
     data["type"] = str(getattr(data["type"], "value", data["type"]))
     if data["type"] == "error":
         data["value"] = {**data["value"], "err_type": error_type_name(data["value"]["err_type"])}
-    return msgspec.convert(plain_epochs(data), NoobMessage)  # type: ignore[no-any-return]
+    return msgspec.convert(data, NoobMessage, dec_hook=_keep_epoch)  # type: ignore[no-any-return]
+
+
+def _keep_epoch(kind: type, value: Any) -> Any:
+    if kind is Epoch and type(value) is Epoch:
+        return value
+    raise NotImplementedError(f"not a {kind.__qualname__}: {type(value).__qualname__}")
+
+
+def encode(msg: NoobMessage) -> bytes:
+    """The MessagePack frame of a message Struct, its epochs written in their wire form."""
+    return _encoder.encode(msg)
 
 
 def decode(frame: Any) -> NoobMessage:

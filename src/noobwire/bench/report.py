@@ -82,6 +82,7 @@ def _summary(grouped: Mapping[str, Sequence[Result]], width: int) -> list[str]:
             elif row.name not in known.split(" / "):
                 names[row.codec] = f"{known} / {row.name}"
             ratios[workload, row.codec] = row.total_us / base.total_us
+    width = max(width, *map(len, names.values()))
     lines = [
         "Total time (encode + decode) ÷ that of noobwire's fastest backend, per workload",
         f"  {'codec':<{width}}" + "".join(f"{workload:>9}" for workload in grouped),
