@@ -416,15 +416,32 @@ EPOCH_WIRE_FORMS: list[Any] = [
     [None],
     [7, None],
     [2**64 - 1, ["a", 1]],
+    [200, ["a", 70_000], ["b", 2**31]],  # the number encodings of 8, 16 and 32 bits
+    [7, ["n" * 25, 1]],  # a node id longer than the decoder's string cache takes
+    [7, ["kamera-é", 1]],
+    [7, *(["s", i] for i in range(20))],  # an array of 16 bits' length
 ]
 
 
-@pytest.mark.parametrize("wire", EPOCH_WIRE_FORMS, ids=repr)
-def test_an_epoch_wire_form_is_read_or_refused_alike(wire: Any) -> None:
+EPOCH_WIRE_BYTES = {
+    "a node id of invalid UTF-8": bytes.fromhex("9207 92a2fffe 01"),
+    "a node id cut short": bytes.fromhex("9207 92a5 6162"),
+    "a number cut short": bytes.fromhex("9207 92a161 ce0000"),
+    "a segment of a 16-bit array header": bytes.fromhex("9207 dc0002a16101"),
+    "a root of 64 bits that fits": bytes.fromhex("92 cf0000000000000007 92a16101"),
+}
+
+
+@pytest.mark.parametrize(
+    "wire_bytes",
+    [msgpack.packb(wire) for wire in EPOCH_WIRE_FORMS] + list(EPOCH_WIRE_BYTES.values()),
+    ids=[repr(wire) for wire in EPOCH_WIRE_FORMS] + list(EPOCH_WIRE_BYTES),
+)
+def test_an_epoch_wire_form_is_read_or_refused_alike(wire_bytes: bytes) -> None:
     pure, compiled = _codecs()
     template = pure.encode(_event_msg(_epoch(42, ("zz", 7))))
     assert template.count(TEMPLATE_EPOCH) == 1
-    frame = template.replace(TEMPLATE_EPOCH, msgpack.packb(wire))
+    frame = template.replace(TEMPLATE_EPOCH, wire_bytes)
     outcomes = []
     for codec in (pure, compiled):
         try:

@@ -1486,6 +1486,9 @@ cdef object read_epoch(Dec* d, CompiledGeneration c, object buf, int level):
     if d.last_epoch_object != NULL and d.end - start >= size and memcmp(start, d.last_epoch, size) == 0:
         d.pos = start + size
         return <object>d.last_epoch_object
+    epoch = read_path_epoch(d, c, buf, level) if c.epoch_paths_fast else None
+    if epoch is not None:
+        return remember_epoch(d, epoch, start)
     wire_epoch = read_value(d, level, buf)
     if type(wire_epoch) is int:
         epoch = c.root_epoch(wire_epoch)
@@ -1493,6 +1496,11 @@ cdef object read_epoch(Dec* d, CompiledGeneration c, object buf, int level):
         epoch = c.path_epoch(wire_epoch) if type(wire_epoch) is list else None
         if epoch is None:
             epoch = records.epoch_from_wire(c.generation, wire_epoch, "an epoch")
+    return remember_epoch(d, epoch, start)
+
+
+cdef object remember_epoch(Dec* d, object epoch, const uint8_t* start):
+    """``epoch``, read from ``start`` up to here, kept as the one the next record may repeat."""
     Py_INCREF(epoch)
     if d.last_epoch_object != NULL:
         Py_DECREF(<object>d.last_epoch_object)
@@ -1500,6 +1508,63 @@ cdef object read_epoch(Dec* d, CompiledGeneration c, object buf, int level):
     d.last_epoch = start
     d.last_epoch_size = d.pos - start
     return epoch
+
+
+cdef inline bint take_epoch_number(Dec* d, CompiledGeneration c, uint32_t* number) noexcept:
+    """An unsigned int of at most 32 bits, within the generation's epoch numbers, read and taken; False
+    (nothing taken) for anything else."""
+    cdef const uint8_t* at = d.pos
+    cdef Py_ssize_t left = d.end - at
+    cdef uint32_t value
+    cdef Py_ssize_t size
+    if left < 1:
+        return False
+    if at[0] <= 0x7F:
+        value, size = at[0], 1
+    elif at[0] == 0xCC and left >= 2:
+        value, size = at[1], 2
+    elif at[0] == 0xCD and left >= 3:
+        value, size = get16(at + 1), 3
+    elif at[0] == 0xCE and left >= 5:
+        value, size = get32(at + 1), 5
+    else:
+        return False
+    if not c.epoch_min <= value <= c.epoch_max:
+        return False
+    d.pos = at + size
+    number[0] = value
+    return True
+
+
+cdef object read_path_epoch(Dec* d, CompiledGeneration c, object buf, int level):
+    """A sub-epoch read straight from its bytes when they have the common form (fix arrays, numbers of at
+    most 32 bits, node ids as str) and made by the epoch class; None, with nothing taken, otherwise (the
+    value is then read as any value is, and converted or refused by ``records``)."""
+    cdef const uint8_t* start = d.pos
+    cdef Py_ssize_t i, n
+    cdef uint32_t number
+    if start >= d.end or not 0x92 <= start[0] <= 0x9F:
+        return None
+    n = (start[0] & 0x0F) - 1
+    d.pos = start + 1
+    if not take_epoch_number(d, c, &number):
+        d.pos = start
+        return None
+    root = number
+    segments = PyList_New(n)
+    for i in range(n):
+        if d.end - d.pos < 2 or d.pos[0] != 0x92 or not 0xA0 <= d.pos[1] <= 0xBF:
+            d.pos = start
+            return None
+        d.pos += 1
+        node_id = read_short_str(d, buf, level)
+        if type(node_id) is not str or not take_epoch_number(d, c, &number):
+            d.pos = start
+            return None
+        item = (node_id, number)
+        Py_INCREF(item)
+        PyList_SET_ITEM(segments, i, <PyObject*>item)
+    return c.epoch_class(root, segments)
 
 
 cdef object read_field(Dec* d, CompiledGeneration c, int kind, object buf, int level):
