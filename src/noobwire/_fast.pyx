@@ -1596,28 +1596,38 @@ cdef object read_record(Dec* d, CompiledGeneration c, CompiledRecord t, object b
     cdef noobwire_str_entry* entries = noobwire_template_entries(record, t.keys, t.n)
     cdef Py_ssize_t i
     cdef bint holds_containers = False
+    node_id = signal = event_value = None  # (the fields the meta rules read, kept as they are read)
     for i in range(t.n):
         value = read_field(d, c, t.kinds[i], buf, t.level)
         if entries != NULL:
             holds_containers |= noobwire_entry_put(entries, i, value)
         else:
             PyDict_SetItem(record, <object>t.keys[i], value)
+        if i == t.meta_node:
+            node_id = value
+        elif i == t.meta_signal:
+            signal = value
+        elif i == t.meta_value:
+            event_value = value
     noobwire_track(record, holds_containers)
     if t.meta is not None:
-        apply_meta_rules(c, t, record, index)
+        apply_meta_rules(c, t, record, index, node_id, signal, event_value)
     return record
 
 
-cdef int apply_meta_rules(CompiledGeneration c, CompiledRecord t, object record, Py_ssize_t index) except -1:
+cdef int apply_meta_rules(
+    CompiledGeneration c, CompiledRecord t, object record, Py_ssize_t index, object node_id, object signal,
+    object value,
+) except -1:
     """A meta event's signal must be a meta event type; a node event's ``"__META__..."`` str value is
     the meta signal it names (as noob's own validation makes it)."""
-    node_id = <object>PyDict_GetItem(record, <object>t.keys[t.meta_node])
-    if node_id == t.meta_node_id:
-        records.meta_event_checked(
-            c.generation, t.meta, <object>PyDict_GetItem(record, <object>t.keys[t.meta_signal]), index
-        )
+    if node_id is t.meta_node_id or (
+        type(node_id) is str
+        and PyUnicode_GET_LENGTH(node_id) == PyUnicode_GET_LENGTH(t.meta_node_id)
+        and node_id == t.meta_node_id
+    ):
+        records.meta_event_checked(c.generation, t.meta, signal, index)
         return 0
-    value = <object>PyDict_GetItem(record, <object>t.keys[t.meta_value])
     if type(value) is str and PyUnicode_Tailmatch(value, t.meta_prefix, 0, PyUnicode_GET_LENGTH(value), -1):
         member = records.meta_value(c.generation, t.meta, value)
         if member is not value:
