@@ -165,6 +165,23 @@ def test_frames_of_one_generation_are_refused_by_another(backend: Backend) -> No
         backend.decode(reference_frame, TOY)
 
 
+def test_calls_that_change_generation_each_time_read_and_write_each_with_its_own(backend: Backend) -> None:
+    # The compiled backend remembers the generation it was last given: it must never answer for another.
+    toy_msg = toy_message("a")
+    reference_msg = REFERENCE.classes["event"](node_id="cam", timestamp=T, value=[])
+    toy_frame, reference_frame = expected_frame(toy_msg), _pure.encode(reference_msg)
+    for _ in range(3):
+        assert backend.encode(toy_msg, Codec().options, None, TOY) == toy_frame
+        assert backend.encode(reference_msg) == reference_frame
+        assert type(backend.decode(toy_frame, TOY)) is ToyEventMsg
+        assert type(backend.decode(reference_frame)) is type(reference_msg)
+        assert type(backend.decode(reference_frame, REFERENCE.classes)) is type(reference_msg)
+        with pytest.raises(DecodeError, match="unsupported wire format version 1 here"):
+            backend.decode(reference_frame, TOY)
+        with pytest.raises(DecodeError, match="unsupported wire format version 100"):
+            backend.decode(toy_frame, REFERENCE)
+
+
 def test_a_meta_signal_extension_is_refused_where_the_schema_has_none(backend: Backend) -> None:
     stamp = msgpack.Timestamp(0, 0)
     frame = msgpack.packb(

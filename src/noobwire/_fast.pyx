@@ -762,16 +762,28 @@ cdef CompiledGeneration compiled_for(object schema):
     """The compiled tables of a generation (or of the reference building a dict of classes)."""
     if schema is _REFERENCE or schema is _REFERENCE_CLASSES:
         return REFERENCE_COMPILED
+    global _last_compiled
+    last = _last_compiled
+    if schema is (<tuple>last)[0]:
+        return <CompiledGeneration>(<tuple>last)[1]
     if type(schema) is _GENERATION_TYPE:  # (a dict of classes is no key: as_generation finds its own)
         found = _compiled_generations.get(schema)
         if found is not None:
+            _last_compiled = (schema, found)
             return <CompiledGeneration>found
     generation = as_generation(schema)
     found = _compiled_generations.get(generation)
     if found is None:
         found = CompiledGeneration(generation)
         _compiled_generations[generation] = found  # (the generation itself is the key: kept alive)
+    if generation is schema:
+        _last_compiled = (schema, found)
     return <CompiledGeneration>found
+
+
+cdef object _last_compiled = (_REFERENCE, REFERENCE_COMPILED)
+"""The generation last looked up and its tables, as one tuple (so a thread never sees half of a pair):
+a pipeline decodes one generation, and finds it here without a dict lookup."""
 
 
 # --- the hot messages, written ---------------------------------------------------------------------
