@@ -27,6 +27,7 @@ zmq_asyncio = pytest.importorskip("zmq.asyncio")
 np = pytest.importorskip("numpy")
 
 from noobwire.noob_runner import (  # noqa: E402
+    ERROR_GRACE_SECONDS,
     RunnerInternalsWarning,
     active_runner_patch,
     patch_runner,
@@ -198,6 +199,41 @@ def test_patching_replaces_four_attributes_and_unpatching_puts_back_the_original
     assert _patched_attributes(package) == before
     assert "to_bytes" not in vars(_modules(package)[0].EventMsg)  # inherited again, not a copy
     unpatch(patch)  # a second time does nothing
+
+
+NODE_ERROR = {
+    "class NodeRunner(EventloopMixin):\n": "class NodeRunner(EventloopMixin):\n"
+    "    async def error(self, err):\n"
+    "        await self.sockets['dealer'].send_multipart([str(err).encode()])\n\n"
+}
+"""A node runner with noob's ``error``: it sends the error and returns, and noob then ends the process."""
+
+
+def test_a_node_error_is_given_time_to_leave_before_the_process_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = write_runner_package(tmp_path, NODE_ERROR)
+    happened: list[tuple[str, Any]] = []
+
+    class Dealer:
+        async def send_multipart(self, parts: list[bytes]) -> None:
+            happened.append(("sent", parts))
+
+    async def pause(seconds: float) -> None:
+        happened.append(("paused", seconds))
+
+    runner = _modules(package)[2].NodeRunner()
+    runner.sockets["dealer"] = Dealer()
+    monkeypatch.setattr(asyncio, "sleep", pause)
+    patch = _patch(package)
+    try:
+        asyncio.run(runner.error(ValueError("over the limit")))
+    finally:
+        unpatch(patch)
+    assert happened == [("sent", [b"over the limit"]), ("paused", ERROR_GRACE_SECONDS)]
+    happened.clear()
+    asyncio.run(runner.error(ValueError("again")))  # unpatched: noob's own, no pause
+    assert happened == [("sent", [b"again"])]
 
 
 def test_a_second_patch_is_refused_until_the_first_is_undone(package: ModuleType, tmp_path: Path) -> None:
