@@ -422,7 +422,7 @@ _SCALARS = [
     b"\xc4\x02ab",
     b"\xd6\xff\x00\x00\x00\x01",
     b"\xd7\xff" + bytes(8),
-    b"\xc7\x00" + bytes([wire.EXT_NOEVENT]),
+    b"\xc7\x00" + bytes([wire.EXT_META_SIGNAL]),
     b"\xd4" + bytes([wire.EXT_BIGINT]) + b"\x01",
     b"\xc7\x09" + bytes([wire.EXT_BIGINT]) + b"\x01" + bytes(8),
     b"\xc7\x14" + bytes([wire.EXT_DATETIME]) + bytes(12) + struct.pack(">q", 3_600_000_000),
