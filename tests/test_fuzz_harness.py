@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import BACKENDS
 from helpers import V2_VECTORS, VECTORS
 
 pytest.importorskip("atheris", reason="the test extra brings atheris on Linux x86-64 only")
@@ -24,12 +25,10 @@ SEEDS = {
 
 
 @pytest.mark.parametrize("target", ["combined", "pickle_on"])
-@pytest.mark.parametrize("backend_name", ["pure", "compiled"])
+@pytest.mark.parametrize("backend_name", BACKENDS)
 def test_the_harness_replays_seed_inputs_without_a_finding(
     tmp_path: Path, backend_name: str, target: str
 ) -> None:
-    if backend_name == "compiled":
-        pytest.importorskip("noobwire._fast", reason="the compiled extension is not built")
     files = []
     for name, seed in SEEDS.items():
         path = tmp_path / name
