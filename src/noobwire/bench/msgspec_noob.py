@@ -2,11 +2,12 @@
 
 The counterpart of :mod:`noobwire.bench.msgspec_codec` for the workloads of noob 1003's own messages:
 the thirteen message types of noob 1003 (the reference's eleven, ``epoch_ended`` and ``spec``) in a
-union tagged on ``type``, the values as ``TypedDict``s, and an epoch as noob's own ``noob_core.Epoch``
-(a type msgspec does not know: written through ``enc_hook`` as its ``to_wire()`` form, an int for a root
-epoch or ``[root, [node_id, n], ...]`` for a sub-epoch, and made again through ``dec_hook``), as a user of
-msgspec with noob 1003 would have to: noob's scheduler works on ``Epoch`` objects, not on their wire form.
-Importing this module needs msgspec and noob_core; :func:`from_message` needs noob 1003.x.
+union tagged on ``type`` (the seven whose shape has not changed are the reference's own Structs), the
+values as ``TypedDict``s, and an epoch as noob's own ``noob_core.Epoch`` (a type msgspec does not know:
+written through ``enc_hook`` as its ``to_wire()`` form, an int for a root epoch or
+``[root, [node_id, n], ...]`` for a sub-epoch, and made again through ``dec_hook``), as a user of
+msgspec with noob 1003 would have to: noob's scheduler works on ``Epoch`` objects, not on their wire
+form. Importing this module needs msgspec and noob_core; :func:`from_message` needs noob 1003.x.
 """
 
 from __future__ import annotations
@@ -17,8 +18,18 @@ from typing import Any, TypedDict
 import msgspec
 from noob_core import Epoch
 
-from noobwire.bench.msgspec_codec import ErrorValue, enc_hook, error_type_name, ext_hook
-from noobwire.messages import NodeStatus
+from noobwire.bench.msgspec_codec import (
+    DeinitMsg,
+    ErrorMsg,
+    InitMsg,
+    PingMsg,
+    StartMsg,
+    StatusMsg,
+    StopMsg,
+    enc_hook,
+    error_type_name,
+    ext_hook,
+)
 
 __all__ = ["NoobMessage", "decode", "encode", "from_message"]
 
@@ -68,36 +79,8 @@ class ProcessMsg(_Base, tag="process"):
     value: ProcessValue
 
 
-class InitMsg(_Base, tag="init"):
-    value: None = None
-
-
-class DeinitMsg(_Base, tag="deinit"):
-    value: None = None
-
-
-class PingMsg(_Base, tag="ping"):
-    value: None = None
-
-
-class StartMsg(_Base, tag="start"):
-    value: int | None = None
-
-
-class StatusMsg(_Base, tag="status"):
-    value: NodeStatus
-
-
-class StopMsg(_Base, tag="stop"):
-    value: None = None
-
-
 class EventMsg(_Base, tag="event"):
     value: list[Event]
-
-
-class ErrorMsg(_Base, tag="error"):
-    value: ErrorValue
 
 
 class EpochEndedMsg(_Base, tag="epoch_ended"):
