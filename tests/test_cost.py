@@ -121,6 +121,28 @@ def test_compiled_holds_no_more_than_pure(name: str) -> None:
     assert compiled_peak <= SAME_WORK * pure_peak + MEMORY_CONSTANT, (compiled_peak, pure_peak)
 
 
+SHORT_CLAIMS = {
+    "map16": map_header(0xFFFF) + b"\x00",
+    "array16": array_header(0xFFFF),
+    "map32": b"\xdf" + (0xFFFF).to_bytes(4, "big") + b"\x00",
+    "array32": b"\xdd" + (0xFFFF).to_bytes(4, "big"),
+}
+"""Headers claiming 65,535 items (entries): each fits the bytes left of a frame over 128 KiB on its own."""
+
+
+@pytest.mark.parametrize("name", list(SHORT_CLAIMS))
+def test_nested_claims_of_what_a_large_frame_could_hold_are_refused_within_the_bound(
+    backend: Backend, name: str
+) -> None:
+    # The fuzzer's oracle found this with maps of 16-bit counts: 900 of them, each claiming 65,535
+    # entries of a 144 KB frame, made msgpack-python presize 77 MB on both backends before it failed.
+    frame = event_frame(SHORT_CLAIMS[name] * 900 + b"\x00" * 140_000)
+    peak, error = peak_growth(_decoder(backend), frame)
+    assert isinstance(error, DecodeError)
+    assert "bytes are left" in str(error)
+    assert peak <= 9 * len(frame) + MEMORY_CONSTANT, f"{peak / len(frame):.1f} x N"
+
+
 # --- counts inside extension payloads: read by msgpack-python on both backends ----------------------
 
 

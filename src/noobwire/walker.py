@@ -129,17 +129,18 @@ def frame_height(buf: Any) -> int:
 
 # --- what msgpack-python may presize -------------------------------------------------------------
 
-_PRESIZED_HEADERS = (b"\xdc", b"\xdd")
-"""The array headers whose count msgpack-python presizes a list from beyond a few items."""
+_PRESIZED_HEADERS = (b"\xdc", b"\xdd", b"\xde", b"\xdf")
+"""The array and map headers whose count msgpack-python presizes from beyond a few items: a list, or a
+map's list of entries when it is read with a pairs hook (as every frame over 64 KiB is)."""
 
 
 def may_presize_beyond(buf: Any) -> bool:
-    """False if msgpack-python cannot presize lists from ``buf``'s counts to more than a constant plus
-    eight bytes per byte of ``buf``: it holds at most one byte that could start an array of more
-    than 15 items (a fix array's 15 items, 1024 levels deep, are the constant)."""
+    """False if msgpack-python cannot presize from ``buf``'s counts more than a constant plus a few
+    times ``buf``'s size: it holds at most one byte that could start an array or map of more than 15
+    items (a fix container's 15 items, 1024 levels deep, are the constant)."""
     if type(buf) is not bytes:
         return True
-    return buf.count(_PRESIZED_HEADERS[0]) + buf.count(_PRESIZED_HEADERS[1]) > 1
+    return sum(map(buf.count, _PRESIZED_HEADERS)) > 1
 
 
 def is_whole(buf: Any) -> bool:
