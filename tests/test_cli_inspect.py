@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import msgpack
 import pytest
 
 import noobwire
@@ -379,3 +380,23 @@ def test_a_bad_capture_from_the_shell_has_no_traceback(tmp_path: Path) -> None:
     assert done.stderr.startswith("noobwire inspect: cannot decode the frame (")
     assert "this is the header of a zero-copy message: give its buffer frames too" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_spec_frame_is_shown_without_importing_what_its_nodes_name(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # noob's NodeSpecification.nodeinfo (a computed field, in its repr and JSON) imports a node's type.
+    pytest.importorskip("noob.tube", reason="the test extra installs noob 1003")
+    module = tmp_path / "planted_by_the_sender.py"
+    module.write_text(f"open({str(tmp_path / 'imported')!r}, 'w').close()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    items = msgpack.unpackb(bytes.fromhex(V2_VECTORS["msg_spec"]["hex"]), raw=False, timestamp=0)
+    spec = json.loads(items[5])
+    spec["nodes"] = {"x": {"type": "planted_by_the_sender.run"}}
+    items[5] = json.dumps(spec)
+    frame = msgpack.packb(items)
+    for options in ((), ("--json",)):
+        status, out, err = _inspect(capsys, tmp_path, frame, *options)
+        assert status == 0, err
+        assert "planted_by_the_sender.run" in out
+        assert not (tmp_path / "imported").exists(), f"inspect {' '.join(options)} imported the node's module"

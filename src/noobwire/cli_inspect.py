@@ -288,7 +288,15 @@ def _refuse_pickle(error: DecodeError, allow_pickle: bool) -> None:
         ) from None
 
 
-def _as_json(msg: Message) -> str:
+# Shown as sent: a frame's values are shown as they were sent, never with noob's computed fields.
+# noob 1003's NodeSpecification.nodeinfo imports the module a node's ``type`` names and calls into it,
+# so computing it (repr(), or a dump with computed fields) would run code chosen by whoever wrote the
+# frame. Every dump here passes exclude_computed_fields=True, and no model is shown by its repr().
+
+
+def _as_json(msg: Any) -> str:
+    if not isinstance(msg, Message):  # noob's own class, of one of its generations: shown as sent
+        return shorten_json(msg.model_dump_json(exclude_computed_fields=True))
     try:
         return shorten_json(encode_json(msg).decode("utf-8"))
     except EncodeError as exc:
@@ -476,6 +484,10 @@ def format_message(msg: Message, source: str = "") -> str:
     elif type_name == "process":
         lines.append(f"  epoch      {_show(value['epoch'])}")
         lines.append(f"  input      {_show(value['input'])}")
+    elif hasattr(value, "model_dump"):  # a pydantic model (noob 1003's tube specification): shown as sent
+        lines.append(f"  value      {type(value).__name__}")
+        shown = value.model_dump(mode="json", by_alias=True, exclude_computed_fields=True)
+        lines.extend(f"    {_text(key)}: {_show(item)}" for key, item in shown.items())
     else:
         lines.append(f"  value      {_show(value)}")
     return "\n".join(lines)
