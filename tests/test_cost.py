@@ -143,6 +143,16 @@ def test_nested_claims_of_what_a_large_frame_could_hold_are_refused_within_the_b
     assert peak <= 9 * len(frame) + MEMORY_CONSTANT, f"{peak / len(frame):.1f} x N"
 
 
+def test_an_empty_array_extension_costs_no_buffer(backend: Backend) -> None:
+    # The fuzzer's oracle found a 91-byte frame holding 1.1 MB: msgpack-python's Unpacker, asked for a
+    # buffer of at most 0 bytes (an empty payload), takes that for "no limit" and allocates 1 MiB.
+    frame = event_frame(b"\xc7\x00" + bytes([wire.EXT_NDARRAY]))
+    peak, error = peak_growth(_decoder(backend), frame)
+    assert isinstance(error, DecodeError)
+    assert "malformed header" in str(error)
+    assert peak <= 64 * 1024, f"{peak:,} bytes for a {len(frame)}-byte frame"
+
+
 # --- counts inside extension payloads: read by msgpack-python on both backends ----------------------
 
 

@@ -303,7 +303,7 @@ def ndarray_from_payload(payload: bytes | memoryview) -> Any:
 def _array_header_size(view: memoryview) -> int:
     """The bytes of the MessagePack header at the start of an array payload, found by stepping over it
     in C without building anything (msgpack-python's ``Unpacker.skip``)."""
-    unpacker = msgpack.Unpacker(max_buffer_size=len(view))
+    unpacker = msgpack.Unpacker(max_buffer_size=max(len(view), 1))  # (0 would mean its 1 MiB default)
     unpacker.feed(view[:_HEADER_PREFIX])
     try:
         try:
