@@ -14,6 +14,7 @@ import itertools
 import json
 import sys
 import textwrap
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -219,12 +220,12 @@ def test_a_node_error_is_given_time_to_leave_before_the_process_ends(
         async def send_multipart(self, parts: list[bytes]) -> None:
             happened.append(("sent", parts))
 
-    async def pause(seconds: float) -> None:
+    def pause(seconds: float) -> None:
         happened.append(("paused", seconds))
 
     runner = _modules(package)[2].NodeRunner()
     runner.sockets["dealer"] = Dealer()
-    monkeypatch.setattr(asyncio, "sleep", pause)
+    monkeypatch.setattr(time, "sleep", pause)  # blocking: nothing else of the node runs meanwhile
     patch = _patch(package)
     try:
         asyncio.run(runner.error(ValueError("over the limit")))

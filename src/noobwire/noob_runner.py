@@ -27,8 +27,8 @@ The hook changes none of noob's functions' bodies; it wraps four attributes (fiv
   polled receives with ``copy=False``;
 - ``Message.from_bytes``: frames received that way go to ``decode_frames``; when it declines (noob's JSON),
   to what ``from_bytes`` was, as ``bytes``;
-- ``NodeRunner.error`` (where noob has it): runs noob's own, then waits :data:`ERROR_GRACE_SECONDS` before
-  noob lets the failed node's process end (see there why).
+- ``NodeRunner.error`` (where noob has it): runs noob's own, then blocks for :data:`ERROR_GRACE_SECONDS`
+  before noob lets the failed node's process end (see there why).
 
 So small messages and control messages are as they were, the topic still comes first for SUB's prefix
 filter, the message's header frame is still the last frame (which noob's ``from_bytes`` reads), and the
@@ -59,6 +59,7 @@ import importlib
 import inspect
 import textwrap
 import threading
+import time
 import warnings
 import weakref
 from collections.abc import Callable, Sequence
@@ -97,7 +98,9 @@ ERROR_GRACE_SECONDS = 0.25
 noob's node sends the error and returns, and its process then ends through ``os._exit`` without closing
 its sockets: a message ZeroMQ's I/O thread has not written yet is lost, and the runner waits for it
 forever. Seen in about 1 of 20 to 40 runs of a failing pipeline with noobwire's codec (with or without
-this hook's frames), in none of 40 with noob alone; with this pause, in none of 50."""
+this hook's frames), in none of 40 with noob alone; with this pause, in none of 50. The pause blocks the
+node's event loop: an asyncio sleep let the node's other tasks go on receiving and publishing while it
+died, and noob's command node then saw events of epochs it had closed (AlreadyDoneError)."""
 
 
 class RunnerInternalsWarning(RuntimeWarning):
@@ -536,6 +539,8 @@ def _error(patch: RunnerPatch, original: Callable[..., Any]) -> Callable[..., An
         node's process ends (patched by noobwire: see ``ERROR_GRACE_SECONDS``)."""
         await original(self, err)
         if patch.active:
-            await asyncio.sleep(ERROR_GRACE_SECONDS)
+            # A blocking sleep: the node's other tasks (noob's gather does not cancel them) must not go
+            # on receiving and publishing while it dies; ZeroMQ's own thread writes meanwhile.
+            time.sleep(ERROR_GRACE_SECONDS)
 
     return error
