@@ -5,11 +5,21 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from noobwire.bench.codecs import available_codecs
+from noobwire.bench.codecs import BenchCodec, available_codecs, load_codec
+from noobwire.generations import REFERENCE
 from noobwire.messages import Message
-from noobwire.workloads import make_workload
+from noobwire.workloads import make_workload, workload_generation
 
 CODECS, MISSING_CODECS = available_codecs()
+"""The codecs of the reference schema this installation has (the names of the tables), and why others
+are missing."""
+
+
+@functools.cache
+def codec_for(workload: str, codec_key: str) -> BenchCodec:
+    """Codec ``codec_key`` for the messages of ``workload``'s generation (noob 1003's for E4n, E4sub)."""
+    generation = workload_generation(workload)
+    return CODECS[codec_key] if generation is REFERENCE else load_codec(codec_key, generation)
 
 
 @functools.cache
@@ -21,4 +31,4 @@ def workload_message(workload: str) -> Message:
 @functools.cache
 def prepared(workload: str, codec_key: str) -> Any:
     """The workload in the form codec ``codec_key`` encodes (a Struct, a dict, the message)."""
-    return CODECS[codec_key].prepare(workload_message(workload))
+    return codec_for(workload, codec_key).prepare(workload_message(workload))

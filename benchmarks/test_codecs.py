@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench_support import CODECS, MISSING_CODECS, prepared
+from bench_support import MISSING_CODECS, codec_for, prepared
 from noobwire.bench.codecs import CODEC_KEYS, frame_size
 from noobwire.bench.timing import check_round_trip
 from noobwire.workloads import WORKLOADS
@@ -31,7 +31,7 @@ CODEC_PARAMS = [
 @pytest.mark.parametrize("workload", list(WORKLOADS))
 def test_encode(benchmark, frame_sizes, workload: str, codec_key: str) -> None:
     benchmark.group = f"{workload}-encode"
-    bench_codec = CODECS[codec_key]
+    bench_codec = codec_for(workload, codec_key)
     native = prepared(workload, codec_key)
     encoded = benchmark(bench_codec.encode, native)
     frame_sizes[workload, codec_key] = benchmark.extra_info["frame_bytes"] = frame_size(encoded)
@@ -42,7 +42,7 @@ def test_encode(benchmark, frame_sizes, workload: str, codec_key: str) -> None:
 @pytest.mark.parametrize("workload", list(WORKLOADS))
 def test_decode(benchmark, frame_sizes, workload: str, codec_key: str) -> None:
     benchmark.group = f"{workload}-decode"
-    bench_codec = CODECS[codec_key]
+    bench_codec = codec_for(workload, codec_key)
     native = prepared(workload, codec_key)
     encoded = bench_codec.encode(native)
     frame_sizes[workload, codec_key] = benchmark.extra_info["frame_bytes"] = frame_size(encoded)
