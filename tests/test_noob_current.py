@@ -358,7 +358,7 @@ EPOCHS = {
     "root max": _epoch(U32_MAX),
     "one sub-epoch": _epoch(3, ("map", 1)),
     "numbers at the bounds": _epoch(U32_MAX, ("a", 0), ("b", U32_MAX)),
-    "empty and non-ASCII node ids": _epoch(1, ("", 2), ("kamera-é", 3)),
+    "non-ASCII node ids": _epoch(1, ("kamera_é", 2), ("ß", 3)),  # (noob 1000-1001: identifiers only)
     "deep": _epoch(5, *((f"n{i}", i) for i in range(40))),
 }
 
@@ -418,7 +418,7 @@ EPOCH_WIRE_FORMS: list[Any] = [
     [2**64 - 1, ["a", 1]],
     [200, ["a", 70_000], ["b", 2**31]],  # the number encodings of 8, 16 and 32 bits
     [7, ["n" * 25, 1]],  # a node id longer than the decoder's string cache takes
-    [7, ["kamera-é", 1]],
+    [7, ["kamera_é", 1]],
     [7, *(["s", i] for i in range(20))],  # an array of 16 bits' length
 ]
 
@@ -445,9 +445,10 @@ def test_an_epoch_wire_form_is_read_or_refused_alike(wire_bytes: bytes) -> None:
     outcomes = []
     for codec in (pure, compiled):
         try:
-            epoch = codec.decode(frame).value[0]["epoch"]
+            decoded = codec.decode(frame)
         except DecodeError as error:
             outcomes.append(("refused", str(error)))
         else:
-            outcomes.append(("read", type(epoch), epoch, pure.encode(_event_msg(epoch))))
+            epoch = decoded.value[0]["epoch"]
+            outcomes.append(("read", type(epoch), epoch, pure.encode(decoded)))
     assert outcomes[0] == outcomes[1]
