@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
-from noobwire import EventMsg, Message
+from noobwire import EventMsg, Message, _pure
 from noobwire.workloads import TIMESTAMP
 
 
@@ -126,3 +129,21 @@ def frame_under(array: Any) -> Any:
     while isinstance(base, memoryview):
         base = base.obj
     return base
+
+
+@contextmanager
+def handovers() -> Iterator[list[str]]:
+    """Record each time the compiled backend hands a message or frame over to the pure one."""
+    calls: list[str] = []
+
+    def recording(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            calls.append(name)
+            return function(*args, **kwargs)
+
+        return recorded
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_pure, "encode", recording("encode", _pure.encode))
+        patch.setattr(_pure, "decode_frame", recording("decode", _pure.decode_frame))
+        yield calls

@@ -4,8 +4,6 @@ byte for byte alike, without new encoder or decoder code."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -13,7 +11,7 @@ import msgpack
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from helpers import assert_same
+from helpers import assert_same, handovers
 from noobwire import Codec, DecodeError, SchemaError, _pure
 from noobwire.codec import Backend
 from noobwire.generations import REFERENCE
@@ -86,24 +84,6 @@ def expected_frame(msg: ToyEventMsg) -> bytes:
         [e["id"], stamp, e["node_id"], e["signal"], e["epoch"], e["value"], e["unit"]] for e in msg.value
     ]
     return msgpack.packb([100, 0, 0, msg.node_id, stamp, events], use_bin_type=True)
-
-
-@contextmanager
-def handovers() -> Iterator[list[str]]:
-    """Record each time the compiled backend hands a message or frame over to the pure one."""
-    calls: list[str] = []
-
-    def recording(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
-        def recorded(*args: Any, **kwargs: Any) -> Any:
-            calls.append(name)
-            return function(*args, **kwargs)
-
-        return recorded
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_pure, "encode", recording("encode", _pure.encode))
-        patch.setattr(_pure, "decode_frame", recording("decode", _pure.decode_frame))
-        yield calls
 
 
 def test_both_backends_write_the_frame_the_description_says(backend: Backend) -> None:

@@ -12,7 +12,6 @@ import gc
 import os
 import random
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import msgpack
@@ -21,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import noobwire
-from helpers import V2_REJECTED, V2_VECTORS, VECTORS, assert_same
+from helpers import V2_REJECTED, V2_VECTORS, VECTORS, assert_same, handovers
 from hostile import event_frame
 from noobwire import Message, _pure, wire
 from noobwire.generations import REFERENCE
@@ -35,24 +34,6 @@ _fast = pytest.importorskip("noobwire._fast", reason="the compiled extension is 
 HOT_TYPES = ("event", "process")
 EVENT_KEYS = ("id", "timestamp", "node_id", "signal", "epoch", "value")
 VECTOR_FRAMES = [bytes.fromhex(vector["hex"]) for vector in VECTORS.values()]
-
-
-@contextmanager
-def handovers() -> Iterator[list[str]]:
-    """Record each time the compiled backend hands a message or frame over to the pure one."""
-    calls: list[str] = []
-
-    def recording(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
-        def recorded(*args: Any, **kwargs: Any) -> Any:
-            calls.append(name)
-            return function(*args, **kwargs)
-
-        return recorded
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_pure, "encode", recording("encode", _pure.encode))
-        patch.setattr(_pure, "decode_frame", recording("decode", _pure.decode_frame))
-        yield calls
 
 
 def outcome(function: Callable[[], Any]) -> tuple[str, Any]:
