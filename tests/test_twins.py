@@ -12,6 +12,7 @@ import gc
 import os
 import random
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import msgpack
@@ -492,3 +493,69 @@ def test_the_twins_take_the_same_arguments_as_the_stub_says(name: str) -> None:
     pure_defaults = [p.default for p in inspect.signature(getattr(_pure, name)).parameters.values()]
     fast_defaults = [p.default for p in inspect.signature(getattr(_fast, name)).parameters.values()]
     assert fast_defaults == pure_defaults
+
+
+def _events_stamped(*stamps: Any) -> Message:
+    msg = noobwire.EventMsg(node_id="cam", value=[])
+    for i, stamp in enumerate(stamps):
+        event = {"id": i, "timestamp": stamp, "node_id": "cam", "signal": "s", "epoch": 7, "value": i}
+        msg.value.append(event)
+    return msg
+
+
+def test_events_of_several_timestamps_each_read_their_own() -> None:
+    # The compiled reader compares a datetime field's bytes with the last one it read: repeats are
+    # shared, and anything else (another instant, another offset, a longer form) is read anew.
+    now = datetime(2026, 11, 30, 12, 0, 0, 123456, tzinfo=UTC)
+    later = now + timedelta(seconds=1)
+    offset = now.astimezone(timezone(timedelta(hours=2)))
+    far = datetime(2500, 1, 1, tzinfo=UTC)  # a 12-byte timestamp, past 2**34 seconds
+    stamps = [now, later, now, offset, far, now, now]
+    frame = _pure.encode(_events_stamped(*stamps))
+    with handovers() as calls:
+        decoded = _fast.decode_frame(frame)
+    assert calls == []
+    assert_same(_pure.decode_frame(frame), decoded)
+    read = [event["timestamp"] for event in decoded.value]
+    assert read == stamps
+    assert [stamp.utcoffset() for stamp in read] == [stamp.utcoffset() for stamp in stamps]
+    assert read[5] is read[6]  # one object for the bytes repeated
+
+
+STAMP = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+PICKLING = Options(allow_pickle=True)
+
+
+class _ChangesItsDict:
+    """Pickling one changes the dict that holds it, while that dict is being written."""
+
+    def __init__(self, holder: dict[str, Any], how: str) -> None:
+        self.holder, self.how = holder, how
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        if self.how == "clear":
+            self.holder.clear()  # (what the encoder is writing loses its last other reference)
+        elif self.how == "add":
+            self.holder["added"] = [1, 2, 3]
+        else:
+            del self.holder["b"]
+            self.holder["c"] = [4, 5, 6]
+        return (str, ("pickled",))
+
+
+@pytest.mark.parametrize("how", ["clear", "add", "replace"])
+def test_a_dict_changed_while_it_is_written(how: str) -> None:
+    results = {}
+    for name, backend in (("compiled", _fast), ("pure", _pure)):
+        held: dict[str, Any] = {}
+        held["a"] = _ChangesItsDict(held, how)
+        held["b"] = [7, 8, 9]
+        msg = noobwire.ProcessMsg(node_id="n", timestamp=STAMP, value={"epoch": 1, "input": None})
+        msg.value["input"] = held
+        results[name] = outcome(lambda backend=backend, msg=msg: backend.encode(msg, PICKLING))
+    if how == "replace":  # the same size: both write what they meet, the same bytes
+        assert results["compiled"] == results["pure"]
+        assert results["compiled"][0] == "ok"
+    else:  # a dict that changed size is refused, never written in part
+        assert results["pure"][0] == "EncodeError"
+        assert results["compiled"][0] != "ok"

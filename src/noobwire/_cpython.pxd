@@ -35,6 +35,7 @@ cdef extern from "Python.h":
     object PyUnicode_DecodeUTF8(const char* s, Py_ssize_t size, const char* errors)
     Py_ssize_t PyUnicode_GET_LENGTH(object o)
     void* PyUnicode_DATA(object o)
+    bint PyUnicode_IS_COMPACT_ASCII(object o)
     Py_ssize_t PyUnicode_Tailmatch(object s, object substr, Py_ssize_t start, Py_ssize_t end,
                                    int direction) except -1
 
@@ -56,7 +57,7 @@ cdef extern from "Python.h":
     PyObject* PyDict_GetItem(object d, object key)
     PyObject* PyDict_GetItemWithError(object d, object key) except? NULL
     int PyDict_SetItem(object d, object key, object value) except -1
-    Py_ssize_t PyDict_GET_SIZE "PyDict_Size" (object d)
+    Py_ssize_t PyDict_GET_SIZE(object d)  # (a macro: every caller holds a dict)
     int PyDict_Next(object d, Py_ssize_t* pos, PyObject** key, PyObject** value)
     object PySet_New(object iterable)
     object PyDict_Copy(object d)

@@ -272,7 +272,18 @@ cdef inline int write_map_header(Enc* e, Py_ssize_t n) except -1:
 
 cdef inline int write_str(Enc* e, object text) except -1:
     cdef Py_ssize_t size
-    cdef const char* utf8 = PyUnicode_AsUTF8AndSize(text, &size)
+    cdef const char* utf8
+    cdef char* at
+    if PyUnicode_IS_COMPACT_ASCII(text):  # its characters are its UTF-8: no call, no cache of it
+        size = PyUnicode_GET_LENGTH(text)
+        utf8 = <const char*>PyUnicode_DATA(text)
+        if size < 32:  # a fixstr: header and bytes in one reservation
+            at = enc_reserve(e, size + 1)
+            at[0] = <char>(0xA0 | size)
+            memcpy(at + 1, utf8, size)
+            return 0
+    else:
+        utf8 = PyUnicode_AsUTF8AndSize(text, &size)
     write_header(e, size, 0xA0, 32, 0xD9, 0xDA, 0xDB)
     return write_bytes(e, utf8, size)
 
@@ -446,14 +457,24 @@ cdef int write_list(Enc* e, object items, int depth) except -1:
 
 cdef int write_dict(Enc* e, object mapping, int depth) except -1:
     cdef Py_ssize_t n = PyDict_GET_SIZE(mapping)
+    cdef Py_ssize_t pos = 0
     cdef Py_ssize_t written = 0
+    cdef PyObject* key
+    cdef PyObject* item
     write_map_header(e, n)
-    for key, item in (<dict>mapping).items():
+    while PyDict_Next(mapping, &pos, &key, &item):
         written += 1
-        if written > n:
-            break
-        write_value(e, key, depth + 1)
-        write_value(e, item, depth + 1)
+        if written > n or PyDict_GET_SIZE(mapping) != n:
+            raise RuntimeError("dict changed size while it was written")
+        # Borrowed from the dict: held while a value's own code (a pickled object's) could change it.
+        incref(key)
+        incref(item)
+        try:
+            write_value(e, <object>key, depth + 1)
+            write_value(e, <object>item, depth + 1)
+        finally:
+            decref(key)
+            decref(item)
     if written != n:
         raise RuntimeError("dict changed size while it was written")
     return 0
@@ -644,6 +665,7 @@ cdef class CompiledGeneration:
     cdef dict type_codes
     cdef tuple type_names
     cdef dict classes
+    cdef list class_by_code  # by type code: the class to build, or None
     cdef list records  # by type code: a CompiledRecord, or None for a control message
     cdef list shapes  # by type code: the layout's value shape
     cdef Py_ssize_t n_types
@@ -670,6 +692,7 @@ cdef class CompiledGeneration:
         self.type_codes = dict(generation.type_codes)
         self.type_names = tuple(sys.intern(name) for name in generation.type_names)
         self.classes = dict(generation.classes)
+        self.class_by_code = [self.classes.get(name) for name in self.type_names]
         self.n_types = len(generation.messages)
         self.records = []
         self.shapes = []
@@ -1122,6 +1145,10 @@ cdef struct Dec:
     const uint8_t* last_epoch
     Py_ssize_t last_epoch_size
     PyObject* last_epoch_object
+    # the bytes of the last datetime field of a record, and the datetime they made (owned)
+    const uint8_t* last_field_stamp
+    Py_ssize_t last_field_stamp_size
+    PyObject* last_field_datetime
 
 
 class _Refused(Exception):
@@ -1581,12 +1608,16 @@ cdef object read_path_epoch(Dec* d, CompiledGeneration c, object buf, int level)
 
 cdef object read_field(Dec* d, CompiledGeneration c, int kind, object buf, int level):
     """One field of a record, checked as its kind says."""
+    cdef const uint8_t* start = d.pos
     if kind == KIND_INT:
+        if start < d.end and start[0] <= 0x7F:  # a positive fixint: an event's id, most often
+            d.pos = start + 1
+            return PyLong_FromLongLong(start[0])
         return read_exact_int(d, buf, level)
     if kind == KIND_STR:
         return read_exact_str(d, buf, level)
     if kind == KIND_DATETIME:
-        return read_exact_datetime(d, buf, level)
+        return read_datetime_field(d, buf, level)
     if kind == KIND_ANY:
         return read_value(d, level, buf)
     if kind == KIND_OPTIONAL_DICT:
@@ -1598,6 +1629,24 @@ cdef object read_field(Dec* d, CompiledGeneration c, int kind, object buf, int l
         d.pos += 1
         return None
     return read_epoch(d, c, buf, level)
+
+
+cdef object read_datetime_field(Dec* d, object buf, int level):
+    """A datetime field; the records of one message most often share one, and the bytes of the last
+    one read are compared rather than read again."""
+    cdef const uint8_t* start = d.pos
+    cdef Py_ssize_t size = d.last_field_stamp_size
+    if d.last_field_datetime != NULL and d.end - start >= size and memcmp(start, d.last_field_stamp, size) == 0:
+        d.pos = start + size
+        return <object>d.last_field_datetime
+    value = read_exact_datetime(d, buf, level)
+    Py_INCREF(value)
+    if d.last_field_datetime != NULL:
+        Py_DECREF(<object>d.last_field_datetime)
+    d.last_field_datetime = <PyObject*>value
+    d.last_field_stamp = start
+    d.last_field_stamp_size = d.pos - start
+    return value
 
 
 cdef object read_record(Dec* d, CompiledGeneration c, CompiledRecord t, object buf, Py_ssize_t index):
@@ -1706,6 +1755,8 @@ cdef object decode_view(object buf, const uint8_t* data, Py_ssize_t size, Compil
     d.end = data + size
     d.last_datetime = NULL
     d.last_epoch_object = NULL
+    d.last_field_datetime = NULL
+    d.last_field_stamp_size = 0
     d.last_epoch_size = 0
     d.owed = 0
     try:
@@ -1715,6 +1766,8 @@ cdef object decode_view(object buf, const uint8_t* data, Py_ssize_t size, Compil
             Py_DECREF(<object>d.last_datetime)
         if d.last_epoch_object != NULL:
             Py_DECREF(<object>d.last_epoch_object)
+        if d.last_field_datetime != NULL:
+            Py_DECREF(<object>d.last_field_datetime)
 
 
 cdef object decode_fields(Dec* d, CompiledGeneration c, object buf, Py_ssize_t size, object options):
@@ -1736,13 +1789,21 @@ cdef object decode_fields(Dec* d, CompiledGeneration c, object buf, Py_ssize_t s
         check_prefix(buf, c.generation)
         if read_array_header(d) != wire.HEADER_LENGTH or read_value(d, LEVEL_FIELD, buf) != c.version:
             raise _Refused("prefix")
-    code_obj = read_value(d, LEVEL_FIELD, buf)
-    if type(code_obj) is not int or not 0 <= code_obj < c.n_types:
-        raise _Refused("type code")
-    cdef int code = code_obj
-    n_buffers = read_value(d, LEVEL_FIELD, buf)
-    if type(n_buffers) is not int or n_buffers != (0 if d.buffers == NULL else len(<object>d.buffers)):
-        raise _Refused("n_buffers")
+    cdef int code
+    if d.pos < d.end and d.pos[0] <= 0x7F and d.pos[0] < c.n_types:  # a fixint, as type codes are written
+        code = d.pos[0]
+        d.pos += 1
+    else:
+        code_obj = read_value(d, LEVEL_FIELD, buf)
+        if type(code_obj) is not int or not 0 <= code_obj < c.n_types:
+            raise _Refused("type code")
+        code = code_obj
+    if d.buffers == NULL and d.pos < d.end and d.pos[0] == 0:  # no buffers: the common case
+        d.pos += 1
+    else:
+        n_buffers = read_value(d, LEVEL_FIELD, buf)
+        if type(n_buffers) is not int or n_buffers != (0 if d.buffers == NULL else len(<object>d.buffers)):
+            raise _Refused("n_buffers")
     node_id = read_short_str(d, buf, LEVEL_FIELD)
     if type(node_id) is not str:
         raise _Refused("node_id")
@@ -1759,7 +1820,9 @@ cdef object decode_fields(Dec* d, CompiledGeneration c, object buf, Py_ssize_t s
         value = read_record(d, c, <CompiledRecord>table, buf, 0)
     if d.pos != d.end:
         raise _Refused("extra bytes")
-    cls = c.classes[type_name]
+    cls = c.class_by_code[code]
+    if cls is None:
+        cls = c.classes[type_name]  # (a generation without a class for it: refused as the pure one does)
     if table is not None:
         return construct(cls, type_name, node_id, timestamp, value)
     return records.validate_control_message(
@@ -1785,6 +1848,11 @@ def decode_frame(buf, schema=REFERENCE, options=DEFAULT_OPTIONS, buffers=None):
     ``options``; with ``buffers`` (a :class:`noobwire.buffers.ReceivedBuffers`), the header frame of a
     message whose buffer frames they are."""
     cdef CompiledGeneration c = REFERENCE_COMPILED if schema is _REFERENCE else compiled_for(schema)
+    return decode_checked(buf, c, options, buffers)
+
+
+cdef object decode_checked(object buf, CompiledGeneration c, object options, object buffers):
+    """``decode_frame`` once its generation's tables are found."""
     try:
         return decode_buffer(buf, c, options, buffers)
     except Exception:
@@ -1860,7 +1928,7 @@ def decode(data, schema=REFERENCE, options=DEFAULT_OPTIONS):
         size = len(<bytes>data)
         if (size and size <= frame_limit(options)
                 and not IS_JSON_FIRST_BYTE[(<const uint8_t*>PyBytes_AS_STRING(<PyObject*>data))[0]]):
-            return decode_frame(data, c.generation, options)
+            return decode_checked(data, c, options, None)
     elif reads_directly(data):
         msg = decode_direct(data, c, options)
         if msg is not None:
