@@ -170,3 +170,34 @@ def test_a_meta_signal_extension_is_refused_where_the_schema_has_none(backend: B
     )
     with pytest.raises(DecodeError, match="no meta signals"):
         backend.decode(frame, TOY)
+
+
+@pytest.mark.parametrize("name", ["E4", "E64", "P", "E4n", "E4sub"])
+def test_the_pure_plans_take_each_workload_record_the_common_way(name: str) -> None:
+    # The pure backend's fast path is code generated from the layout (noobwire.plans): it must take
+    # the records of the workloads (else every message silently goes the general, slower way), and
+    # give what the general path gives.
+    from noobwire.workloads import make_workload, workload_generation
+
+    try:
+        msg = make_workload(name)
+    except ImportError as exc:  # E4n and E4sub need noob 1003
+        pytest.skip(str(exc))
+    generation = workload_generation(name)
+    layout = generation.messages[generation.type_codes[str(msg.type_)]]
+    plan = _pure._plan(generation, layout.record)
+    rows = msg.value if layout.listed else [msg.value]
+    fast_cache: list[Any] = [None] * 4
+    general_cache: list[Any] = [None] * 4
+    for index, row in enumerate(rows):
+        wire_row = plan.write(row, "value", index, fast_cache)
+        assert wire_row is not None, row
+        assert wire_row == _pure._record_to_wire(plan, row, f"value[{index}]", general_cache)
+    read_value = _pure.unpack(_pure.encode(msg, generation=generation), generation=generation)[5]
+    for index, wire_row in enumerate(read_value if layout.listed else [read_value]):
+        read = plan.read(wire_row, index, [None, None])
+        assert read is not None, wire_row
+        assert read == _pure._record_from_wire(plan, wire_row, f"event {index}", [None, None], index)
+        assert read == rows[index]
+    assert plan.write([*rows[0].values()], "value", 0, fast_cache) is None  # not a dict: the general way
+    assert plan.read({}, 0, [None, None]) is None

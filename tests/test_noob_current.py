@@ -22,7 +22,7 @@ import pytest
 import noobwire
 from helpers import assert_same
 from noob_nodes import Opaque
-from noobwire import Codec, DecodeError
+from noobwire import Codec, DecodeError, EncodeError
 from noobwire.generations import NOOB_1000, NOOB_1002, NOOB_1003
 from noobwire.layout import Generation, Kind, Nullable
 from noobwire.noob import active_installation, install, uninstall
@@ -389,6 +389,18 @@ def test_an_epoch_crosses_both_backends_alike(name: str) -> None:
         decoded = codec.decode(frame)
         assert [type(event["epoch"]) for event in decoded.value] == [Epoch] * 3
         assert [event["epoch"] for event in decoded.value] == [event["epoch"] for event in msg.value]
+
+
+@pytest.mark.parametrize("where", [0, 1])
+def test_an_event_without_an_epoch_is_refused_by_both(where: int) -> None:
+    # The pure encoder once wrote nil for a first event whose epoch was None (its cache of the last
+    # epoch started out as None, and None was "the same epoch"); the compiled one refused it.
+    pure, compiled = _codecs()
+    msg = _event_msg(_epoch(1), _epoch(1))
+    msg.value[where]["epoch"] = None  # (after validation, as a node runner's events are appended)
+    for codec in (pure, compiled):
+        with pytest.raises(EncodeError, match=rf"value\[{where}\]\['epoch'\]"):
+            codec.encode(msg)
 
 
 TEMPLATE_EPOCH = msgpack.packb([42, ["zz", 7]])

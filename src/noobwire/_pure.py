@@ -1,8 +1,9 @@
 """The pure-Python backend: noobwire's wire format on msgpack-python, for every generation.
 
 It is the twin of the compiled backend: the same functions, the same bytes, the same rejections. It
-reads a generation's description (:mod:`noobwire.layout`) at run time: each hot record is turned into a
-small plan of key getters and type checks once, and applied to every record of that layout.
+reads a generation's description (:mod:`noobwire.layout`) at run time: each hot record is turned once
+into a plan, whose common case is code generated from the layout (:mod:`noobwire.plans`), and applied
+to every record of that layout; the general path converts or refuses what the common case does not take.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from operator import itemgetter
 from typing import Any
 
@@ -25,6 +26,7 @@ from noobwire.generations import REFERENCE, as_generation
 from noobwire.layout import Generation, Kind, MessageLayout, Record
 from noobwire.locate import locate_encode_error, refuse_too_deep
 from noobwire.options import DEFAULT_OPTIONS, Options
+from noobwire.plans import record_reader, record_writer
 from noobwire.routing import decode_any
 from noobwire.walker import (
     check_depth,
@@ -178,6 +180,16 @@ class _Plan:
         self.meta_node = record.index(meta.node_field) if meta else -1
         self.meta_signal = record.index(meta.signal_field) if meta else -1
         self.meta_value = record.index(meta.value_field) if meta else -1
+        # The common case, as code generated from the layout (see noobwire.plans); the general path
+        # below takes what it does not.
+        self.write = record_writer(
+            record, {"_stamp": _schema_datetime, "_epoch": partial(records.epoch_to_wire, generation)}
+        )
+        reading: dict[str, Any] = {"_epoch": partial(records.epoch_from_wire, generation)}
+        if meta is not None:
+            reading["_meta_checked"] = partial(records.meta_event_checked, generation, meta)
+            reading["_meta_value"] = partial(records.meta_value, generation, meta)
+        self.read = record_reader(record, reading)
 
     def fits(self, row: Any) -> bool:
         """Whether ``row`` (a record's values in order) has exactly the types of the typed fields, and
@@ -190,9 +202,19 @@ class _Plan:
 _EXACT_TYPES: dict[Any, type] = {Kind.INT: int, Kind.STR: str, Kind.DATETIME: datetime}
 
 
-@lru_cache(maxsize=256)
+_plans: dict[tuple[int, int], _Plan] = {}
+
+
 def _plan(generation: Generation, record: Record) -> _Plan:
-    return _Plan(generation, record)
+    """The plan of ``record`` in ``generation``, made once. (Looked up by identity: a record's own hash
+    walks all its fields. A plan holds both, so their ids stay theirs while it is kept.)"""
+    key = (id(generation), id(record))
+    plan = _plans.get(key)
+    if plan is None:
+        if len(_plans) >= 256:  # generations bound to the caller's own classes come and go
+            _plans.clear()
+        plan = _plans[key] = _Plan(generation, record)
+    return plan
 
 
 def _records_to_wire(plan: _Plan, rows: Any, path: str) -> list[list[Any]]:
@@ -201,8 +223,12 @@ def _records_to_wire(plan: _Plan, rows: Any, path: str) -> list[list[Any]]:
         raise EncodeError(f"expected a list of events, got {type(rows).__qualname__}", path)
     out = []
     cache: list[Any] = [None, None, None, None]  # the last datetime and epoch met, and their wire forms
+    write = plan.write
     for index, row in enumerate(rows):
-        out.append(_record_to_wire(plan, row, f"{path}[{index}]", cache))
+        wire_row = write(row, path, index, cache)
+        out.append(
+            wire_row if wire_row is not None else _record_to_wire(plan, row, f"{path}[{index}]", cache)
+        )
     return out
 
 
@@ -224,7 +250,7 @@ def _record_to_wire(plan: _Plan, row: Any, path: str, cache: list[Any]) -> list[
         epoch = wire_row[i]
         if epoch is None and optional:
             continue
-        if epoch is not cache[2]:  # ... and one epoch
+        if epoch is not cache[2] or epoch is None:  # ... and one epoch (None: refused, as not one)
             cache[2], cache[3] = (
                 epoch,
                 records.epoch_to_wire(plan.generation, epoch, f"{path}[{plan.keys[i]!r}]"),
@@ -247,7 +273,9 @@ def _value_to_wire(generation: Generation, layout: MessageLayout, value: Any) ->
     plan = _plan(generation, layout.record)
     if layout.listed:
         return _records_to_wire(plan, value, "value")
-    return _record_to_wire(plan, value, "value", [None] * 4)
+    cache = [None] * 4
+    wire_row = plan.write(value, "value", -1, cache)
+    return wire_row if wire_row is not None else _record_to_wire(plan, value, "value", cache)
 
 
 def _schema_datetime(value: Any, path: str) -> Timestamp | ExtType:
@@ -579,8 +607,14 @@ def _records_from_wire(plan: _Plan, value: Any) -> list[dict[str, Any]]:
         raise SchemaError(f"the value of an event message must be an array of {plan.record.name}s")
     rows = []
     cache: list[Any] = [None, None]  # the last root epoch read, and its object
+    read = plan.read
     for index, row in enumerate(value):
-        rows.append(_record_from_wire(plan, row, f"{plan.record.name} {index}", cache, index))
+        record = read(row, index, cache)
+        rows.append(
+            record
+            if record is not None
+            else _record_from_wire(plan, row, f"{plan.record.name} {index}", cache, index)
+        )
     return rows
 
 
@@ -616,7 +650,9 @@ def _value_from_wire(generation: Generation, layout: MessageLayout, value: Any) 
     plan = _plan(generation, layout.record)
     if layout.listed:
         return _records_from_wire(plan, value)
-    return _record_from_wire(plan, value, f"the {plan.record.name}", [None, None])
+    cache: list[Any] = [None, None]
+    record = plan.read(value, -1, cache)
+    return record if record is not None else _record_from_wire(plan, value, f"the {plan.record.name}", cache)
 
 
 def decode_frame(
