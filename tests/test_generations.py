@@ -185,7 +185,8 @@ def test_the_pure_plans_take_each_workload_record_the_common_way(name: str) -> N
         pytest.skip(str(exc))
     generation = workload_generation(name)
     layout = generation.messages[generation.type_codes[str(msg.type_)]]
-    plan = _pure._plan(generation, layout.record)
+    plan, listed = _pure._plan(generation, layout)
+    assert listed == layout.listed
     rows = msg.value if layout.listed else [msg.value]
     fast_cache: list[Any] = [None] * 4
     general_cache: list[Any] = [None] * 4

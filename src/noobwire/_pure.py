@@ -202,19 +202,20 @@ class _Plan:
 _EXACT_TYPES: dict[Any, type] = {Kind.INT: int, Kind.STR: str, Kind.DATETIME: datetime}
 
 
-_plans: dict[tuple[int, int], _Plan] = {}
+_plans: dict[tuple[int, int], tuple[MessageLayout, _Plan, bool]] = {}
 
 
-def _plan(generation: Generation, record: Record) -> _Plan:
-    """The plan of ``record`` in ``generation``, made once. (Looked up by identity: a record's own hash
-    walks all its fields. A plan holds both, so their ids stay theirs while it is kept.)"""
-    key = (id(generation), id(record))
-    plan = _plans.get(key)
-    if plan is None:
+def _plan(generation: Generation, layout: MessageLayout) -> tuple[_Plan, bool]:
+    """The plan of a constructed message's records in ``generation``, made once, and whether its value
+    is a list of them. (Looked up by identity: a layout's own hash walks all its fields. The entry
+    holds both, so their ids stay theirs while it is kept.)"""
+    key = (id(generation), id(layout))
+    known = _plans.get(key)
+    if known is None:
         if len(_plans) >= 256:  # generations bound to the caller's own classes come and go
             _plans.clear()
-        plan = _plans[key] = _Plan(generation, record)
-    return plan
+        known = _plans[key] = (layout, _Plan(generation, layout.record), layout.listed)
+    return known[1], known[2]
 
 
 def _records_to_wire(plan: _Plan, rows: Any, path: str) -> list[list[Any]]:
@@ -270,8 +271,8 @@ def _checked_record(plan: _Plan, row: Any, path: str) -> list[Any]:
 def _value_to_wire(generation: Generation, layout: MessageLayout, value: Any) -> Any:
     if not layout.constructed:
         return records.value_to_wire(generation, layout.value, value, "value")
-    plan = _plan(generation, layout.record)
-    if layout.listed:
+    plan, listed = _plan(generation, layout)
+    if listed:
         return _records_to_wire(plan, value, "value")
     cache = [None] * 4
     wire_row = plan.write(value, "value", -1, cache)
@@ -647,8 +648,8 @@ def _record_from_wire(plan: _Plan, row: Any, what: str, cache: list[Any], index:
 
 
 def _value_from_wire(generation: Generation, layout: MessageLayout, value: Any) -> Any:
-    plan = _plan(generation, layout.record)
-    if layout.listed:
+    plan, listed = _plan(generation, layout)
+    if listed:
         return _records_from_wire(plan, value)
     cache: list[Any] = [None, None]
     record = plan.read(value, -1, cache)
