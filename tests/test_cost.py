@@ -260,3 +260,22 @@ def test_equal_values_and_chance_collisions_are_fine(backend: Backend) -> None:
         )
         == 32
     )
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 40, 1024, 1025, 20_000])
+def test_the_presize_screen_counts_the_headers_at_every_size(size: int) -> None:
+    # Short frames are filtered, long ones searched: both must find the same second presizing header.
+    import random
+
+    from noobwire.walker import may_presize_beyond
+
+    rng = random.Random(size)
+    headers = [0xDC, 0xDD, 0xDE, 0xDF]
+    for _ in range(200):
+        frame = bytearray(rng.randrange(0xDC) for _ in range(size))
+        for _ in range(rng.choice([0, 1, 1, 2, 3])):
+            if size:
+                frame[rng.randrange(size)] = rng.choice(headers)
+        expected = sum(frame.count(header) for header in headers) > 1
+        assert may_presize_beyond(bytes(frame)) is expected
+    assert may_presize_beyond(bytearray(b"\x90" * size)) is True  # not bytes: always screened further

@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
 from helpers import assert_same, handovers
-from noobwire import Codec, DecodeError, SchemaError, _pure
+from noobwire import Codec, DecodeError, EncodeError, SchemaError, _pure
 from noobwire.codec import Backend
 from noobwire.generations import REFERENCE
 from noobwire.layout import Field as LayoutField
@@ -174,9 +174,9 @@ def test_a_meta_signal_extension_is_refused_where_the_schema_has_none(backend: B
 
 @pytest.mark.parametrize("name", ["E4", "E64", "P", "E4n", "E4sub"])
 def test_the_pure_plans_take_each_workload_record_the_common_way(name: str) -> None:
-    # The pure backend's fast path is code generated from the layout (noobwire.plans): it must take
-    # the records of the workloads (else every message silently goes the general, slower way), and
-    # give what the general path gives.
+    # The pure backend's common case is code generated from the layout (noobwire.plans): it must take
+    # the records of the workloads itself (else every message silently goes the general, slower way),
+    # and write and read what the general path does.
     from noobwire.workloads import make_workload, workload_generation
 
     try:
@@ -187,18 +187,37 @@ def test_the_pure_plans_take_each_workload_record_the_common_way(name: str) -> N
     layout = generation.messages[generation.type_codes[str(msg.type_)]]
     plan, listed = _pure._plan(generation, layout)
     assert listed == layout.listed
-    rows = msg.value if layout.listed else [msg.value]
-    fast_cache: list[Any] = [None] * 4
-    general_cache: list[Any] = [None] * 4
-    for index, row in enumerate(rows):
-        wire_row = plan.write(row, "value", index, fast_cache)
-        assert wire_row is not None, row
-        assert wire_row == _pure._record_to_wire(plan, row, f"value[{index}]", general_cache)
+    code = plan.code
+    general_calls: list[str] = []
+
+    def recorded(function: Any, name: str) -> Any:
+        def call(*args: Any) -> Any:
+            general_calls.append(name)
+            return function(*args)
+
+        return call
+
+    rows = msg.value if listed else [msg.value]
     read_value = _pure.unpack(_pure.encode(msg, generation=generation), generation=generation)[5]
-    for index, wire_row in enumerate(read_value if layout.listed else [read_value]):
-        read = plan.read(wire_row, index, [None, None])
-        assert read is not None, wire_row
-        assert read == _pure._record_from_wire(plan, wire_row, f"event {index}", [None, None], index)
-        assert read == rows[index]
-    assert plan.write([*rows[0].values()], "value", 0, fast_cache) is None  # not a dict: the general way
-    assert plan.read({}, 0, [None, None]) is None
+    wire_rows = read_value if listed else [read_value]
+    with pytest.MonkeyPatch.context() as patch:
+        for function in (code.write_one, code.read_one):  # (the writers share a namespace, the readers one)
+            patch.setitem(function.__globals__, "_general", recorded(function.__globals__["_general"], "x"))
+        if listed:
+            written = code.write_all(rows, "value", [None] * 4)
+            read = code.read_all(wire_rows, [None, None])
+        else:
+            written = [code.write_one(rows[0], "value", [None] * 4)]
+            read = [code.read_one(wire_rows[0], [None, None])]
+    assert general_calls == []
+    for index, row in enumerate(rows):
+        path = f"value[{index}]" if listed else "value"
+        assert written[index] == _pure._record_to_wire(plan, row, path, [None] * 4)
+        what = f"{plan.record.name} {index}" if listed else f"the {plan.record.name}"
+        assert read[index] == _pure._record_from_wire(plan, wire_rows[index], what, [None, None], index)
+        assert read[index] == row
+    # What the common case does not take goes the general way (which says what is wrong).
+    with pytest.raises(EncodeError):
+        code.write_one([*rows[0].values()], "value", [None] * 4)
+    with pytest.raises(SchemaError):
+        code.read_one({}, [None, None])

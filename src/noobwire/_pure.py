@@ -12,7 +12,6 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache, partial
-from operator import itemgetter
 from typing import Any
 
 import msgpack
@@ -26,7 +25,7 @@ from noobwire.generations import REFERENCE, as_generation
 from noobwire.layout import Generation, Kind, MessageLayout, Record
 from noobwire.locate import locate_encode_error, refuse_too_deep
 from noobwire.options import DEFAULT_OPTIONS, Options
-from noobwire.plans import record_reader, record_writer
+from noobwire.plans import record_code
 from noobwire.routing import decode_any
 from noobwire.walker import (
     check_depth,
@@ -145,61 +144,33 @@ def _packer(allow_pickle: bool, meta_signal: Any) -> Any:
     return packer
 
 
-def _tuple_getter(positions: tuple[int, ...]) -> Callable[[Any], tuple[Any, ...]]:
-    """A function that picks the items at ``positions`` of a sequence, always as a tuple."""
-    if len(positions) == 1:
-        (position,) = positions
-        return lambda row: (row[position],)
-    if not positions:
-        return lambda row: ()
-    return itemgetter(*positions)
-
-
 class _Plan:
-    """How the pure backend writes and reads the records of one layout of one generation: a getter of
-    a record's values in order, and the exact types its typed fields must have to take the fast way."""
+    """How the pure backend writes and reads the records of one layout of one generation: the code
+    generated for their common case (:mod:`noobwire.plans`), and the general path it hands the rest to."""
 
     def __init__(self, generation: Generation, record: Record) -> None:
-        fields = record.fields
         self.generation = generation
         self.record = record
         self.keys = record.keys
-        self.size = len(fields)
-        self.items = itemgetter(*self.keys) if self.size > 1 else (lambda d, k=self.keys[0]: (d[k],))
-        typed = tuple(i for i, item in enumerate(fields) if item.shape in _EXACT_TYPES)
-        self.typed = _tuple_getter(typed)
-        self.typed_types = tuple(_EXACT_TYPES[fields[i].shape] for i in typed)
-        self.datetimes = tuple(i for i, item in enumerate(fields) if item.shape is Kind.DATETIME)
-        self.epochs = tuple(
-            (i, item.shape is Kind.OPTIONAL_EPOCH)
-            for i, item in enumerate(fields)
-            if item.shape in (Kind.EPOCH, Kind.OPTIONAL_EPOCH)
-        )
-        self.dicts = tuple(i for i, item in enumerate(fields) if item.shape is Kind.OPTIONAL_DICT)
+        self.datetimes = tuple(i for i, item in enumerate(record.fields) if item.shape is Kind.DATETIME)
         meta = self.meta = record.meta
         self.meta_node = record.index(meta.node_field) if meta else -1
         self.meta_signal = record.index(meta.signal_field) if meta else -1
         self.meta_value = record.index(meta.value_field) if meta else -1
-        # The common case, as code generated from the layout (see noobwire.plans); the general path
-        # below takes what it does not.
-        self.write = record_writer(
-            record, {"_stamp": _schema_datetime, "_epoch": partial(records.epoch_to_wire, generation)}
-        )
-        reading: dict[str, Any] = {"_epoch": partial(records.epoch_from_wire, generation)}
+        writing = {
+            "_general": partial(_record_to_wire, self),
+            "_stamp": _datetime_ext,
+            "_stamp_checked": _schema_datetime,
+            "_epoch": partial(records.epoch_to_wire, generation),
+        }
+        reading: dict[str, Any] = {
+            "_general": partial(_record_from_wire, self),
+            "_epoch": partial(records.epoch_from_wire, generation),
+        }
         if meta is not None:
             reading["_meta_checked"] = partial(records.meta_event_checked, generation, meta)
             reading["_meta_value"] = partial(records.meta_value, generation, meta)
-        self.read = record_reader(record, reading)
-
-    def fits(self, row: Any) -> bool:
-        """Whether ``row`` (a record's values in order) has exactly the types of the typed fields, and
-        a dict or None in each dict field."""
-        return tuple(map(type, self.typed(row))) == self.typed_types and all(
-            row[i] is None or type(row[i]) is dict for i in self.dicts
-        )
-
-
-_EXACT_TYPES: dict[Any, type] = {Kind.INT: int, Kind.STR: str, Kind.DATETIME: datetime}
+        self.code = record_code(record, writing, reading)
 
 
 _plans: dict[tuple[int, int], tuple[MessageLayout, _Plan, bool]] = {}
@@ -222,46 +193,12 @@ def _records_to_wire(plan: _Plan, rows: Any, path: str) -> list[list[Any]]:
     """The wire form of a list of records (an event message's value)."""
     if not isinstance(rows, list):
         raise EncodeError(f"expected a list of events, got {type(rows).__qualname__}", path)
-    out = []
-    cache: list[Any] = [None, None, None, None]  # the last datetime and epoch met, and their wire forms
-    write = plan.write
-    for index, row in enumerate(rows):
-        wire_row = write(row, path, index, cache)
-        out.append(
-            wire_row if wire_row is not None else _record_to_wire(plan, row, f"{path}[{index}]", cache)
-        )
-    return out
+    return plan.code.write_all(rows, path, [None, None, None, None])  # (the last datetime and epoch met)
 
 
 def _record_to_wire(plan: _Plan, row: Any, path: str, cache: list[Any]) -> list[Any]:
-    try:
-        items = plan.items(row)
-    except Exception:  # not a record dict: the checked path says what is wrong
-        items = None
-    if items is None or type(row) is not dict or not plan.fits(items):
-        return _checked_record(plan, row, path)
-    wire_row = list(items)
-    for i in plan.datetimes:
-        stamp = wire_row[i]
-        if stamp is not cache[0]:  # the events of one process call share one timestamp
-            cache[1] = _schema_datetime(stamp, f"{path}[{plan.keys[i]!r}]")
-            cache[0] = stamp
-        wire_row[i] = cache[1]
-    for i, optional in plan.epochs:
-        epoch = wire_row[i]
-        if epoch is None and optional:
-            continue
-        if epoch is not cache[2] or epoch is None:  # ... and one epoch (None: refused, as not one)
-            cache[2], cache[3] = (
-                epoch,
-                records.epoch_to_wire(plan.generation, epoch, f"{path}[{plan.keys[i]!r}]"),
-            )
-        wire_row[i] = cache[3]
-    return wire_row
-
-
-def _checked_record(plan: _Plan, row: Any, path: str) -> list[Any]:
-    """The slow path of a record: subclasses of the schema's types converted, what is wrong named."""
+    """The general path of a record, for what its generated code does not take: subclasses of the
+    schema's types converted, what is wrong named."""
     wire_row = records.record_to_wire(plan.generation, plan.record, row, path)
     for i in plan.datetimes:
         wire_row[i] = _schema_datetime(wire_row[i], f"{path}[{plan.keys[i]!r}]")
@@ -274,9 +211,7 @@ def _value_to_wire(generation: Generation, layout: MessageLayout, value: Any) ->
     plan, listed = _plan(generation, layout)
     if listed:
         return _records_to_wire(plan, value, "value")
-    cache = [None] * 4
-    wire_row = plan.write(value, "value", -1, cache)
-    return wire_row if wire_row is not None else _record_to_wire(plan, value, "value", cache)
+    return plan.code.write_one(value, "value", [None, None, None, None])
 
 
 def _schema_datetime(value: Any, path: str) -> Timestamp | ExtType:
@@ -606,36 +541,13 @@ def _malformed(buf: Any, options: Options, error: Exception | None) -> DecodeErr
 def _records_from_wire(plan: _Plan, value: Any) -> list[dict[str, Any]]:
     if type(value) is not list:
         raise SchemaError(f"the value of an event message must be an array of {plan.record.name}s")
-    rows = []
-    cache: list[Any] = [None, None]  # the last root epoch read, and its object
-    read = plan.read
-    for index, row in enumerate(value):
-        record = read(row, index, cache)
-        rows.append(
-            record
-            if record is not None
-            else _record_from_wire(plan, row, f"{plan.record.name} {index}", cache, index)
-        )
-    return rows
+    return plan.code.read_all(value, [None, None])  # (the last root epoch read, and its object)
 
 
-def _record_from_wire(plan: _Plan, row: Any, what: str, cache: list[Any], index: int = 0) -> dict[str, Any]:
-    """A record's dict, its fields checked, its epochs made, its meta-event rules applied."""
-    if type(row) is not list or len(row) != plan.size or not plan.fits(row):
-        record = records.record_from_wire(plan.generation, plan.record, row, what)  # says what is wrong
-    else:
-        record = dict(zip(plan.keys, row, strict=True))
-        for i, optional in plan.epochs:
-            wire_epoch = row[i]
-            if wire_epoch is None and optional:
-                continue
-            if type(wire_epoch) is int and cache[1] is not None and cache[0] == wire_epoch:
-                record[plan.keys[i]] = cache[1]  # epochs are immutable: one serves all its events
-                continue
-            epoch = records.epoch_from_wire(plan.generation, wire_epoch, f"{what} {plan.keys[i]}")
-            if type(wire_epoch) is int:
-                cache[0], cache[1] = wire_epoch, epoch
-            record[plan.keys[i]] = epoch
+def _record_from_wire(plan: _Plan, row: Any, what: str, cache: list[Any], index: int) -> dict[str, Any]:
+    """The general path of a record, for what its generated code does not take: each field checked
+    (what is wrong named), its epochs made, its meta-event rules applied."""
+    record = records.record_from_wire(plan.generation, plan.record, row, what)
     meta = plan.meta
     if meta is not None:
         if row[plan.meta_node] == meta.node_id:
@@ -651,9 +563,7 @@ def _value_from_wire(generation: Generation, layout: MessageLayout, value: Any) 
     plan, listed = _plan(generation, layout)
     if listed:
         return _records_from_wire(plan, value)
-    cache: list[Any] = [None, None]
-    record = plan.read(value, -1, cache)
-    return record if record is not None else _record_from_wire(plan, value, f"the {plan.record.name}", cache)
+    return plan.code.read_one(value, [None, None])
 
 
 def decode_frame(

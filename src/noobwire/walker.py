@@ -140,7 +140,22 @@ def may_presize_beyond(buf: Any) -> bool:
     items (a fix container's 15 items, 1024 levels deep, are the constant)."""
     if type(buf) is not bytes:
         return True
-    return sum(map(buf.count, _PRESIZED_HEADERS)) > 1
+    if len(buf) <= _FILTER_UP_TO:
+        return len(buf.translate(None, _NOT_PRESIZED)) > 1
+    found = 0
+    for header in _PRESIZED_HEADERS:  # bytes.find of one byte is a memchr: fast on a long frame
+        at = buf.find(header)
+        if at >= 0:
+            found += 1 if buf.find(header, at + 1) < 0 else 2
+            if found > 1:
+                return True
+    return False
+
+
+_NOT_PRESIZED = bytes(byte for byte in range(256) if bytes((byte,)) not in _PRESIZED_HEADERS)
+_FILTER_UP_TO = 1024
+"""Frames up to this size keep only their presizing header bytes (one pass: a few thousand instructions
+on a small frame, where four counts or searches cost twice that); longer ones are searched (memchr)."""
 
 
 def is_whole(buf: Any) -> bool:
