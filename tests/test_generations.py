@@ -221,3 +221,24 @@ def test_the_pure_plans_take_each_workload_record_the_common_way(name: str) -> N
         code.write_one([*rows[0].values()], "value", [None] * 4)
     with pytest.raises(SchemaError):
         code.read_one({}, [None, None])
+
+
+def test_record_code_takes_any_names_as_data() -> None:
+    # Names are written into the generated code as literals: quotes and braces must stay text.
+    from noobwire.plans import record_code
+
+    record = Record(name="it's {odd}", fields=(LayoutField('k"1', Kind.INT), LayoutField("{k2}'", Kind.STR)))
+    refused: list[tuple[Any, ...]] = []
+    code = record_code(
+        record,
+        {
+            "_general": lambda *args: refused.append(args) or ["general"],
+            "_stamp": None,
+            "_stamp_checked": None,
+        },
+        {"_general": lambda *args: refused.append(args) or {"general": True}},
+    )
+    assert code.write_all([{'k"1': 1, "{k2}'": "x"}], "value", [None] * 4) == [[1, "x"]]
+    assert code.read_all([[1, "x"]], [None, None]) == [{'k"1': 1, "{k2}'": "x"}]
+    assert code.read_all([[1, 2]], [None, None]) == [{"general": True}]
+    assert refused == [([1, 2], "it's {odd} 0", [None, None], 0)]

@@ -126,7 +126,7 @@ def _reader(record: Record, listed: bool) -> list[str]:
     n = len(fields)
     if listed:
         lines = ["def read_all(rows, cache):", "    out = []", "    for index, row in enumerate(rows):"]
-        pad, what = "        ", f"f'{record.name} {{index}}'"
+        pad, what = "        ", f"{record.name + ' '!r} + str(index)"  # (a name is data: never code)
     else:
         lines = ["def read_one(row, cache):", "    index = 0"]
         pad, what = "    ", repr(f"the {record.name}")
