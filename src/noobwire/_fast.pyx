@@ -1124,6 +1124,14 @@ cdef object _explain_encode(object msg, object options, object generation):
 
 # --- decoding --------------------------------------------------------------------------------------
 
+cdef struct Repeat:
+    # The bytes of the value read last at one place of a record, and the object they made (owned): the
+    # records of one message most often repeat it, and equal bytes make an equal (immutable) object.
+    const uint8_t* at
+    Py_ssize_t size
+    PyObject* value
+
+
 cdef struct Dec:
     const uint8_t* start
     const uint8_t* pos
@@ -1141,14 +1149,8 @@ cdef struct Dec:
     const uint8_t* last_stamp
     Py_ssize_t last_stamp_size
     PyObject* last_datetime
-    # the bytes of the last epoch read, and the epoch it made (owned): ... and one epoch
-    const uint8_t* last_epoch
-    Py_ssize_t last_epoch_size
-    PyObject* last_epoch_object
-    # the bytes of the last datetime field of a record, and the datetime they made (owned)
-    const uint8_t* last_field_stamp
-    Py_ssize_t last_field_stamp_size
-    PyObject* last_field_datetime
+    Repeat epoch  # the last epoch of a record: ... and one epoch
+    Repeat field_datetime  # the last datetime field of a record
 
 
 class _Refused(Exception):
@@ -1517,17 +1519,43 @@ cdef Py_ssize_t read_array_header(Dec* d) except -1:
 
 # --- the hot messages, read --------------------------------------------------------------------------
 
+cdef inline PyObject* repeated(Dec* d, Repeat* r) noexcept:
+    """The object of ``r`` if the bytes at the read position repeat its bytes (they are then taken),
+    else NULL."""
+    cdef const uint8_t* start = d.pos
+    if r.value != NULL and d.end - start >= r.size and memcmp(start, r.at, r.size) == 0:
+        d.pos = start + r.size
+        return r.value
+    return NULL
+
+
+cdef object remember(Dec* d, Repeat* r, object value, const uint8_t* start):
+    """``value``, read from ``start`` up to here, kept in ``r`` as the one the next record may repeat."""
+    Py_INCREF(value)
+    if r.value != NULL:
+        Py_DECREF(<object>r.value)
+    r.value = <PyObject*>value
+    r.at = start
+    r.size = d.pos - start
+    return value
+
+
+cdef inline void forget(Repeat* r) noexcept:
+    if r.value != NULL:
+        Py_DECREF(<object>r.value)
+        r.value = NULL
+
+
 cdef object read_epoch(Dec* d, CompiledGeneration c, object buf, int level):
     """An epoch: a root made (and remembered) here, a path made by ``records``; the epoch of the last
     record is reused when the bytes are the same."""
     cdef const uint8_t* start = d.pos
-    cdef Py_ssize_t size = d.last_epoch_size
-    if d.last_epoch_object != NULL and d.end - start >= size and memcmp(start, d.last_epoch, size) == 0:
-        d.pos = start + size
-        return <object>d.last_epoch_object
+    cdef PyObject* known = repeated(d, &d.epoch)
+    if known != NULL:
+        return <object>known
     epoch = read_path_epoch(d, c, buf, level) if c.epoch_paths_fast else None
     if epoch is not None:
-        return remember_epoch(d, epoch, start)
+        return remember(d, &d.epoch, epoch, start)
     wire_epoch = read_value(d, level, buf)
     if type(wire_epoch) is int:
         epoch = c.root_epoch(wire_epoch)
@@ -1535,18 +1563,7 @@ cdef object read_epoch(Dec* d, CompiledGeneration c, object buf, int level):
         epoch = c.path_epoch(wire_epoch) if type(wire_epoch) is list else None
         if epoch is None:
             epoch = records.epoch_from_wire(c.generation, wire_epoch, "an epoch")
-    return remember_epoch(d, epoch, start)
-
-
-cdef object remember_epoch(Dec* d, object epoch, const uint8_t* start):
-    """``epoch``, read from ``start`` up to here, kept as the one the next record may repeat."""
-    Py_INCREF(epoch)
-    if d.last_epoch_object != NULL:
-        Py_DECREF(<object>d.last_epoch_object)
-    d.last_epoch_object = <PyObject*>epoch
-    d.last_epoch = start
-    d.last_epoch_size = d.pos - start
-    return epoch
+    return remember(d, &d.epoch, epoch, start)
 
 
 cdef inline bint take_epoch_number(Dec* d, CompiledGeneration c, uint32_t* number) noexcept:
@@ -1635,18 +1652,10 @@ cdef object read_datetime_field(Dec* d, object buf, int level):
     """A datetime field; the records of one message most often share one, and the bytes of the last
     one read are compared rather than read again."""
     cdef const uint8_t* start = d.pos
-    cdef Py_ssize_t size = d.last_field_stamp_size
-    if d.last_field_datetime != NULL and d.end - start >= size and memcmp(start, d.last_field_stamp, size) == 0:
-        d.pos = start + size
-        return <object>d.last_field_datetime
-    value = read_exact_datetime(d, buf, level)
-    Py_INCREF(value)
-    if d.last_field_datetime != NULL:
-        Py_DECREF(<object>d.last_field_datetime)
-    d.last_field_datetime = <PyObject*>value
-    d.last_field_stamp = start
-    d.last_field_stamp_size = d.pos - start
-    return value
+    cdef PyObject* known = repeated(d, &d.field_datetime)
+    if known != NULL:
+        return <object>known
+    return remember(d, &d.field_datetime, read_exact_datetime(d, buf, level), start)
 
 
 cdef object read_record(Dec* d, CompiledGeneration c, CompiledRecord t, object buf, Py_ssize_t index):
@@ -1754,20 +1763,15 @@ cdef object decode_view(object buf, const uint8_t* data, Py_ssize_t size, Compil
     d.pos = data
     d.end = data + size
     d.last_datetime = NULL
-    d.last_epoch_object = NULL
-    d.last_field_datetime = NULL
-    d.last_field_stamp_size = 0
-    d.last_epoch_size = 0
+    d.epoch.value = d.field_datetime.value = NULL
     d.owed = 0
     try:
         return decode_fields(&d, c, buf, size, options)
     finally:
         if d.last_datetime != NULL:
             Py_DECREF(<object>d.last_datetime)
-        if d.last_epoch_object != NULL:
-            Py_DECREF(<object>d.last_epoch_object)
-        if d.last_field_datetime != NULL:
-            Py_DECREF(<object>d.last_field_datetime)
+        forget(&d.epoch)
+        forget(&d.field_datetime)
 
 
 cdef object decode_fields(Dec* d, CompiledGeneration c, object buf, Py_ssize_t size, object options):
