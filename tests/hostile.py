@@ -8,13 +8,18 @@ value would), unless a builder says otherwise.
 
 from __future__ import annotations
 
+import json
 import struct
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
+import msgpack
+
 from noobwire import wire
 from noobwire.generations import REFERENCE
+from noobwire.layout import Generation, Kind, Nullable, OneOf, Record
+from noobwire.values import MAX_KEY_DEPTH
 
 EVENT_PREFIX = bytes(
     [0x96, REFERENCE.version, REFERENCE.type_codes["event"], 0x00, 0xA1, ord("n"), 0xD6, 0xFF, 0, 0, 0, 0]
@@ -127,7 +132,9 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     "nested 1-entry maps": lambda size: _chains(b"\x81\x00", b"\x00", size),
     "nested 1-entry maps, str keys": lambda size: _chains(b"\x81\xa0", b"\x00", size),
     "nested 1-item arrays": lambda size: _chains(b"\x91", b"\x00", size),
-    "nested 1-sets": lambda size: _chains(b"\x92\xc7\x00" + bytes([wire.EXT_FROZENSET]), b"\x00", size),
+    "nested 1-sets": lambda size: _chains(  # (as deep as a set's element may nest)
+        b"\x92\xc7\x00" + bytes([wire.EXT_FROZENSET]), b"\x00", size, MAX_KEY_DEPTH
+    ),
     "maps claiming duplicates": lambda size: _repeated(b"\xde\x00\x40" + b"\x00\x00" * 64, size),
     "2-byte strs": lambda size: _repeated(b"\xa2ab", size),
     "uint16s": lambda size: _repeated(b"\xcd\x12\x34", size),
@@ -166,3 +173,63 @@ def peak_growth(decode: Callable[[bytes], Any], frame: bytes) -> tuple[int, Base
         if not was_tracing:
             tracemalloc.stop()
     return peak - before, error
+
+
+# --- refusals whose problems multiply: many bad items under one long key -----------------------------
+
+
+def _identify_wire(generation: Generation, bad_items: int) -> list[Any]:
+    """An identify value as written (an array of its fields), its signals ``bad_items`` ints where strs
+    belong, every other field as it should be."""
+    record = generation.messages[generation.type_codes["identify"]].value
+    assert isinstance(record, Record)
+    fields: list[Any] = []
+    for item in record.fields:
+        if item.name == "signals":
+            fields.append([0] * bad_items)
+        elif isinstance(item.shape, OneOf):
+            fields.append("ready")
+        elif isinstance(item.shape, Kind):
+            fields.append("n")
+        else:
+            fields.append(None if isinstance(item.shape, Nullable) else [])
+    return fields
+
+
+def problems_under_one_key(generation: Generation, size: int) -> bytes:
+    """An announce message (a control message, validated by its class) of about ``size`` bytes: its one
+    node sits under a key of half the bytes, and has as many ints where its signals' strs belong as the
+    other half holds. A validator that names every problem with its place writes the key once for each:
+    a message of the frame's size squared."""
+    key = "k" * (size // 2)
+    value = ["inbox", {key: _identify_wire(generation, size // 2)}]
+    return msgpack.packb(
+        [generation.version, generation.type_codes["announce"], 0, "n", msgpack.Timestamp(0), value]
+    )
+
+
+def json_problems_under_one_key(generation: Generation, size: int) -> bytes:
+    """:func:`problems_under_one_key` as a legacy JSON frame (``size // 4`` bad signals: ``0,`` each)."""
+    record = generation.messages[generation.type_codes["identify"]].value
+    assert isinstance(record, Record)
+    node = dict(zip(record.keys, _identify_wire(generation, size // 4), strict=True))
+    value = {"inbox": "i", "nodes": {"k" * (size // 2): node}}
+    return json.dumps(
+        {"type": "announce", "node_id": "n", "timestamp": "2026-01-01T00:00:00Z", "value": value}
+    ).encode()
+
+
+def json_empty_events(size: int) -> bytes:
+    """A legacy JSON event message of about ``size`` bytes whose events are all ``{}``: three bytes
+    each, and each missing all six of an event's fields."""
+    events = ",".join(["{}"] * (size // 3))
+    head = '{"type":"event","node_id":"n","timestamp":"2026-01-01T00:00:00Z","value":['
+    return (head + events + "]}").encode()
+
+
+REFUSED_BUILDERS: dict[str, Callable[[Generation, int], bytes]] = {
+    "problems under one key": problems_under_one_key,
+    "problems under one key, JSON": json_problems_under_one_key,
+    "empty events, JSON": lambda generation, size: json_empty_events(size),
+}
+"""Frames refused for problems that multiply, by name: a builder of one of ``size`` bytes or so."""

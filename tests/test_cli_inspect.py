@@ -392,7 +392,7 @@ def test_a_spec_frame_is_shown_without_importing_what_its_nodes_name(
     monkeypatch.syspath_prepend(str(tmp_path))
     items = msgpack.unpackb(bytes.fromhex(V2_VECTORS["msg_spec"]["hex"]), raw=False, timestamp=0)
     spec = json.loads(items[5])
-    spec["nodes"] = {"x": {"type": "planted_by_the_sender.run"}}
+    spec["nodes"] = {"x": {"id": "x", "type": "planted_by_the_sender.run"}}  # (its id, as noob writes it)
     items[5] = json.dumps(spec)
     frame = msgpack.packb(items)
     for options in ((), ("--json",)):

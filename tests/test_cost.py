@@ -10,15 +10,28 @@ then had to free.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import msgpack
 import pytest
 
-from hostile import SHAPES, array_header, event_frame, fitting_claims, map_header, nested_claims, peak_growth
-from noobwire import DecodeError, wire
+from hostile import (
+    REFUSED_BUILDERS,
+    SHAPES,
+    array_header,
+    event_frame,
+    fitting_claims,
+    map_header,
+    nested_claims,
+    peak_growth,
+)
+from noobwire import DecodeError, SchemaError, wire
 from noobwire.codec import Backend
-from noobwire.generations import REFERENCE
+from noobwire.generations import NOOB_1003, REFERENCE
+from noobwire.layout import Generation
 from noobwire.messages import MESSAGE_CLASSES
 from noobwire.options import Options
 
@@ -279,3 +292,80 @@ def test_the_presize_screen_counts_the_headers_at_every_size(size: int) -> None:
         expected = sum(frame.count(header) for header in headers) > 1
         assert may_presize_beyond(bytes(frame)) is expected
     assert may_presize_beyond(bytearray(b"\x90" * size)) is True  # not bytes: always screened further
+
+
+# --- refused frames whose problems multiply: the refusal costs what a decode may ------------------------
+
+MESSAGE_LIMIT = 2048
+"""A refusal's message is at most this long, whatever the frame (it names the first few problems)."""
+REFUSED_GENERATIONS = [REFERENCE, NOOB_1003]
+REFUSED = [(name, generation) for name in REFUSED_BUILDERS for generation in REFUSED_GENERATIONS]
+
+
+@pytest.mark.parametrize(
+    ("name", "generation"), REFUSED, ids=[f"{name}-{generation.name}" for name, generation in REFUSED]
+)
+def test_a_refusal_whose_problems_multiply_stays_within_the_bound(
+    backend: Backend, name: str, generation: Generation
+) -> None:
+    # Before: a 20 KB frame was refused with pydantic's report of every problem, each naming its place
+    # (the long key): a 97 MB message, and noob's node logged all of it.
+    def decode(frame: bytes) -> Any:
+        return backend.decode(frame, generation, LOCKED)
+
+    with pytest.raises(SchemaError):  # what is imported or built on first use, first
+        decode(REFUSED_BUILDERS[name](generation, 256))
+    frame = REFUSED_BUILDERS[name](generation, 64 * 1024)
+    peak, error = peak_growth(decode, frame)
+    assert isinstance(error, SchemaError), error
+    assert len(str(error)) <= MESSAGE_LIMIT, len(str(error))
+    assert _within_bound(peak, frame), f"{peak / len(frame):.1f} x N"
+
+
+_RSS_SCRIPT = """
+import resource, sys
+sys.path.insert(0, {tests!r})
+from hostile import REFUSED_BUILDERS
+from noobwire import SchemaError, codec
+from noobwire.generations import GENERATIONS
+from noobwire.options import Options
+
+backend = codec.get_backend({backend!r})
+generation = next(g for g in GENERATIONS if g.version == {version})
+build = REFUSED_BUILDERS[{name!r}]
+options = Options(allow_pickle=False)
+for size in (256, 4096):  # imports, caches, the allocator's first arenas
+    try:
+        backend.decode(build(generation, size), generation, options)
+    except SchemaError:
+        pass
+frame = build(generation, {size})
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    backend.decode(frame, generation, options)
+except SchemaError:
+    pass
+print(len(frame), (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "generation"), REFUSED, ids=[f"{name}-{generation.name}" for name, generation in REFUSED]
+)
+def test_a_refusal_holds_no_memory_outside_python_beyond_the_bound(
+    backend: Backend, name: str, generation: Generation
+) -> None:
+    """pydantic keeps the problems it finds in memory of its own, which tracemalloc does not see: the
+    peak of the whole process, in a process of its own (before: 75 to 240 MB for frames of 22-60 KB)."""
+    script = _RSS_SCRIPT.format(
+        tests=str(Path(__file__).parent),
+        backend=backend.name,
+        version=generation.version,
+        name=name,
+        size=40_000,
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    size, growth = map(int, done.stdout.split())
+    assert growth <= MEMORY_PER_BYTE * size + 4 * MEMORY_CONSTANT, f"{growth / size:.1f} x N"

@@ -12,6 +12,7 @@ import pytest
 import noobwire
 from noobwire import Codec, DecodeError, EncodeError, Options, _pure, wire, workloads
 from noobwire.codec import Backend
+from noobwire.values import MAX_KEY_DEPTH
 
 TS = msgpack.Timestamp(0, 0)  # written as a 4-byte extension
 TS_BYTES = bytes.fromhex("d6ff00000000")
@@ -164,8 +165,16 @@ NESTINGS: dict[str, Callable[[int], Any]] = {
 }
 
 
-@pytest.mark.parametrize("kind", sorted(NESTINGS))
-@pytest.mark.parametrize("max_depth", [4, 10, 100])
+KEYS = ("dict key", "frozenset")
+"""The nestings whose containers are keys or set elements: at most ``MAX_KEY_DEPTH`` of them."""
+DEPTH_CASES = [
+    (kind, max_depth)
+    for kind in sorted(NESTINGS)
+    for max_depth in (4, 10, MAX_KEY_DEPTH + 3 if kind in KEYS else 100)
+]
+
+
+@pytest.mark.parametrize(("kind", "max_depth"), DEPTH_CASES)
 def test_max_depth(backend: Backend, kind: str, max_depth: int) -> None:
     codec = Codec(backend=backend.name, max_depth=max_depth)
     # The frame, the event list and the event are levels 1 to 3: a value's containers start at 4.

@@ -39,7 +39,7 @@ from datetime import UTC, datetime
 from msgpack import ExtType, Timestamp
 from pydantic import BaseModel
 
-from noobwire import _pure, records, values, wire
+from noobwire import _pure, pickled_strs, records, values, wire
 from noobwire.buffers import MAX_BUFFER_DEPTH, encode_with_buffers
 from noobwire.framing import check_prefix, frame_buffer
 from noobwire.generations import REFERENCE, as_generation
@@ -68,6 +68,7 @@ cdef int MAX_DEPTH = wire.MAX_DEPTH
 cdef uint8_t FRAME_ARRAY = wire.FRAME_ARRAY
 cdef int LEVEL_FIELD = wire.LEVEL_FIELD
 cdef Py_ssize_t MAX_SHARED_HASH = values.MAX_SHARED_HASH
+cdef int MAX_KEY_DEPTH = values.MAX_KEY_DEPTH
 cdef int64_t DEFAULT_MAX_LENGTH = min(DEFAULT_OPTIONS.max_length, INT64_MAX)
 cdef int64_t DEFAULT_MAX_FRAME = DEFAULT_OPTIONS.max_frame_size
 cdef int DEFAULT_MAX_DEPTH = DEFAULT_OPTIONS.max_depth
@@ -470,6 +471,8 @@ cdef int write_dict(Enc* e, object mapping, int depth) except -1:
         incref(key)
         incref(item)
         try:
+            if is_hashable_container(<object>key) and key_too_deep(<object>key, MAX_KEY_DEPTH):
+                raise ValueError("a key nested too deep")  # (the pure encoder names it)
             write_value(e, <object>key, depth + 1)
             write_value(e, <object>item, depth + 1)
         finally:
@@ -506,6 +509,9 @@ cdef object encode_element(object item, int depth, Enc* outer):
 
 cdef int write_set(Enc* e, object items, uint8_t marker, int depth) except -1:
     """A set's elements in canonical order: sorted by their encoded bytes."""
+    for item in items:
+        if is_hashable_container(item) and key_too_deep(item, MAX_KEY_DEPTH):
+            raise ValueError("a set element nested too deep")  # (the pure encoder names it)
     cdef list encoded = [encode_element(item, depth + 1, e) for item in items]
     encoded.sort()
     write_array_header(e, len(encoded) + 1)
@@ -675,11 +681,13 @@ cdef class CompiledGeneration:
     cdef list hot_default_objects
     cdef int hot_codes[4]
     cdef object meta_signal_type
+    cdef object pickle_prefix  # the generation's: strs its classes unpickle (refused with pickle off)
     cdef object no_event
     cdef object epoch_class
     cdef int64_t epoch_fast_max  # roots up to this are made (and remembered) here; others by records
     cdef bint epoch_paths_fast  # paths (noob_core's epochs) are written and made here; others by records
     cdef int64_t epoch_min
+    cdef Py_ssize_t epoch_max_levels
     cdef int64_t epoch_max
     cdef PyObject* epoch_cache[EPOCH_CACHE_SIZE]
     cdef int64_t epoch_cache_roots[EPOCH_CACHE_SIZE]
@@ -711,6 +719,7 @@ cdef class CompiledGeneration:
                 self.hot_codes[self.n_hot] = code
                 self.n_hot += 1
         self.meta_signal_type = generation.meta_signal_enum
+        self.pickle_prefix = generation.pickle_prefix
         self.no_event = getattr(self.meta_signal_type, values.NO_EVENT, None)
         self.epoch_class = generation.epoch_class
         epochs = generation.epochs
@@ -719,6 +728,7 @@ cdef class CompiledGeneration:
             epochs is not None and epochs.segment is None and 0 <= epochs.min <= epochs.max <= INT64_MAX
         )
         self.epoch_min = epochs.min if self.epoch_paths_fast else 0
+        self.epoch_max_levels = epochs.max_levels if epochs is not None else 0
         self.epoch_max = epochs.max if self.epoch_paths_fast else -1
 
     def __dealloc__(self):
@@ -759,7 +769,7 @@ cdef class CompiledGeneration:
         """The epoch of a path's wire form ``[root, [node_id, n], ...]`` (as read: lists), made by the
         epoch class itself; None for anything else, which ``records`` then reads (or refuses)."""
         cdef Py_ssize_t i, n = len(wire)
-        if not self.epoch_paths_fast or n < 1 or not self.epoch_number_ok(wire[0]):
+        if not self.epoch_paths_fast or n < 1 or n > self.epoch_max_levels or not self.epoch_number_ok(wire[0]):
             return None
         segments = PyList_New(n - 1)
         for i in range(1, n):
@@ -864,7 +874,7 @@ cdef bint write_epoch_wire(Enc* e, CompiledGeneration c, object wire) except -1:
     if type(wire) is not list:
         return False
     n = len(<list>wire)
-    if n < 1 or not c.epoch_number_ok((<list>wire)[0]):
+    if n < 1 or n > c.epoch_max_levels or not c.epoch_number_ok((<list>wire)[0]):
         return False
     write_array_header(e, n)
     write_int(e, (<list>wire)[0])
@@ -1107,9 +1117,13 @@ def encode(msg, options=DEFAULT_OPTIONS, out_of_band=None, generation=REFERENCE)
     try:
         if node_id is None:
             node_id, timestamp, value = msg.node_id, msg.timestamp, msg.value
-        return encode_hot(c, code, node_id, timestamp, value, allow_pickle, max_frame_size)
+        frame = encode_hot(c, code, node_id, timestamp, value, allow_pickle, max_frame_size)
     except Exception:
         pass
+    else:
+        if c.pickle_prefix is not None and not allow_pickle:
+            pickled_strs.refuse_encoded(frame, msg, c.pickle_prefix)
+        return frame
     # Outside the handler, so that the pure backend's error does not chain this one.
     return _explain_encode(msg, options, c.generation)
 
@@ -1377,8 +1391,12 @@ cdef object read_array(Dec* d, Py_ssize_t n, int depth, object buf):
             (<list>items).append(item)
     if marker == EXT_TUPLE:
         return tuple(items)
-    if marker and n > MAX_SHARED_HASH:  # a set's elements, before they fill it: values.check_hashes
-        values.check_hashes(items)
+    if marker:  # a set's elements, before they fill it
+        for item in items:
+            if is_hashable_container(item) and key_too_deep(item, MAX_KEY_DEPTH):
+                raise _Refused("key too deep")
+        if n > MAX_SHARED_HASH:
+            values.check_hashes(items)
     if marker == EXT_SET:
         return PySet_New(items)
     if marker == EXT_FROZENSET:
@@ -1397,12 +1415,29 @@ cdef object read_map(Dec* d, Py_ssize_t n, int depth, object buf):
     for i in range(n):
         d.owed -= 2
         key = read_short_str(d, buf, depth + 1)
+        if is_hashable_container(key) and key_too_deep(key, MAX_KEY_DEPTH):
+            raise _Refused("key too deep")
         if n > MAX_SHARED_HASH and type(key) is not str and values.is_floodable(key):
             if hashes is None:
                 hashes = {}
             count_hash(hashes, key)
         PyDict_SetItem(mapping, key, read_value(d, depth + 1, buf))
     return mapping
+
+
+cdef inline bint is_hashable_container(object obj) noexcept:
+    return type(obj) is tuple or type(obj) is frozenset
+
+
+cdef bint key_too_deep(object key, int levels) except -1:
+    """Whether ``key`` (a tuple or frozenset) nests tuples and frozensets more than ``levels`` deep
+    (``values.refuse_deep_keys``); the recursion stops at ``levels``."""
+    if levels == 0:
+        return True
+    for item in key:
+        if is_hashable_container(item) and key_too_deep(item, levels - 1):
+            return True
+    return False
 
 
 cdef int count_hash(dict hashes, object key) except -1:
@@ -1827,11 +1862,37 @@ cdef object decode_fields(Dec* d, CompiledGeneration c, object buf, Py_ssize_t s
     cls = c.class_by_code[code]
     if cls is None:
         cls = c.classes[type_name]  # (a generation without a class for it: refused as the pure one does)
-    if table is not None:
-        return construct(cls, type_name, node_id, timestamp, value)
-    return records.validate_control_message(
-        cls, type_name, node_id, timestamp, records.value_from_wire(c.generation, c.shapes[code], value)
-    )
+    if table is None:
+        return ControlFields(cls, type_name, node_id, timestamp, value, c.shapes[code], d.allow_pickle)
+    if c.pickle_prefix is not None and not d.allow_pickle:
+        pickled_strs.refuse_decoded(buf, d.buffers != NULL, node_id, value, c.pickle_prefix)
+    return construct(cls, type_name, node_id, timestamp, value)
+
+
+cdef class ControlFields:
+    """A control message as read, before its class validates it: validated by ``validated`` outside
+    the handler that hands refused frames to the pure backend, so that a message the class refuses is
+    validated once, not again by the pure backend to explain it (their verdicts are the same: both
+    read the same value and check it with the same functions)."""
+    cdef object cls, type_name, node_id, timestamp, value, shape
+    cdef bint allow_pickle
+
+    def __init__(self, cls, type_name, node_id, timestamp, value, shape, bint allow_pickle):
+        self.cls, self.type_name, self.node_id = cls, type_name, node_id
+        self.timestamp, self.value, self.shape = timestamp, value, shape
+        self.allow_pickle = allow_pickle
+
+
+cdef object validated(object decoded, CompiledGeneration c):
+    """The message of what ``decode_view`` returned: itself, or a control message checked and
+    validated as the pure backend does it."""
+    if type(decoded) is not ControlFields:
+        return decoded
+    cdef ControlFields fields = <ControlFields>decoded
+    value = records.value_from_wire(c.generation, fields.shape, fields.value)
+    if c.pickle_prefix is not None and not fields.allow_pickle:
+        pickled_strs.refuse_decoded(None, True, fields.node_id, value, c.pickle_prefix)
+    return records.validate_control_message(fields.cls, fields.type_name, fields.node_id, fields.timestamp, value)
 
 
 cdef object decode_buffer(object buf, CompiledGeneration c, object options, object buffers):
@@ -1858,9 +1919,11 @@ def decode_frame(buf, schema=REFERENCE, options=DEFAULT_OPTIONS, buffers=None):
 cdef object decode_checked(object buf, CompiledGeneration c, object options, object buffers):
     """``decode_frame`` once its generation's tables are found."""
     try:
-        return decode_buffer(buf, c, options, buffers)
+        decoded = decode_buffer(buf, c, options, buffers)
     except Exception:
         pass
+    else:
+        return validated(decoded, c)
     # Outside the handler, so that the pure backend's error does not chain this one.
     return _explain_decode(buf, c, options, buffers)
 
@@ -1915,9 +1978,11 @@ cdef object decode_direct(object data, CompiledGeneration c, object options):
                 and 2 <= view.len <= limit and start[0] == FRAME_ARRAY and start[1] == c.version):
             return None
         try:
-            return decode_view(data, start, view.len, c, options, None)
+            decoded = decode_view(data, start, view.len, c, options, None)
         except Exception:
             pass
+        else:
+            return validated(decoded, c)
     finally:
         PyBuffer_Release(&view)
     # Outside the handler, so that the pure backend's error does not chain this one.

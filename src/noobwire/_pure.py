@@ -23,8 +23,9 @@ from noobwire.errors import DecodeError, EncodeError, SchemaError, describe
 from noobwire.framing import check_frame_size, check_prefix
 from noobwire.generations import REFERENCE, as_generation
 from noobwire.layout import Generation, Kind, MessageLayout, Record
-from noobwire.locate import locate_encode_error, refuse_too_deep
+from noobwire.locate import locate_encode_error, refuse_too_deep, refuse_too_deep_keys
 from noobwire.options import DEFAULT_OPTIONS, Options
+from noobwire.pickled_strs import refuse_decoded, refuse_encoded
 from noobwire.plans import record_code
 from noobwire.routing import decode_any
 from noobwire.walker import (
@@ -75,10 +76,12 @@ def _make_default(allow_pickle: bool, meta_signal: Any) -> Callable[[Any], Any]:
         if kind is meta_signal:
             return ExtType(wire.EXT_META_SIGNAL, values.meta_signal_payload(obj))
         if kind is tuple:
+            _local.hashable_containers += 1
             return [_TUPLE, *obj]
         if kind is set:
             return [_SET, *_canonical_order(obj, default)]
         if kind is frozenset:
+            _local.hashable_containers += 1
             return [_FROZENSET, *_canonical_order(obj, default)]
         if kind is datetime:
             return _datetime_ext(obj)
@@ -127,6 +130,8 @@ class _Local(threading.local):
     def __init__(self) -> None:
         self.packers: dict[tuple[bool, Any], Any] = {}
         self.set_orders: dict[int, tuple[Any, list[Any]]] = {}
+        self.hashable_containers = 0
+        """Tuples and frozensets written by the encode under way: a key nested too deep needs more."""
 
 
 _local = _Local()
@@ -248,6 +253,7 @@ def encode(
     layout = generation.messages[frame[1]]
     allow_pickle = options.allow_pickle
     packer = _packer(allow_pickle, generation.meta_signal_enum)
+    _local.hashable_containers = 0
     try:
         packed: bytes = packer.pack(frame)
     except Exception as exc:
@@ -275,6 +281,10 @@ def encode(
             f"the frame would be {size} bytes, more than this codec's max_frame_size "
             f"({options.max_frame_size})"
         )
+    if _local.hashable_containers > values.MAX_KEY_DEPTH:
+        refuse_too_deep_keys(layout, msg.value)
+    if generation.pickle_prefix is not None and not allow_pickle:
+        refuse_encoded(packed, msg, generation.pickle_prefix)
     return packed
 
 
@@ -478,8 +488,10 @@ def _unpack_with_markers(buf: Any, limits: dict[str, int] | None, options: Optio
         if items and type(items[0]) is _Marker:
             open_markers -= 1
             marker = items[0]
-            if marker is not _TUPLE_MARKER and len(items) > values.MAX_SHARED_HASH + 1:
-                values.check_hashes(items[1:])  # a set's elements, before they fill it
+            if marker is not _TUPLE_MARKER:  # a set's elements, before they fill it
+                values.refuse_deep_keys(items[1:])
+                if len(items) > values.MAX_SHARED_HASH + 1:
+                    values.check_hashes(items[1:])
             return marker.build(items[1:])
         return items
 
@@ -490,9 +502,12 @@ def _unpack_with_markers(buf: Any, limits: dict[str, int] | None, options: Optio
 
 
 def _keys_checked(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
-    """A map's dict, built from its entries once their keys have passed ``values.check_hashes``."""
+    """A map's dict, built from its entries once their keys have passed ``values.refuse_deep_keys`` and
+    ``values.check_hashes``."""
+    keys = [key for key, _ in pairs]
+    values.refuse_deep_keys(keys)
     if len(pairs) > values.MAX_SHARED_HASH:
-        values.check_hashes([key for key, _ in pairs])
+        values.check_hashes(keys)
     return dict(pairs)
 
 
@@ -521,7 +536,7 @@ def _unpack_with(
             timestamp=3,
             **(limits or {}),
         )
-    except (DecodeError, _MarkerFound):
+    except (DecodeError, _MarkerFound, RecursionError):  # (the caller's stack, not the frame's fault)
         raise
     except Exception as exc:
         raise _malformed(buf, options, exc) from None
@@ -599,12 +614,15 @@ def decode_frame(
     layout = generation.messages[code]
     cls = generation.classes[layout.type]
     if layout.constructed:
-        return records.construct_message(
-            cls, layout.type, node_id, timestamp, _value_from_wire(generation, layout, value)
-        )
-    return records.validate_control_message(
-        cls, layout.type, node_id, timestamp, records.value_from_wire(generation, layout.value, value)
-    )
+        value = _value_from_wire(generation, layout, value)
+    else:
+        value = records.value_from_wire(generation, layout.value, value)
+    prefix = generation.pickle_prefix
+    if prefix is not None and not options.allow_pickle:
+        refuse_decoded(buf, buffers is not None, node_id, value, prefix)
+    if layout.constructed:
+        return records.construct_message(cls, layout.type, node_id, timestamp, value)
+    return records.validate_control_message(cls, layout.type, node_id, timestamp, value)
 
 
 def _n_buffers_error(n_buffers: Any, received: ReceivedBuffers | None) -> DecodeError:

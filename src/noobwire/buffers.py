@@ -29,9 +29,10 @@ import msgpack
 from msgpack import ExtType
 
 from noobwire import values, wire
-from noobwire.errors import DecodeError, describe
+from noobwire.errors import DecodeError, EncodeError, describe
 from noobwire.layout import FREE_KINDS, Generation, ListOf, Record
 from noobwire.options import Options
+from noobwire.pickled_strs import refuse_encoded
 from noobwire.records import construct_message
 from noobwire.values import array_layout, dtype_descr
 from noobwire.walker import unpack_value
@@ -252,9 +253,20 @@ def encode_with_buffers(
 ) -> bytes:
     """The header frame of ``msg`` with its large buffers out of band, written by the single-frame
     ``encode`` of a backend; the buffer frames are left in ``out_of_band.buffers``."""
-    header = encode(take_out_of_band(msg, out_of_band, generation), options, None, generation)
+    try:
+        substituted = take_out_of_band(msg, out_of_band, generation)
+    except Exception as exc:  # a value the in-band encoder refuses too (and names): let it say so
+        encode(msg, options, None, generation)
+        raise EncodeError(
+            f"cannot take the buffers of this message out of band ({type(exc).__name__}: {exc})"
+        ) from exc
+    header = encode(substituted, options, None, generation)
     count = len(out_of_band.buffers)
-    return header if count == 0 else with_n_buffers(header, count)
+    if count == 0:
+        return header
+    if generation.pickle_prefix is not None and not options.allow_pickle:
+        refuse_encoded(None, msg, generation.pickle_prefix)  # (the items of arrays sent out of band too)
+    return with_n_buffers(header, count)
 
 
 # --- references, read back -----------------------------------------------------------------------

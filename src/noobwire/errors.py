@@ -5,7 +5,7 @@ from __future__ import annotations
 import reprlib
 from typing import Any
 
-__all__ = ["DecodeError", "EncodeError", "SchemaError", "describe"]
+__all__ = ["DecodeError", "EncodeError", "SchemaError", "describe", "validation_summary"]
 
 
 class _ShortRepr(reprlib.Repr):
@@ -34,6 +34,41 @@ _short_repr = _ShortRepr()
 def describe(value: Any) -> str:
     """A short, safe repr of a value from a frame or a message, for an error message."""
     return _short_repr.repr(value)
+
+
+_LISTED = 3
+"""How many of pydantic's problems a summary names."""
+_LISTABLE = 64
+"""A report of more problems than this is not read at all (its list costs what each problem's path
+costs, and a frame can make many problems under one long path)."""
+_PART_SIZE = 240
+"""A problem is named in at most this many characters."""
+
+
+def validation_summary(error: Any, first: Any = None) -> str:
+    """A short account of a pydantic ``ValidationError``: how many problems it found, and the first
+    few, each with its place (``value.nodes.cam.status: Input should be ...``), cut to a few hundred
+    characters each. The whole report stays in the error itself: keep it as the cause. Of a report too
+    long to read, the first problems are taken from ``first`` (a ``ValidationError`` of a validator
+    that stops at the first problem of each container), if given."""
+    count = error.error_count()
+    listed = error
+    if count > _LISTABLE:
+        if first is None or first.error_count() > _LISTABLE:
+            return f"{count} problems, too many to list (pydantic's report is this error's cause)"
+        listed = first
+    problems = listed.errors(include_url=False, include_context=False, include_input=False)[:_LISTED]
+    parts = [_cut(f"{_place(problem['loc'])}: {problem['msg']}") for problem in problems]
+    more = f"; and {count - len(parts)} more" if count > len(parts) else ""
+    return f"{'; '.join(parts)}{more}"
+
+
+def _place(loc: tuple[Any, ...]) -> str:
+    return ".".join(item if type(item) is str and len(item) <= 40 else describe(item) for item in loc) or "-"
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _PART_SIZE else text[: _PART_SIZE - 3] + "..."
 
 
 class DecodeError(ValueError):

@@ -31,6 +31,7 @@ from noobwire.layout import (
     MessageLayout,
     MetaEvents,
     Nullable,
+    OneOf,
     Record,
 )
 
@@ -47,6 +48,7 @@ __all__ = [
 ]
 
 _STR_LIST = ListOf(Kind.STR)
+_STATUS = OneOf("NodeStatus")
 
 
 def _identify(*more: Field) -> Record:
@@ -55,7 +57,7 @@ def _identify(*more: Field) -> Record:
         (
             Field("node_id", Kind.STR),
             Field("outbox", Kind.STR),
-            Field("status", Kind.STR),
+            Field("status", _STATUS),
             Field("signals", Nullable(_STR_LIST)),
             Field("slots", Nullable(_STR_LIST)),
             *more,
@@ -100,7 +102,7 @@ def _messages(
         MessageLayout("deinit", "DeinitMsg", Kind.NONE),
         MessageLayout("ping", "PingMsg", Kind.NONE),
         MessageLayout("start", "StartMsg", Nullable(Kind.INT)),
-        MessageLayout("status", "StatusMsg", Kind.STR),
+        MessageLayout("status", "StatusMsg", _STATUS),
         MessageLayout("stop", "StopMsg", Kind.NONE),
         MessageLayout("event", "EventMsg", ListOf(event), constructed=True),
         MessageLayout(
@@ -149,6 +151,9 @@ NOOB_1003 = Generation(
     epochs=Epochs(),
     summary="noob 1003.x",
     snapshot="noob-1003.json",
+    pickle_prefix=messages.PICKLE_PREFIX,
+    pickle_module="types",
+    importing_fields=("node.spec:NodeSpecification.nodeinfo",),
 )
 """noob 1003.x: wire-format version 2."""
 
@@ -161,6 +166,8 @@ NOOB_1002 = Generation(
     epochs=Epochs(),
     summary="noob 1002.x",
     snapshot="noob-1002.json",
+    pickle_prefix=messages.PICKLE_PREFIX,
+    pickle_module="types",
 )
 """noob 1002.x: wire-format version 3."""
 
@@ -173,6 +180,8 @@ NOOB_1000 = Generation(
     epochs=Epochs(segment="types:EpochSegment", min=-(2**63), max=2**64 - 1),
     summary="noob 1000.x to 1001.x",
     snapshot="noob-1000.json",
+    pickle_prefix=messages.PICKLE_PREFIX,
+    pickle_module="types",
 )
 """noob 1000.x to 1001.x (epochs as tuples of segments): wire-format version 4."""
 

@@ -8,7 +8,8 @@ hot records into tables once per generation. A new generation of noob's schema i
 
 Values are described by *shapes*: a :class:`Kind` (one field's type, written one way), a
 :class:`Record` (a dict of fixed keys, written as an array of its values in order), a :class:`ListOf`,
-a :class:`MapOf` (str keys) or a :class:`Nullable`.
+a :class:`MapOf` (str keys), a :class:`Nullable` or a :class:`OneOf` (a str that names a member of
+an enum).
 """
 
 from __future__ import annotations
@@ -32,8 +33,11 @@ __all__ = [
     "MessageLayout",
     "MetaEvents",
     "Nullable",
+    "OneOf",
     "Record",
     "Shape",
+    "resolve",
+    "resolve_module",
 ]
 
 
@@ -146,7 +150,15 @@ class Nullable:
     shape: Shape
 
 
-Shape = Kind | Record | ListOf | MapOf | Nullable
+@dataclass(frozen=True)
+class OneOf:
+    """A str that is the value of a member of an enum (``enum``, looked up on the bound module as
+    :func:`resolve` does), written as that str: a node's status."""
+
+    enum: str
+
+
+Shape = Kind | Record | ListOf | MapOf | Nullable | OneOf
 
 
 @dataclass(frozen=True)
@@ -192,16 +204,29 @@ class Epochs:
     root_name: str = "tube"
     min: int = 0
     max: int = 2**32 - 1
+    max_levels: int = 64
+    """An epoch has at most this many levels (its root and its sub-epochs); a deeper one is refused.
+    noob's runner makes every parent of an epoch it stores (``Epoch.parents``), at a cost that grows with
+    the square of its levels: a 97 KiB frame of one deep epoch would cost a node 76 MiB."""
 
 
 def resolve(module: ModuleType, name: str) -> Any:
     """The object ``name`` names for a generation bound to ``module``: an attribute of ``module``, or
-    ``"sub:attr"``: an attribute of the module ``sub`` of the same top-level package."""
+    ``"sub:attr"``: an attribute of the module ``sub`` of the same top-level package (``attr`` may be
+    dotted: ``"node.spec:NodeSpecification"``)."""
     sub, _, attr = name.rpartition(":")
     if sub:
-        top = module.__name__.partition(".")[0]
-        module = importlib.import_module(f"{top}.{sub}")
-    return getattr(module, attr)
+        module = resolve_module(module, sub)
+    found: Any = module
+    for part in attr.split("."):
+        found = getattr(found, part)
+    return found
+
+
+def resolve_module(module: ModuleType, sub: str) -> ModuleType:
+    """The module ``sub`` of the top-level package of ``module`` (imported if it is not yet)."""
+    top = module.__name__.partition(".")[0]
+    return importlib.import_module(f"{top}.{sub}")
 
 
 _bind_lock = threading.Lock()
@@ -239,6 +264,18 @@ class Generation:
     json_mirror: bool = False
     """Whether noobwire's own mirror reads this generation's legacy JSON (the reference); otherwise
     the bound module's ``MessageAdapter`` does."""
+    pickle_module: str | None = None
+    """The module of the bound package through whose ``pickle`` its classes unpickle those strs
+    (``"types"``, noob's ``Picklable``): while noobwire is installed with pickle off, it refuses to."""
+    importing_fields: tuple[str, ...] = ()
+    """Computed fields of the bound package that import what a value names, as ``"sub:Class.field"``
+    (noob 1003's ``"node.spec:NodeSpecification.nodeinfo"``, which imports a node's ``type``): while
+    noobwire is installed with pickle off, they are left out of ``repr()``."""
+    pickle_prefix: str | None = None
+    """The bound classes unpickle a str that begins with this wherever they validate a value declared
+    picklable (noob's ``Picklable``: ``"pck__"``), also when noob builds a new message from values it
+    received. With pickle off, a message holding such a str anywhere is refused, decoded or encoded
+    (:mod:`noobwire.pickled_strs`). None: the classes unpickle nothing of the sort (the mirror)."""
     classes_given: dict[str, type] | None = field(default=None, repr=False)
     module_given: ModuleType | None = field(default=None, repr=False)
 

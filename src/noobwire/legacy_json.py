@@ -9,18 +9,19 @@ The JSON of a noob generation is read by that noob's own ``MessageAdapter``.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import ValidationError
-from pydantic_core import PydanticSerializationError, to_jsonable_python
+from pydantic_core import PydanticSerializationError, from_json, to_jsonable_python
 
-from noobwire.errors import DecodeError, EncodeError, SchemaError, describe
+from noobwire.declared import shape_validator
+from noobwire.errors import DecodeError, EncodeError, SchemaError, describe, validation_summary
 from noobwire.generations import REFERENCE, as_generation
 from noobwire.layout import Generation
 from noobwire.messages import PICKLE_PREFIX, MessageAdapter
 from noobwire.options import DEFAULT_OPTIONS, Options
 from noobwire.records import construct_message
+from noobwire.values import PICKLE_OFF
 
 __all__ = ["decode_json", "encode_json"]
 
@@ -114,65 +115,76 @@ def decode_json(
     """Read a legacy JSON frame (bytes or a buffer) as the classes of ``schema`` read it.
 
     For the reference generation noobwire's mirror validates it, and with classes other than the
-    mirror's the validated fields are then put in the class for the message's type; with pickle off in
-    ``options``, a ``pck__`` value (the reference's pickles) is refused instead of unpickled. For a noob
-    generation, noob's own ``MessageAdapter`` reads it.
+    mirror's the validated fields are then put in the class for the message's type; for a noob
+    generation, noob's own ``MessageAdapter`` reads it. With pickle off in ``options``, a frame holding
+    a str that begins with ``pck__`` (the reference's pickles) is refused before it is validated, and
+    the frame is checked against the classes' declared shape (:mod:`noobwire.declared`) before any of
+    their validators sees it. A refusal's message names the first few problems, cut short.
     """
     generation = as_generation(schema)
-    if not generation.json_mirror:
-        return _decode_with_module(buf, generation, options)
+    data = bytes(buf)
+    mirror = generation.json_mirror
+    adapter = MessageAdapter if mirror else generation.bound_module.MessageAdapter
     try:
-        msg = MessageAdapter.validate_json(bytes(buf), context={"allow_pickle": options.allow_pickle})
+        if not options.allow_pickle:
+            if _holds_pickle(data):
+                raise DecodeError(
+                    f"invalid JSON frame: refused a pickled ({PICKLE_PREFIX}) value: {PICKLE_OFF}"
+                )
+            shape_validator(adapter).validate_json(data)
+        if mirror:
+            msg = adapter.validate_json(data, context={"allow_pickle": options.allow_pickle})
+        else:
+            msg = adapter.validate_json(data)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        if errors and errors[0]["type"] == "json_invalid":
-            raise DecodeError(f"invalid JSON frame: {errors[0]['msg']}") from exc
-        refused = _refusal(errors)
-        if refused is not None:
-            raise DecodeError(f"invalid JSON frame: {refused}") from exc
-        raise SchemaError(f"JSON frame breaks the schema: {exc}") from exc
-    except Exception as exc:  # a validator of the reference (unpickling a pck__ value) failed
+        raise _json_refusal(exc, adapter, data) from exc
+    except (DecodeError, RecursionError):  # (the second: the caller's stack ran out, no verdict)
+        raise
+    except Exception as exc:  # a validator of the classes (unpickling a pck__ value) failed
         raise DecodeError(f"invalid JSON frame ({type(exc).__name__}: {exc})") from exc
-    if generation is REFERENCE:
+    if not mirror or generation is REFERENCE:
         return msg
     type_name = str(msg.type_)
     return construct_message(generation.classes[type_name], type_name, msg.node_id, msg.timestamp, msg.value)
 
 
-def _decode_with_module(buf: Any, generation: Generation, options: Options) -> Any:
-    """Read a noob generation's JSON frame with its own ``MessageAdapter`` (which unpickles ``pck__``
-    values: with pickle off such a frame is refused before it is validated)."""
-    data = bytes(buf)
-    if not options.allow_pickle and _holds_pickle(data):
-        raise DecodeError(f"invalid JSON frame: refused a pickled ({PICKLE_PREFIX}) value: pickle is off")
-    adapter = generation.bound_module.MessageAdapter
+def _json_refusal(exc: ValidationError, adapter: Any, data: bytes) -> DecodeError:
+    """The error for a JSON frame that pydantic refused: not JSON, refused by the pickle policy (a
+    validator of the mirror's), or breaking the schema (the first few problems named: when pydantic
+    found too many to list, the first ones the shape check finds, failing fast)."""
+    if exc.error_count() == 1:
+        error = exc.errors(include_url=False, include_input=False)[0]
+        if error["type"] == "json_invalid":
+            return DecodeError(f"invalid JSON frame: {error['msg']}")
+        refused = error.get("ctx", {}).get("error")
+        if isinstance(refused, DecodeError):
+            return DecodeError(f"invalid JSON frame: {refused.reason}")
+    return SchemaError(
+        f"JSON frame breaks the schema: {validation_summary(exc, _first_problems(adapter, data))}"
+    )
+
+
+def _first_problems(adapter: Any, data: bytes) -> ValidationError | None:
+    """The first problems of a JSON frame, as the shape check finds them (failing fast), if it does."""
     try:
-        return adapter.validate_json(data)
+        shape_validator(adapter).validate_json(data)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        if errors and errors[0]["type"] == "json_invalid":
-            raise DecodeError(f"invalid JSON frame: {errors[0]['msg']}") from exc
-        raise SchemaError(f"JSON frame breaks the schema: {exc}") from exc
-    except Exception as exc:  # a validator of noob's (unpickling a pck__ value) failed
-        raise DecodeError(f"invalid JSON frame ({type(exc).__name__}: {exc})") from exc
-
-
-def _refusal(errors: list[Any]) -> str | None:
-    """What the pickle policy refused in a JSON frame, if that is why it failed validation."""
-    for error in errors:
-        cause = error.get("ctx", {}).get("error")
-        if isinstance(cause, DecodeError):
-            return cause.reason
+        return exc
+    except Exception:
+        return None
     return None
 
 
 def _holds_pickle(data: bytes) -> bool:
-    """Whether a JSON frame holds a str that begins with ``pck__`` anywhere, escapes decoded (a frame
-    that ``json`` cannot read is refused here too: the check must not be skipped)."""
+    """Whether a JSON frame holds a str that begins with ``pck__`` anywhere (a key too), escapes
+    decoded. A frame that ``json`` cannot read is refused here (the check must not be skipped); one
+    whose bytes hold neither ``pck__`` nor an escape that could spell it holds none."""
+    if _QUOTED_PICKLE_PREFIX not in data and b"\\u" not in data:
+        return False
     try:
-        stack = [json.loads(data)]
-    except (ValueError, RecursionError) as exc:
-        raise DecodeError(f"invalid JSON frame ({type(exc).__name__})") from None
+        stack = [from_json(data)]  # (in Rust: as deep as pydantic reads, whatever the caller's stack)
+    except ValueError as exc:
+        raise DecodeError(f"invalid JSON frame ({exc})") from None
     while stack:
         item = stack.pop()
         if type(item) is str:
@@ -181,5 +193,6 @@ def _holds_pickle(data: bytes) -> bool:
         elif type(item) is list:
             stack.extend(item)
         elif type(item) is dict:
+            stack.extend(item)
             stack.extend(item.values())
     return False

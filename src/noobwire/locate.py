@@ -12,13 +12,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from noobwire import wire
-from noobwire.errors import EncodeError, describe
+from noobwire import values, wire
+from noobwire.errors import DecodeError, EncodeError, describe
 from noobwire.layout import Generation, MessageLayout
 from noobwire.records import free_values
 from noobwire.walker import CONTAINER_TYPES
 
-__all__ = ["encode_error", "is_too_deep", "locate_encode_error", "locate_unencodable", "refuse_too_deep"]
+__all__ = [
+    "encode_error",
+    "is_too_deep",
+    "locate_encode_error",
+    "locate_unencodable",
+    "refuse_too_deep",
+    "refuse_too_deep_keys",
+]
 
 TryPack = Callable[[Any], BaseException | None]
 """Writes a value and returns the exception that raised, or None if it could be written."""
@@ -31,6 +38,33 @@ def refuse_too_deep(layout: MessageLayout, value: Any) -> None:
         if _max_container_depth(free, level) > wire.MAX_DEPTH:
             kind = type(free).__qualname__
             raise EncodeError(f"a {kind} nested deeper than {wire.MAX_DEPTH} levels (or cyclic)", path)
+
+
+def refuse_too_deep_keys(layout: MessageLayout, value: Any) -> None:
+    """Raise :class:`EncodeError` at the first map key or set element in a message's free values that
+    nests tuples and frozensets deeper than a decoder accepts (``values.MAX_KEY_DEPTH``)."""
+    for path, free, _ in free_values(layout.value, value, "value", wire.LEVEL_FIELD):
+        stack = [(free, path)]
+        while stack:
+            obj, where = stack.pop()
+            kind = type(obj)
+            if kind is dict:
+                for key, item in obj.items():
+                    _refuse_deep_key(key, f"{where} (key {describe(key)})")
+                    stack.append((item, f"{where}[{describe(key)}]"))
+            elif kind is set or kind is frozenset:
+                for item in obj:
+                    _refuse_deep_key(item, f"{where} (an element)")
+                    stack.append((item, f"{where} (an element)"))
+            elif kind is list or kind is tuple:
+                stack.extend((item, f"{where}[{i}]") for i, item in enumerate(obj))
+
+
+def _refuse_deep_key(key: Any, path: str) -> None:
+    try:
+        values.refuse_deep_keys([key])
+    except DecodeError as exc:
+        raise EncodeError(exc.reason, path) from None
 
 
 def _max_container_depth(obj: Any, depth: int) -> int:

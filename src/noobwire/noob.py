@@ -27,10 +27,11 @@ from _noobwire_install import DEFAULT_MODULE, ENV_INSTALL, env_flag
 from noobwire import codec, wire
 from noobwire.errors import DecodeError
 from noobwire.framing import frame_buffer
-from noobwire.layout import Generation
+from noobwire.layout import Generation, resolve, resolve_module
 from noobwire.legacy_json import decode_json
 from noobwire.noob_compat import recognize
-from noobwire.options import DEFAULT_OPTIONS
+from noobwire.options import DEFAULT_OPTIONS, ENV_ALLOW_PICKLE, Options
+from noobwire.values import PICKLE_OFF
 
 if TYPE_CHECKING:
     from noobwire.codec import Codec
@@ -85,13 +86,25 @@ class IncompatibleNoobError(RuntimeError):
 class Installation:
     """noobwire installed into one noob message module; a context manager that uninstalls on exit."""
 
-    def __init__(self, module: ModuleType, json_fallback: bool, generation: Generation) -> None:
+    def __init__(
+        self,
+        module: ModuleType,
+        json_fallback: bool,
+        generation: Generation,
+        options: Options = DEFAULT_OPTIONS,
+    ) -> None:
         self.module = module
         """The patched module."""
         self.generation = generation
         """The generation of the schema the module has, bound to its classes: what its frames carry."""
         self.json_fallback = json_fallback
         """Whether ``from_bytes()`` still reads legacy JSON frames."""
+        self.options = options
+        """The settings ``to_bytes()`` / ``from_bytes()`` and the runner hook encode and decode with (the
+        pickle policy: ``install(allow_pickle=...)``, else ``NOOBWIRE_ALLOW_PICKLE``)."""
+        self.guards: list[tuple[Any, str, Any]] = []
+        """What was changed in noob beyond ``Message`` while pickle is off (see :func:`install`), as
+        ``(owner, attribute, what it held)``; ``uninstall()`` puts these back."""
         self.zero_copy = True
         """Whether noob's ZeroMQ runner is hooked to send large buffers out of band."""
         self.classes: dict[str, type[Any]] = dict(generation.classes)
@@ -124,7 +137,11 @@ _active: Installation | None = None
 
 
 def install(
-    json_fallback: bool = True, *, module: str | ModuleType = DEFAULT_MODULE, zero_copy: bool = True
+    json_fallback: bool = True,
+    *,
+    module: str | ModuleType = DEFAULT_MODULE,
+    zero_copy: bool = True,
+    allow_pickle: bool | None = None,
 ) -> Installation:
     """Make noob's ``Message.to_bytes()`` / ``from_bytes()`` write and read noobwire frames.
 
@@ -143,7 +160,15 @@ def install(
     single frames. If noob's runner is not laid out as the hook expects, or pyzmq is missing, messages
     go as single frames (with a :class:`noobwire.noob_runner.RunnerInternalsWarning` for the former).
 
-    Sets ``NOOBWIRE_INSTALL`` (and ``NOOBWIRE_JSON_FALLBACK``) so that processes started from now on by spawn
+    ``allow_pickle``: the pickle policy of every frame the patched classes write and read (None: what
+    ``NOOBWIRE_ALLOW_PICKLE`` says, else on). With pickle off, noob's own classes are made safe too while
+    installed: the ``pickle`` that noob's ``Picklable`` validator unpickles ``pck__`` strs with refuses
+    to (so no str becomes a pickle when noob builds a new message from values it holds), and computed
+    fields that import what a value names (noob 1003's ``NodeSpecification.nodeinfo``) are left out of
+    ``repr()`` (see the security guide).
+
+    Sets ``NOOBWIRE_INSTALL`` (and ``NOOBWIRE_JSON_FALLBACK``, ``NOOBWIRE_ZERO_COPY``, and
+    ``NOOBWIRE_ALLOW_PICKLE`` if ``allow_pickle`` is given) so that processes started from now on by spawn
     or forkserver are patched too; call it before the runner starts its processes. Installing again with the
     same arguments returns the active installation; with others, :func:`uninstall` first.
 
@@ -155,14 +180,20 @@ def install(
     global _active
     with _lock:
         target = _import(module) if isinstance(module, str) else module
+        options = DEFAULT_OPTIONS if allow_pickle is None else Options(allow_pickle=allow_pickle)
         if _active is not None:
             if _active.module is target and _active.message_class is target.Message:
-                if _active.json_fallback == json_fallback and _active.zero_copy == zero_copy:
+                if (
+                    _active.json_fallback == json_fallback
+                    and _active.zero_copy == zero_copy
+                    and _active.options.allow_pickle == options.allow_pickle
+                ):
                     return _active
                 raise RuntimeError(
                     f"noobwire is installed into {target.__name__} with "
-                    f"json_fallback={_active.json_fallback}, zero_copy={_active.zero_copy}; uninstall() "
-                    "before installing it with other arguments"
+                    f"json_fallback={_active.json_fallback}, zero_copy={_active.zero_copy}, "
+                    f"allow_pickle={_active.options.allow_pickle}; uninstall() before installing it with "
+                    "other arguments"
                 )
             if _active.module is not target:
                 raise RuntimeError(
@@ -174,12 +205,14 @@ def install(
         if recognition.generation is None:
             closest = recognition.closest
             raise IncompatibleNoobError(target.__name__, recognition.differences[closest], closest)
-        installation = Installation(target, json_fallback, recognition.generation.bind(target))
+        installation = Installation(target, json_fallback, recognition.generation.bind(target), options)
         installation.zero_copy = zero_copy
         message = installation.message_class
         message.to_bytes = _to_bytes(installation)
         message.from_bytes = classmethod(_from_bytes(installation))
-        installation.environment = _set_environment(target.__name__, json_fallback, zero_copy)
+        if not options.allow_pickle:
+            installation.guards = _guard(installation.generation)
+        installation.environment = _set_environment(target.__name__, json_fallback, zero_copy, allow_pickle)
         installation.forkserver_pid = _forkserver_pid()
         if installation.forkserver_pid is not None:
             warnings.warn(
@@ -209,7 +242,10 @@ def hook_runner() -> RunnerPatch | None:
             from noobwire.codec import Codec
             from noobwire.noob_runner import patch_runner
 
-            encode_frames, decode_frames = frame_codec(Codec(generation=installation.generation))
+            codec_of_installation = Codec(
+                generation=installation.generation, allow_pickle=installation.options.allow_pickle
+            )
+            encode_frames, decode_frames = frame_codec(codec_of_installation)
             installation.runner_patch = patch_runner(
                 package, encode_frames=encode_frames, decode_frames=decode_frames
             )
@@ -261,6 +297,8 @@ def uninstall() -> None:
                 delattr(message, name)
             else:
                 setattr(message, name, original)
+        for owner, name, previous in reversed(installation.guards):
+            setattr(owner, name, previous)
         for variable, value in installation.environment.items():
             if value is None:
                 os.environ.pop(variable, None)
@@ -303,7 +341,7 @@ def install_from_environment(module: ModuleType) -> Installation:
 def _to_bytes(installation: Installation) -> Callable[[Any], bytes]:
     encode = codec.encode
     generation = installation.generation
-    options = DEFAULT_OPTIONS
+    options = installation.options
 
     def to_bytes(self: Any) -> bytes:
         """Encode this message as one noobwire MessagePack frame (patched in by noobwire)."""
@@ -316,6 +354,7 @@ def _from_bytes(installation: Installation) -> Callable[[type, Any], Any]:
     decode = codec.decode
     generation = installation.generation
     json_fallback = installation.json_fallback
+    options = installation.options
 
     def from_bytes(cls: type, msg: Any) -> Any:
         """Decode the last frame of ``msg`` into noob's own message class (patched in by noobwire).
@@ -331,22 +370,68 @@ def _from_bytes(installation: Installation) -> Callable[[type, Any], Any]:
                 raise DecodeError(
                     "a legacy JSON frame, refused: noobwire is installed with json_fallback=False"
                 )
-            return decode_json(buf, generation, DEFAULT_OPTIONS)
-        return decode(buf, generation)
+            return decode_json(buf, generation, options)
+        return decode(buf, generation, options)
 
     return from_bytes
+
+
+# --- pickle off through noob's own classes ------------------------------------------------------------
+
+
+class _PickleThatRefusesToLoad:
+    """What a noob module sees as ``pickle`` while noobwire is installed with pickle off: the real one,
+    whose unpickling functions refuse (``ValueError``, which noob's validator turns into its
+    ``ValidationError``) instead of running what a str carries."""
+
+    def __init__(self, real: ModuleType) -> None:
+        self._real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    @staticmethod
+    def loads(*args: Any, **kwargs: Any) -> Any:
+        raise ValueError(f"a pickled value, not unpickled: noobwire is installed and {PICKLE_OFF}")
+
+    load = Unpickler = loads
+
+
+def _guard(generation: Generation) -> list[tuple[Any, str, Any]]:
+    """Make noob's classes safe with pickle off (see :func:`install`): what the generation says
+    unpickles gets a ``pickle`` that refuses to, and the computed fields that import what a value names
+    leave ``repr()``. Returns what was changed, to undo."""
+    changed: list[tuple[Any, str, Any]] = []
+    if generation.pickle_module is not None:
+        module = resolve_module(generation.bound_module, generation.pickle_module)
+        real = vars(module).get("pickle")
+        if isinstance(real, ModuleType):
+            changed.append((module, "pickle", real))
+            setattr(module, "pickle", _PickleThatRefusesToLoad(real))  # noqa: B010 (a module of noob)
+    for name in generation.importing_fields:
+        owner_name, _, field_name = name.rpartition(".")
+        fields = resolve(generation.bound_module, owner_name).__pydantic_computed_fields__
+        info = fields[field_name]
+        if info.repr:
+            changed.append((info, "repr", True))
+            info.repr = False
+    return changed
 
 
 # --- helpers ---------------------------------------------------------------------------------------
 
 
-def _set_environment(module_name: str, json_fallback: bool, zero_copy: bool) -> dict[str, str | None]:
+def _set_environment(
+    module_name: str, json_fallback: bool, zero_copy: bool, allow_pickle: bool | None
+) -> dict[str, str | None]:
     """Set the variables the start-up hook reads; return what they held before."""
     wanted = {
         ENV_INSTALL: "1" if module_name == DEFAULT_MODULE else module_name,
         ENV_JSON_FALLBACK: "1" if json_fallback else "0",
         ENV_ZERO_COPY: "1" if zero_copy else "0",
     }
+    if allow_pickle is not None:
+        wanted[ENV_ALLOW_PICKLE] = "1" if allow_pickle else "0"
     previous = {variable: os.environ.get(variable) for variable in wanted}
     os.environ.update(wanted)
     return previous

@@ -7,12 +7,15 @@ from dataclasses import dataclass, field
 from _noobwire_install import env_flag
 from noobwire import wire
 
-__all__ = ["DEFAULT_OPTIONS", "Options", "pickle_allowed_by_environment"]
+__all__ = ["DEFAULT_OPTIONS", "ENV_ALLOW_PICKLE", "Options", "pickle_allowed_by_environment"]
+
+ENV_ALLOW_PICKLE = "NOOBWIRE_ALLOW_PICKLE"
+"""``0`` turns pickle off for every codec of the process that does not say otherwise."""
 
 
 def pickle_allowed_by_environment() -> bool:
     """False when ``NOOBWIRE_ALLOW_PICKLE`` is set to ``0`` (or ``false``/``no``/``off``)."""
-    return env_flag("NOOBWIRE_ALLOW_PICKLE", default=True)
+    return env_flag(ENV_ALLOW_PICKLE, default=True)
 
 
 @dataclass(frozen=True, slots=True)

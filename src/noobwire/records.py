@@ -16,8 +16,20 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from noobwire.errors import EncodeError, SchemaError, describe
-from noobwire.layout import Generation, Kind, ListOf, MapOf, MetaEvents, Nullable, Record, Shape, resolve
+from noobwire.declared import shape_validator
+from noobwire.errors import EncodeError, SchemaError, describe, validation_summary
+from noobwire.layout import (
+    Generation,
+    Kind,
+    ListOf,
+    MapOf,
+    MetaEvents,
+    Nullable,
+    OneOf,
+    Record,
+    Shape,
+    resolve,
+)
 
 __all__ = [
     "as_int",
@@ -140,6 +152,8 @@ def epoch_to_wire(generation: Generation, epoch: Any, path: str) -> int | list[A
         root = first[1] if first[0] == epochs.root_name else [as_str(first[0], path), first[1]]
         if not segments and type(root) is int:
             return _epoch_number(generation, root, path)
+    if 1 + len(segments) > epochs.max_levels:
+        raise EncodeError(f"an epoch of {1 + len(segments)} levels, more than {epochs.max_levels}", path)
     return [
         root if type(root) is not int else _epoch_number(generation, root, path),
         *([as_str(node_id, path), _epoch_number(generation, number, path)] for node_id, number in segments),
@@ -166,6 +180,8 @@ def epoch_from_wire(generation: Generation, wire: Any, what: str) -> Any:
         return cls(_checked_number(generation, wire, what))
     if type(wire) is not list or not wire:
         raise SchemaError(f"{what} must be an epoch: an int, or an array [root, [node_id, n], ...]")
+    if len(wire) > epochs.max_levels:
+        raise SchemaError(f"{what} is an epoch of {len(wire)} levels, more than {epochs.max_levels}")
     root, *path = wire
     segments = [_segment(generation, segment, what) for segment in path]
     if generation.segment_class is None:
@@ -255,6 +271,8 @@ def value_to_wire(generation: Generation, shape: Shape, value: Any, path: str) -
         return record_to_wire(generation, shape, value, path)
     if isinstance(shape, Nullable):
         return None if value is None else value_to_wire(generation, shape.shape, value, path)
+    if isinstance(shape, OneOf):
+        return as_str(value, path)
     if isinstance(shape, ListOf):
         if not isinstance(value, list | tuple):
             raise EncodeError(f"expected a list, got {type(value).__qualname__}", path)
@@ -339,43 +357,87 @@ def _flat_from_wire(generation: Generation, kind: Shape, wire: Any, what: str) -
     return wire  # ANY
 
 
-def value_from_wire(generation: Generation, shape: Shape, value: Any, what: str = "the value") -> Any:
-    """Turn a control message's wire value back into what its class validates: records into dicts,
-    arguments into tuples, epochs and models into their objects. Types are left for the class to check;
-    an array where a record must be, or of the wrong length, is a :class:`SchemaError` here."""
+def value_from_wire(generation: Generation, shape: Shape, value: Any, path: str = "value") -> Any:
+    """Check a control message's wire value against its shape and turn it into what its class
+    validates: records into dicts, arguments into tuples, epochs and models into their objects.
+
+    Every type the shape declares is checked here, before any validator of the class sees the value
+    (a class's validators may do more with a value of another type than check it: noob's read files
+    for a str where a tube specification belongs); what does not fit is a :class:`SchemaError` naming
+    its path, e.g. ``value['nodes']['cam']['signals'][2]``."""
+    if isinstance(shape, Kind):
+        return _kind_from_wire(generation, shape, value, path)
     if isinstance(shape, Record):
         fields = shape.fields
         if type(value) is not list or len(value) != len(fields):
-            raise SchemaError(f"{shape.what} must be an array of {len(fields)} fields {list(shape.keys)}")
+            raise SchemaError(f"{path} must be an array of {len(fields)} fields {list(shape.keys)}")
         return {
-            item.name: value_from_wire(generation, item.shape, wire, f"{shape.what} {item.name}")
+            item.name: value_from_wire(generation, item.shape, wire, f"{path}[{item.name!r}]")
             for item, wire in zip(fields, value, strict=True)
         }
     if isinstance(shape, Nullable):
-        return None if value is None else value_from_wire(generation, shape.shape, value, what)
+        return None if value is None else value_from_wire(generation, shape.shape, value, path)
     if isinstance(shape, ListOf):
         if type(value) is not list:
-            return value  # the class says what is wrong
-        return [value_from_wire(generation, shape.item, item, what) for item in value]
+            raise SchemaError(f"{path} must be an array, not {_wire_type(value)}")
+        return [value_from_wire(generation, shape.item, item, f"{path}[{i}]") for i, item in enumerate(value)]
     if isinstance(shape, MapOf):
         if type(value) is not dict:
-            raise SchemaError(f"{what} must be a map")
-        return {key: value_from_wire(generation, shape.value, item, what) for key, item in value.items()}
-    if shape is Kind.ARGS:
-        if type(value) is not list:
-            raise SchemaError(f"{what} must be an array")
-        return tuple(value)
-    if shape is Kind.EPOCH:
-        return epoch_from_wire(generation, value, what)
-    if shape is Kind.MODEL_JSON:
-        return _model_from_json(generation, value, what)
+            raise SchemaError(f"{path} must be a map, not {_wire_type(value)}")
+        converted = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise SchemaError(f"{path} must be a map with str keys, not {_wire_type(key)}")
+            converted[key] = value_from_wire(generation, shape.value, item, f"{path}[{describe(key)}]")
+        return converted
+    if type(value) is not str or value not in _enum_values(generation, shape.enum):
+        raise SchemaError(f"{path} must be one of {shape.enum}'s values, not {describe(value)}")
     return value
 
 
-def _model_from_json(generation: Generation, value: Any, what: str) -> Any:
-    if type(value) is not str:
-        raise SchemaError(f"{what} must be the JSON text of a model, not {type(value).__qualname__}")
+def _kind_from_wire(generation: Generation, kind: Kind, value: Any, path: str) -> Any:
+    if kind is Kind.ANY:
+        return value
+    if kind in _EXACT:
+        exact, name = _EXACT[kind]
+        if type(value) is not exact:
+            raise SchemaError(f"{path} must be {name}, not {_wire_type(value)}")
+        return value
+    if kind is Kind.NONE:
+        if value is not None:
+            raise SchemaError(f"{path} must be nil, not {_wire_type(value)}")
+        return value
+    if kind is Kind.OPTIONAL_DICT:
+        if value is not None and type(value) is not dict:
+            raise SchemaError(f"{path} must be a map or nil, not {_wire_type(value)}")
+        return value
+    if kind is Kind.ARGS:
+        if type(value) is not list:
+            raise SchemaError(f"{path} must be an array, not {_wire_type(value)}")
+        return tuple(value)
+    if kind is Kind.EXCEPTION_CLASS:
+        if not (isinstance(value, type) and issubclass(value, Exception)):
+            raise SchemaError(f"{path} must be an exception class, not {_wire_type(value)}")
+        return value
+    if kind is Kind.EPOCH:
+        return epoch_from_wire(generation, value, path)
+    if kind is Kind.OPTIONAL_EPOCH:
+        return None if value is None else epoch_from_wire(generation, value, path)
+    if type(value) is not str:  # MODEL_JSON
+        raise SchemaError(f"{path} must be the JSON text of a model, not {_wire_type(value)}")
     return _JsonText(value)
+
+
+def _wire_type(value: Any) -> str:
+    """What a decoded value is, for an error: its type's name (a class is "a class")."""
+    return "a class" if isinstance(value, type) else type(value).__qualname__
+
+
+@lru_cache(maxsize=64)
+def _enum_values(generation: Generation, name: str) -> frozenset[str]:
+    """The values of the bound module's enum ``name`` that are strs."""
+    enum = resolve(generation.bound_module, name)
+    return frozenset(member.value for member in enum if type(member.value) is str)
 
 
 class _JsonText(str):
@@ -383,14 +445,21 @@ class _JsonText(str):
 
 
 def validate_control_message(cls: type[Any], type_name: str, node_id: Any, timestamp: Any, value: Any) -> Any:
-    """Validate a decoded control message with its class (the slow path)."""
+    """Validate a decoded control message with its class (the slow path). A model carried as JSON text
+    is first checked against its declared shape (:mod:`noobwire.declared`), so that none of its
+    class's validators sees a value of another shape. A refusal's message names the first few
+    problems, cut short; pydantic's whole report is its cause."""
     try:
         if type(value) is _JsonText:
-            value = _model_adapter(cls.model_fields["value"].annotation).validate_json(value)
+            adapter = _model_adapter(cls.model_fields["value"].annotation)
+            shape_validator(adapter).validate_json(value)
+            value = adapter.validate_json(value)
         data = {"type": type_name, "node_id": node_id, "timestamp": timestamp, "value": value}
         return cls.__pydantic_validator__.validate_python(data)
     except ValidationError as exc:
-        raise SchemaError(f"{type_name} message breaks the schema: {exc}") from exc
+        raise SchemaError(f"{type_name} message breaks the schema: {validation_summary(exc)}") from exc
+    except RecursionError:  # the caller's stack ran out, not the frame's fault: no verdict
+        raise
     except Exception as exc:  # a validator that failed on a hostile value (repr of a deep list, ...)
         raise SchemaError(
             f"{type_name} message breaks the schema ({type(exc).__name__} while validating it)"

@@ -159,6 +159,35 @@ def is_floodable(key: Any) -> bool:
     return np is not None and kind is not str and kind is not float and isinstance(key, np.generic)
 
 
+MAX_KEY_DEPTH = 32
+"""A map's key or a set's element nests at most this many tuples and frozensets deep. Putting it in its
+dict or set may compare it with another key of the same hash, which recurses as deep as both: deeper,
+the verdict would depend on how much of the stack the caller has left."""
+
+
+def refuse_deep_keys(keys: Any) -> None:
+    """Refuse (:class:`DecodeError`) the keys of one map, or the elements of one set, if one of them nests
+    tuples and frozensets deeper than ``MAX_KEY_DEPTH`` (walked level by level, not by recursion)."""
+    for key in keys:
+        kind = type(key)
+        if (kind is tuple or kind is frozenset) and _nests_deeper(key, MAX_KEY_DEPTH):
+            raise DecodeError(
+                f"a map key or set element of tuples and frozensets nested deeper than {MAX_KEY_DEPTH} levels"
+            )
+
+
+def _nests_deeper(key: Any, limit: int) -> bool:
+    level = [key]
+    for _ in range(limit):
+        level = [item for container in level for item in container if type(item) in _HASHABLE_CONTAINERS]
+        if not level:
+            return False
+    return True
+
+
+_HASHABLE_CONTAINERS = (tuple, frozenset)
+
+
 def check_hashes(keys: Any) -> None:
     """Refuse (:class:`DecodeError`) the keys of one map, or the elements of one set, if more than
     ``MAX_SHARED_HASH`` of those whose hash the frame chooses share a hash value: each insertion into
@@ -367,15 +396,32 @@ def _descr_from_wire(descr: Any, depth: int) -> Any:
     for field in descr:
         if type(field) is not list or len(field) not in (2, 3):
             raise DecodeError(f"array extension with invalid dtype field {describe(field)}")
-        name = tuple(field[0]) if type(field[0]) is list else field[0]
+        name = _field_name(field[0])
         fmt = _descr_from_wire(field[1], depth + 1)
         if len(field) == 3:
-            if type(field[2]) is not list:
+            shape = field[2]
+            if (
+                type(shape) is not list
+                or len(shape) > wire.MAX_NDIM
+                or any(type(dim) is not int or dim < 0 for dim in shape)
+            ):
                 raise DecodeError(f"array extension with invalid dtype field {describe(field)}")
-            fields.append((name, fmt, tuple(field[2])))
+            fields.append((name, fmt, tuple(shape)))
         else:
             fields.append((name, fmt))
     return fields
+
+
+def _field_name(name: Any) -> Any:
+    """A structured dtype field's name as numpy's descr has it: a str, or ``[title, name]`` with both strs
+    (numpy takes any object for a title, but an array whose title is not a str cannot be written again)."""
+    if type(name) is str:
+        return name
+    if type(name) is list and len(name) == 2 and type(name[0]) is str and type(name[1]) is str:
+        return (name[0], name[1])
+    raise DecodeError(
+        f"array extension with a dtype field named {describe(name)}: a name is a str or [title, name]"
+    )
 
 
 # --- pickled objects --------------------------------------------------------------------------------
