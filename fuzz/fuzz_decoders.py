@@ -20,8 +20,13 @@ that decodes must also encode again, and the frame written must read back to the
   exception class in a module not yet imported;
 * ``limits``: a codec with small limits (depth 6, length 16, frame size 2048), which must decode
   what it decodes as the codec without them does;
+* ``noob``: the installed noob's generation (noob 1000 to 1003, where one is installed), pickle off,
+  with ``noobwire.noob.install(allow_pickle=False)`` in place: a message that decodes is then handled
+  as noob's node and runner handle what they receive (its events put in a new ``EventMsg``, as a node
+  publishing them does; the message printed, copied, and decoded again by noob's ``from_bytes``), and
+  nothing of it may open a file, import a module or unpickle (``sys.addaudithook``);
 * ``all`` (the default): each of them in turn on every input (``decode_frames`` on the input as one
-  frame);
+  frame; ``noob`` where noob is installed);
 * ``structured``: the input drives a generator of frames (``FuzzedDataProvider``) instead of being the
   frame: nested arrays, maps, sets and tuples, duplicate keys, extensions, counts that tell the truth or
   claim what the bytes left could hold, and runs of one item repeated up to thousands of times (frames
@@ -65,6 +70,7 @@ TARGETS = (
     "decode_frames",
     "pickle_on",
     "limits",
+    "noob",
     "all",
     "structured",
     "combined",
@@ -392,6 +398,111 @@ def _limits(data: bytes) -> None:
         raise AssertionError("the limits changed what a frame decodes to")
 
 
+# --- what noob does next: no file, no import, no pickle --------------------------------------------
+
+
+class _Untouched:
+    """An audit hook that, while armed, records every file opened, module imported, pickle global
+    looked up and process started: what handling a message from a hostile peer must never do."""
+
+    EVENTS = frozenset(
+        (
+            "open",
+            "import",
+            "pickle.find_class",
+            "os.mkdir",
+            "os.remove",
+            "os.rename",
+            "shutil.copyfile",
+            "subprocess.Popen",
+            "os.system",
+            "os.exec",
+            "os.spawn",
+        )
+    )
+
+    def __init__(self) -> None:
+        self.armed = False
+        self.seen: list[str] = []
+        sys.addaudithook(self.hook)
+
+    def hook(self, event: str, arguments: tuple[Any, ...]) -> None:
+        if self.armed and event in self.EVENTS:
+            self.seen.append(f"{event} {str(arguments[:2])[:200]}")
+
+    @contextlib.contextmanager
+    def watching(self) -> Any:
+        self.seen.clear()
+        self.armed = True
+        try:
+            yield
+        finally:
+            self.armed = False
+        if self.seen:
+            raise AssertionError(f"handling a decoded message did what it must not: {self.seen[:5]}")
+
+
+def _noob() -> tuple[Any, Any, Any] | None:
+    """The installed noob's message module, its generation and a codec of it with pickle off, with
+    noobwire installed into it (pickle off); None where noob is not installed."""
+    try:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import noob.network.message as module
+
+        from noobwire.noob import install
+        from noobwire.noob_compat import recognize
+    except ImportError:
+        return None
+    generation = recognize(module).generation
+    if generation is None:
+        return None
+    installation = install(module=module, allow_pickle=False, zero_copy=False)
+    return (
+        module,
+        installation.generation,
+        Codec(generation=installation.generation, backend=args.backend, allow_pickle=False),
+    )
+
+
+NOOB = _noob()
+UNTOUCHED = _Untouched()
+
+
+def _as_noob_handles_it(module: Any, msg: Any, data: bytes) -> None:
+    """What noob's node and runner do with a message they receive (see the security guide's table)."""
+    repr(msg)
+    str(msg)
+    msg.model_copy(deep=True)
+    if isinstance(msg, module.EventMsg):
+        module.EventMsg(node_id=msg.node_id, value=list(msg.value))  # publish_events: noob validates again
+    module.Message.from_bytes([b"topic", data])  # the patched from_bytes: the same bytes, the same verdict
+
+
+def _noob_target(data: bytes) -> None:
+    if NOOB is None:
+        return
+    module, _, codec = NOOB
+    decode = ORACLE.watched(codec.decode)
+    with UNTOUCHED.watching():
+        try:
+            msg = decode(data)
+        except DecodeError:
+            return
+        try:
+            _as_noob_handles_it(module, msg, data)
+        except DecodeError as exc:
+            raise AssertionError(f"noob's from_bytes refused what the codec decoded: {exc}") from exc
+        except Exception as exc:
+            if isinstance(exc, AssertionError):
+                raise
+    again = codec.encode(msg)  # what the decoder accepts, the encoder writes
+    if codec.encode(codec.decode(again)) != again:
+        raise AssertionError("a noob frame is not stable when written again")
+
+
 def _all(data: bytes) -> None:
     _decode(data)
     _limits(data)
@@ -400,6 +511,7 @@ def _all(data: bytes) -> None:
     if DECODE_FRAMES is not None:
         _decode_frames([data])
     _pickle_on(data)
+    _noob_target(data)
 
 
 # --- the structure-aware generator --------------------------------------------------------------------
@@ -545,6 +657,7 @@ def _target() -> Callable[[bytes], None]:
         "decode_frame": _decode_frame,
         "pickle_on": _pickle_on,
         "limits": _limits,
+        "noob": _noob_target,
         "all": _all,
         "structured": _structured,
         "combined": _combined,
@@ -569,7 +682,9 @@ def seeds() -> list[bytes]:
     vectors = REPO / "tests" / "vectors"
     frames = [
         bytes.fromhex(json.loads(path.read_text())["hex"])
-        for path in sorted([*vectors.glob("*.json"), *vectors.glob("rejected/*.json")])
+        for path in sorted(
+            [*vectors.glob("*.json"), *vectors.glob("rejected/*.json"), *vectors.glob("v2/*.json")]
+        )
     ]
     frames += [workloads.make_workload(name).to_json_bytes() for name in ("E4", "P", "S")]
     if args.target == "decode_frames":
@@ -585,8 +700,19 @@ def _seed_corpus(arguments: list[str]) -> None:
             (directories[0] / f"seed-{index:03d}").write_bytes(frame)
 
 
+def _warm_noob() -> None:
+    """Handle each seed as noob would, unwatched: what is imported on first use is imported now."""
+    if NOOB is None:
+        return
+    module, _, codec = NOOB
+    for frame in seeds():
+        with contextlib.suppress(Exception):
+            _as_noob_handles_it(module, codec.decode(frame), frame)
+
+
 def main() -> None:
     _seed_corpus(libfuzzer_args)
+    _warm_noob()
     tracemalloc.start()
     ORACLE.calibrate(LOCKED.codec.decode)
     atexit.register(ORACLE.write_report)
