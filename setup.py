@@ -13,9 +13,9 @@ from setuptools.command.build_ext import build_ext
 from setuptools.command.build_py import build_py
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))
-from _noobwire_install import env_flag  # the words every switch of noobwire reads
+from _noobwire_environment import ENV_PURE, env_flag  # the words every switch of noobwire reads
 
-SOURCES = [Path("src/noobwire/_fast.pyx")]
+SOURCES = {"noobwire._core.compiled": Path("src/noobwire/_core/compiled.pyx")}
 PTH_FILE = Path("src/noobwire_install.pth")
 
 
@@ -61,10 +61,10 @@ class OptionalBuildExt(build_ext):
 
 
 def extensions() -> list:
-    if env_flag("NOOBWIRE_PURE"):
+    if env_flag(ENV_PURE):
         print("noobwire: NOOBWIRE_PURE is set, not building the compiled extension.", file=sys.stderr)
         return []
-    present = [str(path) for path in SOURCES if path.exists()]
+    present = {name: str(path) for name, path in SOURCES.items() if path.exists()}
     if not present:
         return []
     try:
@@ -75,12 +75,8 @@ def extensions() -> list:
     from setuptools import Extension
 
     modules = [
-        Extension(
-            f"noobwire.{Path(source).stem}",
-            [source],
-            extra_compile_args=["-O2"] if os.name != "nt" else [],
-        )
-        for source in present
+        Extension(name, [source], extra_compile_args=["-O2"] if os.name != "nt" else [])
+        for name, source in present.items()
     ]
     try:
         return cythonize(modules, compiler_directives={"language_level": "3"}, quiet=True)

@@ -6,9 +6,9 @@ import functools
 from typing import Any
 
 from noobwire.bench.codecs import BenchCodec, available_codecs, load_codec
+from noobwire.bench.workloads import make_workload, workload_generation
 from noobwire.generations import REFERENCE
 from noobwire.messages import Message
-from noobwire.workloads import make_workload, workload_generation
 
 CODECS, MISSING_CODECS = available_codecs()
 """The codecs of the reference schema this installation has (the names of the tables), and why others

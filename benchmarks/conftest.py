@@ -10,7 +10,7 @@ import pytest
 from bench_support import CODECS
 from noobwire.bench.codecs import CODEC_KEYS
 from noobwire.bench.report import format_ratio
-from noobwire.workloads import WORKLOADS
+from noobwire.bench.workloads import WORKLOADS
 
 FRAME_SIZES = pytest.StashKey[dict[tuple[str, str], int]]()
 THROUGHPUT = pytest.StashKey[dict[tuple[str, str, str], float]]()

@@ -17,7 +17,7 @@ import pytest
 from bench_support import MISSING_CODECS, codec_for, prepared
 from noobwire.bench.codecs import CODEC_KEYS, frame_size
 from noobwire.bench.timing import check_round_trip
-from noobwire.workloads import WORKLOADS
+from noobwire.bench.workloads import WORKLOADS
 
 CODEC_PARAMS = [
     pytest.param(key, marks=pytest.mark.skip(reason=f"{key}: {MISSING_CODECS[key]}"))

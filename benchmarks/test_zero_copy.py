@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from noobwire.bench.workloads import make_workload
 from noobwire.codec import get_backend
 from noobwire.messages import Message
 from noobwire.multipart import FrameCodec
-from noobwire.workloads import make_workload
 
 
 def _available(name: str) -> bool:

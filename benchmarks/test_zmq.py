@@ -33,7 +33,7 @@ from noobwire.bench.throughput import (
     interleaved_rates,
     sender_missing,
 )
-from noobwire.workloads import make_workload
+from noobwire.bench.workloads import make_workload
 
 pytest.importorskip("zmq", reason="the ZeroMQ benchmarks need pyzmq: pip install 'noobwire[bench]'")
 

@@ -97,7 +97,8 @@ with atheris.instrument_imports(include=["noobwire"]):
     import msgpack
 
     import noobwire
-    from noobwire import Codec, DecodeError, Message, wire, workloads
+    from noobwire import Codec, DecodeError, Message, wire
+    from noobwire.bench import workloads
     from noobwire.generations import REFERENCE
     from noobwire.messages import MESSAGE_CLASSES
 
@@ -255,7 +256,7 @@ TRUSTING = _WatchedCodec(Codec(backend=args.backend, allow_pickle=True))
 LIMITED = _WatchedCodec(
     Codec(backend=args.backend, allow_pickle=False, max_depth=6, max_length=16, max_frame_size=2048)
 )
-BACKEND_MODULE = {"pure": "noobwire._pure", "compiled": "noobwire._fast"}[args.backend]
+BACKEND_MODULE = {"pure": "noobwire._core.pure", "compiled": "noobwire._core.compiled"}[args.backend]
 DECODE_FRAME = ORACLE.watched(sys.modules[BACKEND_MODULE].decode_frame)
 _PACKAGE_DECODE_FRAMES = getattr(noobwire, "decode_frames", None)
 DECODE_FRAMES: Callable[[list[bytes]], Any] | None = (
@@ -453,7 +454,7 @@ def _noob() -> tuple[Any, Any, Any] | None:
             import noob.network.message as module
 
         from noobwire.noob import install
-        from noobwire.noob_compat import recognize
+        from noobwire.noob.compat import recognize
     except ImportError:
         return None
     generation = recognize(module).generation

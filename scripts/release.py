@@ -147,7 +147,7 @@ def build_sdist(tools: Path, out: Path, report: Report) -> Path | None:
     needed = [
         "pyproject.toml",
         "setup.py",
-        "src/noobwire/_fast.pyx",
+        "src/noobwire/_core/compiled.pyx",
         f"src/{PTH_FILE}",
         "LICENSE",
         "README.md",
@@ -196,7 +196,9 @@ def judge_wheel(build: WheelBuild, report: Report) -> Path | None:
     wheel = build.wheels[0]
     tag = f"cp{version.replace('.', '')}"
     names = zipfile.ZipFile(wheel).namelist()
-    compiled = tag in wheel.name and any(name.startswith("noobwire/_fast.") for name in names)
+    compiled = tag in wheel.name and any(
+        name.startswith("noobwire/_core/compiled.") and name.endswith((".so", ".pyd")) for name in names
+    )
     report.check(f"Python {version}: the wheel carries the compiled extension ({tag})", compiled, wheel.name)
     return wheel if compiled else None
 

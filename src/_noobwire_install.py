@@ -9,66 +9,25 @@ does the same for every Python process started with it.
 ``NOOBWIRE_INSTALL``: unset, empty, ``0``, ``false``, ``no`` or ``off``: do nothing; ``1``, ``true``, ``yes``
 or ``on``: patch ``noob.network.message``; any other dotted name: patch the module of that name.
 
-This module runs at start-up: it imports nothing beyond what the interpreter has already loaded, and noobwire
-itself only once the noob message module is imported.
+This module runs at start-up: it imports nothing beyond what the interpreter has already loaded but the
+words of noobwire's environment (``_noobwire_environment``, a few lines), and noobwire itself only once the
+noob message module is imported.
 """
 
 import os
 import sys
 
+from _noobwire_environment import ENV_INSTALL, OFF_WORDS, target_module
+
 TYPE_CHECKING = False  # typing (and __future__) cost milliseconds to import, at every start-up
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["DEFAULT_MODULE", "ENV_INSTALL", "activate", "env_flag", "target_module"]
-
-ENV_INSTALL = "NOOBWIRE_INSTALL"
-"""The environment variable that asks for noobwire to be installed into noob in every new process."""
-
-DEFAULT_MODULE = "noob.network.message"
-"""The module that holds noob's message classes."""
+__all__ = ["activate"]
 
 RUNNER_NODE_MODULE = ".runner.zmq.node"
 """Where, under noob's package, its ZeroMQ runner's node runner is (the last of the runner's modules to
 be imported)."""
-
-_OFF = ("", "0", "false", "no", "off")
-_ON = ("1", "true", "yes", "on")
-
-
-def env_flag(name: str, default: bool = False) -> bool:
-    """The switch the environment variable ``name`` sets: ``1``, ``true``, ``yes`` or ``on`` (any case)
-    turn it on; ``0``, ``false``, ``no``, ``off`` or empty turn it off; unset, or any other word, leave
-    ``default`` (another word is reported once on stderr). Every switch of noobwire reads these words."""
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    word = value.strip().lower()
-    if word in _ON:
-        return True
-    if word in _OFF:
-        return False
-    if (name, value) not in _reported:
-        _reported.add((name, value))
-        sys.stderr.write(f"noobwire: ignoring {name}={value!r}: neither 1/true/yes/on nor 0/false/no/off\n")
-    return default
-
-
-_reported: "set[tuple[str, str]]" = set()
-
-
-def target_module(value: str | None = None) -> str | None:
-    """The module ``NOOBWIRE_INSTALL`` (or ``value``) asks to patch, or None if it asks for nothing."""
-    if value is None:
-        value = os.environ.get(ENV_INSTALL, "")
-    value = value.strip()
-    if value.lower() in _OFF:
-        return None
-    if value.lower() in _ON:
-        return DEFAULT_MODULE
-    if all(part.isidentifier() for part in value.split(".")):
-        return value
-    return None
 
 
 def activate() -> None:
@@ -76,7 +35,7 @@ def activate() -> None:
     name = target_module()
     if name is None:
         value = os.environ.get(ENV_INSTALL, "").strip()
-        if value.lower() not in _OFF:
+        if value.lower() not in OFF_WORDS:
             sys.stderr.write(f"noobwire: ignoring {ENV_INSTALL}={value!r}: neither 1 nor a module name\n")
         return
     _when_imported(name, _install)

@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from noobwire import EventMsg, Message, _pure
-from noobwire.workloads import TIMESTAMP
+from noobwire import EventMsg, Message
+from noobwire._core import pure
+from noobwire.bench.workloads import TIMESTAMP
 
 
 def assert_same(expected: Any, actual: Any, path: str = "") -> None:
@@ -106,7 +107,9 @@ def event_msg(*values: Any) -> EventMsg:
     return msg
 
 
-VECTOR_DIR = Path(__file__).parent / "vectors"
+TESTS_DIR = Path(__file__).parent
+"""The tests' own folder (its files: the vectors, the JSON schemas, the shared helpers)."""
+VECTOR_DIR = TESTS_DIR / "vectors"
 VECTORS = {path.stem: json.loads(path.read_text()) for path in sorted(VECTOR_DIR.glob("*.json"))}
 """The golden vectors of the reference generation (version 1): name -> {hex, message, ...}."""
 REJECTED = {path.stem: json.loads(path.read_text()) for path in sorted(VECTOR_DIR.glob("rejected/*.json"))}
@@ -144,6 +147,6 @@ def handovers() -> Iterator[list[str]]:
         return recorded
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_pure, "encode", recording("encode", _pure.encode))
-        patch.setattr(_pure, "decode_frame", recording("decode", _pure.decode_frame))
+        patch.setattr(pure, "encode", recording("encode", pure.encode))
+        patch.setattr(pure, "decode_frame", recording("decode", pure.decode_frame))
         yield calls

@@ -17,9 +17,9 @@ from typing import Any
 import msgpack
 
 from noobwire import wire
+from noobwire._core.extensions import MAX_KEY_DEPTH
 from noobwire.generations import REFERENCE
 from noobwire.layout import Generation, Kind, Nullable, OneOf, Record
-from noobwire.values import MAX_KEY_DEPTH
 
 EVENT_PREFIX = bytes(
     [0x96, REFERENCE.version, REFERENCE.type_codes["event"], 0x00, 0xA1, ord("n"), 0xD6, 0xFF, 0, 0, 0, 0]

@@ -24,8 +24,8 @@ from noobwire import (
     StartMsg,
     StatusMsg,
     StopMsg,
-    _pure,
 )
+from noobwire._core import pure
 from noobwire.generations import REFERENCE
 
 
@@ -312,4 +312,4 @@ def frames(draw: st.DrawFn) -> bytes:
     code = draw(st.integers(0, len(REFERENCE.messages) - 1))
     value = draw(field(VALUES[REFERENCE.type_names[code]]))
     header = [REFERENCE.version, code, 0, draw(field(texts)), draw(field(datetimes))]
-    return _pure.pack_value([*header, value], allow_pickle=True)
+    return pure.pack_value([*header, value], allow_pickle=True)

@@ -35,7 +35,7 @@ import numpy as np
 from numpy.lib.format import descr_to_dtype, dtype_to_descr
 
 import noobwire
-from noobwire import records
+from noobwire._core import epochs
 from noobwire.generations import REFERENCE
 from noobwire.layout import Generation
 
@@ -44,7 +44,7 @@ def to_tagged(value: Any, generation: Generation = REFERENCE) -> Any:
     """The typed-JSON form of a value (of a message of ``generation``)."""
     kind = type(value)
     if generation.epoch_class is not None and kind is generation.epoch_class:
-        return {"$epoch": records.epoch_to_wire(generation, value, "")}
+        return {"$epoch": epochs.epoch_to_wire(generation, value, "")}
     if generation is not REFERENCE and kind is generation.meta_signal_enum:
         return {"$meta_signal": value.name}
     if generation is not REFERENCE and hasattr(value, "model_dump"):
@@ -100,7 +100,7 @@ def from_tagged(value: Any, generation: Generation = REFERENCE) -> Any:
         return {key: from_tagged(item, generation) for key, item in value.items()}
     body = value[tag]
     if tag == "$epoch":
-        return records.epoch_from_wire(generation, body, "a vector's epoch")
+        return epochs.epoch_from_wire(generation, body, "a vector's epoch")
     if tag == "$meta_signal":
         return generation.meta_signal_enum[body]
     if tag == "$model":

@@ -1,9 +1,9 @@
 """noobwire: a fast MessagePack codec for the messages of noob's ZeroMQ pipeline runner."""
 
-from noobwire.allowlist import register_exception, unregister_exception
+from noobwire._core.allowlist import register_exception, unregister_exception
+from noobwire._core.legacy_json import decode_json, encode_json
 from noobwire.codec import Codec, backend, decode, encode, get_backend
 from noobwire.errors import DecodeError, EncodeError, SchemaError
-from noobwire.legacy_json import decode_json, encode_json
 from noobwire.messages import (
     META_SIGNAL,
     AnnounceMsg,

@@ -11,8 +11,10 @@ version (``docs/wire-format.md``, section 3).
 - version 4, :data:`NOOB_1000`: noob 1000.x to 1001.x: as 1002, with epochs as tuples of
   ``(node_id, n)`` segments.
 
-A noob generation's classes are noob's own (bound to ``noob.network.message`` when first used, or to
-the module :func:`noobwire.noob.install` patches).
+A generation names the module of its classes; it is bound to it when first used: the reference's
+classes are noobwire's mirror (``noobwire.messages``), a noob generation's are noob's own (bound to
+``noob.network.message``, or to the module :func:`noobwire.noob.install` patches). This module is a
+description, as data: it imports neither.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from noobwire import messages
 from noobwire.layout import (
     Epochs,
     Field,
@@ -34,6 +35,7 @@ from noobwire.layout import (
     OneOf,
     Record,
 )
+from noobwire.wire import PICKLE_PREFIX
 
 __all__ = [
     "BY_VERSION",
@@ -42,7 +44,7 @@ __all__ = [
     "NOOB_1002",
     "NOOB_1003",
     "REFERENCE",
-    "Schema",
+    "GenerationLike",
     "as_generation",
     "by_version",
 ]
@@ -128,8 +130,6 @@ REFERENCE = Generation(
     module="noobwire.messages",
     summary="the reference schema of February 2026 (noobwire's mirror)",
     json_mirror=True,
-    classes_given=messages.MESSAGE_CLASSES,
-    module_given=messages,
 )
 """The reference schema, as noobwire's pydantic mirror describes it: wire-format version 1."""
 
@@ -151,7 +151,7 @@ NOOB_1003 = Generation(
     epochs=Epochs(),
     summary="noob 1003.x",
     snapshot="noob-1003.json",
-    pickle_prefix=messages.PICKLE_PREFIX,
+    pickle_prefix=PICKLE_PREFIX,
     pickle_module="types",
     importing_fields=("node.spec:NodeSpecification.nodeinfo",),
 )
@@ -166,7 +166,7 @@ NOOB_1002 = Generation(
     epochs=Epochs(),
     summary="noob 1002.x",
     snapshot="noob-1002.json",
-    pickle_prefix=messages.PICKLE_PREFIX,
+    pickle_prefix=PICKLE_PREFIX,
     pickle_module="types",
 )
 """noob 1002.x: wire-format version 3."""
@@ -180,7 +180,7 @@ NOOB_1000 = Generation(
     epochs=Epochs(segment="types:EpochSegment", min=-(2**63), max=2**64 - 1),
     summary="noob 1000.x to 1001.x",
     snapshot="noob-1000.json",
-    pickle_prefix=messages.PICKLE_PREFIX,
+    pickle_prefix=PICKLE_PREFIX,
     pickle_module="types",
 )
 """noob 1000.x to 1001.x (epochs as tuples of segments): wire-format version 4."""
@@ -197,9 +197,9 @@ def by_version(version: int) -> Generation | None:
     return BY_VERSION.get(version)
 
 
-Schema = Generation | dict[str, type]
-"""What a decoder is told to build: a generation, or a dict of classes (message type to class) for the
-reference generation."""
+GenerationLike = Generation | dict[str, type]
+"""What a codec is told to read and write: a generation, or, for the reference generation, a dict of
+the classes to build (message type to class)."""
 
 _lock = threading.Lock()
 _with_classes: dict[int, tuple[dict[str, type], Generation]] = {}
@@ -210,7 +210,7 @@ def as_generation(schema: Any) -> Generation:
     classes, the reference generation building them (one per dict, kept while the dict is)."""
     if type(schema) is Generation:
         return schema
-    if schema is REFERENCE.classes or schema is None:
+    if schema is None or schema is REFERENCE.classes or schema == REFERENCE.classes:
         return REFERENCE
     if not isinstance(schema, dict):
         raise TypeError(

@@ -258,8 +258,8 @@ class Generation:
     summary: str = ""
     """Which noob releases have this schema, for errors and the documentation."""
     snapshot: str | None = None
-    """The file under ``noobwire/snapshots`` holding the schema facts of the published package this
-    generation describes (see :mod:`noobwire.noob_compat`); None for the reference, whose facts are the
+    """The file under ``noobwire/noob/snapshots`` holding the schema facts of the published package this
+    generation describes (see :mod:`noobwire.noob.compat`); None for the reference, whose facts are the
     mirror's."""
     json_mirror: bool = False
     """Whether noobwire's own mirror reads this generation's legacy JSON (the reference); otherwise
@@ -275,7 +275,7 @@ class Generation:
     """The bound classes unpickle a str that begins with this wherever they validate a value declared
     picklable (noob's ``Picklable``: ``"pck__"``), also when noob builds a new message from values it
     received. With pickle off, a message holding such a str anywhere is refused, decoded or encoded
-    (:mod:`noobwire.pickled_strs`). None: the classes unpickle nothing of the sort (the mirror)."""
+    (:mod:`noobwire._core.pickled_strs`). None: the classes unpickle nothing of the sort (the mirror)."""
     classes_given: dict[str, type] | None = field(default=None, repr=False)
     module_given: ModuleType | None = field(default=None, repr=False)
 

@@ -4,8 +4,8 @@ Every class here has the field names, aliases, defaults, config and JSON schema 
 Its JSON serializers and validators are the reference's too (the ``pck__`` pickled values, the
 ISO 8601 event timestamps, the ``"NoEvent"`` meta value), so ``model_dump_json()`` writes the bytes an
 unmodified noob process writes. The only behaviour that differs is ``to_bytes()`` / ``from_bytes()``,
-which speak noobwire's MessagePack format (and still read the reference's JSON): :mod:`noobwire.codec`
-attaches them, so that this module depends on no codec.
+which speak noobwire's MessagePack format on the active backend (and still read the reference's JSON);
+``to_json_bytes()`` writes the reference's JSON.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pickle
 import sys
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -33,8 +33,12 @@ from pydantic import (
 from pydantic_core import PydanticSerializationError
 from pydantic_core.core_schema import SerializerFunctionWrapHandler
 
+from noobwire._core.backends import ACTIVE
+from noobwire._core.legacy_json import encode_json
 from noobwire.errors import DecodeError
+from noobwire.generations import REFERENCE
 from noobwire.options import DEFAULT_OPTIONS
+from noobwire.wire import PICKLE_PREFIX
 
 if sys.version_info < (3, 12):
     from typing_extensions import TypedDict
@@ -66,11 +70,11 @@ __all__ = [
     "StopMsg",
 ]
 
+_encode = ACTIVE.encode
+_decode = ACTIVE.decode
+
 META_SIGNAL = "__META__"
 """The signal name of meta events; their value ``MetaSignal.NoEvent`` is written as ``"NoEvent"``."""
-
-PICKLE_PREFIX = "pck__"
-"""The reference JSON writes what it cannot serialize as this prefix + base64(pickle)."""
 
 
 class MetaSignal(StrEnum):
@@ -254,17 +258,22 @@ class Message(BaseModel):
 
     model_config = ConfigDict(use_enum_values=True, validate_by_alias=True, serialize_by_alias=True)
 
-    if TYPE_CHECKING:  # noobwire.codec attaches these when noobwire is imported (the mirror knows no codec)
+    @classmethod
+    def from_bytes(cls, msg: list[bytes]) -> Message:
+        """Decode the last frame of ``msg``: a noobwire MessagePack frame or a legacy JSON frame
+        (``noobwire.decode(msg)``). Raises :class:`noobwire.DecodeError` (a ``ValueError``) for anything
+        that is not a message."""
+        decoded: Message = _decode(msg, REFERENCE, DEFAULT_OPTIONS)
+        return decoded
 
-        @classmethod
-        def from_bytes(cls, msg: list[bytes]) -> Message:
-            """Decode the last frame of ``msg``: a noobwire MessagePack frame or a legacy JSON frame."""
+    def to_bytes(self) -> bytes:
+        """Encode this message as one noobwire MessagePack frame (``noobwire.encode(msg)``)."""
+        return _encode(self, REFERENCE, DEFAULT_OPTIONS)
 
-        def to_bytes(self) -> bytes:
-            """Encode this message as one noobwire MessagePack frame."""
-
-        def to_json_bytes(self) -> bytes:
-            """Encode this message exactly as the reference JSON codec does (for unmodified noob peers)."""
+    def to_json_bytes(self) -> bytes:
+        """Encode this message exactly as the reference JSON codec does (for unmodified noob peers):
+        ``noobwire.encode_json(msg)``."""
+        return encode_json(self)
 
 
 class AnnounceMsg(Message):

@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from noobwire import codec, wire
-from noobwire.buffers import OutOfBand, ReceivedBuffers
-from noobwire.codec import Backend
+from noobwire import wire
+from noobwire._core.backends import ACTIVE, Backend
+from noobwire._core.framing import byte_view, check_prefix, frame_buffer, is_json, read_int
+from noobwire._core.out_of_band import OutOfBand, ReceivedBuffers
 from noobwire.errors import DecodeError
-from noobwire.framing import byte_view, check_prefix, frame_buffer, is_json, read_int
-from noobwire.generations import REFERENCE, Schema, as_generation
+from noobwire.generations import REFERENCE, GenerationLike, as_generation
 from noobwire.layout import Generation
 from noobwire.options import DEFAULT_OPTIONS, Options
 
@@ -41,7 +41,7 @@ _BUFFERS_AS = ("bytes", "memoryview")
 
 class FrameCodec:
     """``encode_frames`` / ``decode_frames`` on one backend: its ``encode`` takes ``out_of_band`` and its
-    ``decode_frame`` takes ``buffers`` (see :mod:`noobwire.buffers`)."""
+    ``decode_frame`` takes ``buffers`` (see :mod:`noobwire._core.out_of_band`)."""
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
@@ -55,10 +55,10 @@ class FrameCodec:
     def encode_frames(
         self,
         msg: Any,
-        threshold: int = DEFAULT_THRESHOLD,
-        *,
+        generation: GenerationLike = REFERENCE,
         options: Options = DEFAULT_OPTIONS,
-        generation: Generation = REFERENCE,
+        *,
+        threshold: int = DEFAULT_THRESHOLD,
     ) -> list[Any]:
         """Encode ``msg`` as ``[buffer_0, ..., buffer_n-1, header]``, for
         ``socket.send_multipart(frames, copy=False)``.
@@ -72,7 +72,7 @@ class FrameCodec:
         are of ``generation``'s format (the reference's by default).
         """
         out_of_band = OutOfBand(threshold)
-        header = self._encode(msg, options, out_of_band, generation)
+        header = self._encode(msg, generation, options, out_of_band)
         frames = out_of_band.buffers
         frames.append(header)
         return frames
@@ -80,10 +80,10 @@ class FrameCodec:
     def decode_multipart(
         self,
         frames: Sequence[Any],
-        schema: Schema = REFERENCE,
+        generation: GenerationLike = REFERENCE,
+        options: Options = DEFAULT_OPTIONS,
         *,
         buffers_as: BuffersAs = "bytes",
-        options: Options = DEFAULT_OPTIONS,
     ) -> tuple[list[Any], Any]:
         """The envelope (the frames before the message's own, as given) and the decoded message.
 
@@ -95,7 +95,7 @@ class FrameCodec:
             frames = [frames]
         if not frames:
             raise DecodeError("no frames to decode")
-        generation = as_generation(schema)
+        generation = as_generation(generation)
         if _without_buffers(frames[-1], generation):  # the message is its last frame: read it whole
             return list(frames[:-1]), self._decode(frames[-1], generation, options)
         header = frame_buffer(frames[-1])
@@ -121,10 +121,10 @@ class FrameCodec:
     def decode_frames(
         self,
         frames: Sequence[Any],
-        schema: Schema = REFERENCE,
+        generation: GenerationLike = REFERENCE,
+        options: Options = DEFAULT_OPTIONS,
         *,
         buffers_as: BuffersAs = "bytes",
-        options: Options = DEFAULT_OPTIONS,
     ) -> Any:
         """Decode the frames of one message, as ``socket.recv_multipart()`` returns them.
 
@@ -144,10 +144,10 @@ class FrameCodec:
             type(frames) is list
             and frames
             and buffers_as in _BUFFERS_AS
-            and _without_buffers(frames[-1], generation := as_generation(schema))
+            and _without_buffers(frames[-1], generation := as_generation(generation))
         ):
             return self._decode(frames[-1], generation, options)  # a small message: read at once
-        return self.decode_multipart(frames, schema, buffers_as=buffers_as, options=options)[1]
+        return self.decode_multipart(frames, generation, options, buffers_as=buffers_as)[1]
 
 
 def _buffer(frame: Any, position: int, max_frame_size: int) -> Any:
@@ -216,16 +216,16 @@ def _n_buffers(header: Any) -> int | None:
     return count if count is not None and count >= 0 else None
 
 
-_active = FrameCodec(codec.get_backend(codec.backend))
+_active = FrameCodec(ACTIVE)
 
 encode_frames = _active.encode_frames
-"""``encode_frames(msg, threshold=65536, *, options=DEFAULT_OPTIONS) -> list``: ``msg`` as
-``[buffer_0, ..., buffer_n-1, header]`` on the active backend, for
+"""``encode_frames(msg, generation=REFERENCE, options=DEFAULT_OPTIONS, *, threshold=65536) -> list``:
+``msg`` as ``[buffer_0, ..., buffer_n-1, header]`` on the active backend, for
 ``socket.send_multipart(frames, copy=False)``; see :meth:`FrameCodec.encode_frames`."""
 
 decode_frames = _active.decode_frames
-"""``decode_frames(frames, classes=MESSAGE_CLASSES, *, buffers_as="bytes", options=DEFAULT_OPTIONS)
--> Message``: the message of ``frames`` (as ``socket.recv_multipart()`` returns them) on the active
+"""``decode_frames(frames, generation=REFERENCE, options=DEFAULT_OPTIONS, *, buffers_as="bytes") ->
+Message``: the message of ``frames`` (as ``socket.recv_multipart()`` returns them) on the active
 backend, its arrays views of their frames; see :meth:`FrameCodec.decode_frames`."""
 
 decode_multipart = _active.decode_multipart

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from _noobwire_install import env_flag
+from _noobwire_environment import ENV_ALLOW_PICKLE, env_flag
 from noobwire import wire
 
-__all__ = ["DEFAULT_OPTIONS", "ENV_ALLOW_PICKLE", "Options", "pickle_allowed_by_environment"]
-
-ENV_ALLOW_PICKLE = "NOOBWIRE_ALLOW_PICKLE"
-"""``0`` turns pickle off for every codec of the process that does not say otherwise."""
+__all__ = ["DEFAULT_OPTIONS", "Options", "pickle_allowed_by_environment"]
 
 
 def pickle_allowed_by_environment() -> bool:

@@ -74,6 +74,9 @@ PICKLE_PROTOCOL: Final = 5
 JSON_FIRST_BYTES: Final = frozenset(b"{ \t\r\n")
 """A frame that starts with one of these bytes is a legacy JSON frame."""
 
+PICKLE_PREFIX: Final = "pck__"
+"""The reference JSON writes what it cannot serialize as this prefix + base64(pickle)."""
+
 # MessagePack's own formats that the frame readers outside the backends need.
 INT_FORMATS: Final = {  # the fixed-size ints: marker -> how the value after it is packed
     0xCC: struct.Struct(">B"),

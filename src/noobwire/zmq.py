@@ -20,7 +20,8 @@ try:
 except ImportError as exc:  # pragma: no cover - pyzmq is in the test extra
     raise ImportError("noobwire.zmq needs pyzmq: pip install 'noobwire[zmq]'") from exc
 
-from noobwire.messages import MESSAGE_CLASSES, Message
+from noobwire.generations import REFERENCE, GenerationLike
+from noobwire.messages import Message
 from noobwire.multipart import DEFAULT_THRESHOLD, BuffersAs, decode_frames, decode_multipart, encode_frames
 from noobwire.options import DEFAULT_OPTIONS, Options
 
@@ -68,6 +69,7 @@ class Received(NamedTuple):
 
 def _outgoing(
     msg: Message,
+    generation: GenerationLike,
     topic: bytes | str | None,
     identities: Sequence[bytes],
     threshold: int,
@@ -76,7 +78,7 @@ def _outgoing(
 ) -> tuple[list[Any], list[zmq.Frame]]:
     """The frames to send, ``[*identities, topic, *encode_frames(msg)]``, and, when ``track``, the
     message's buffer frames as tracked ``zmq.Frame`` objects (they are among the frames to send)."""
-    frames = encode_frames(msg, threshold, options=options)
+    frames = encode_frames(msg, generation, options, threshold=threshold)
     tracked: list[zmq.Frame] = []
     if track and len(frames) > 1:
         # pyzmq's tracker follows the last frame only, and ours is the header, which is copied: each
@@ -92,11 +94,11 @@ def _outgoing(
 
 
 def _received(
-    frames: list[Any], classes: dict[str, type[Message]], buffers_as: BuffersAs, options: Options
+    frames: list[Any], generation: GenerationLike, options: Options, buffers_as: BuffersAs
 ) -> Received:
     if len(frames) == 1:  # no envelope
-        return Received(decode_frames(frames, classes, buffers_as=buffers_as, options=options), [])
-    envelope, msg = decode_multipart(frames, classes, buffers_as=buffers_as, options=options)
+        return Received(decode_frames(frames, generation, options, buffers_as=buffers_as), [])
+    envelope, msg = decode_multipart(frames, generation, options, buffers_as=buffers_as)
     return Received(msg, [frame if type(frame) is bytes else bytes(frame) for frame in envelope])
 
 
@@ -121,6 +123,7 @@ def send_message(
     msg: Message,
     topic: bytes | str | None = None,
     *,
+    generation: GenerationLike = REFERENCE,
     identities: Sequence[bytes] = (),
     copy: bool = False,
     threshold: int = DEFAULT_THRESHOLD,
@@ -134,9 +137,10 @@ def send_message(
     ``b"event"`` or ``b"process"``; ``identities`` route a reply on a ROUTER socket. With ``copy=False``
     (the default) ZeroMQ sends the buffers of large arrays and bytes from their own memory, after this
     returns: do not change them until it has (``track=True`` returns a ``zmq.MessageTracker`` that says
-    when). ``flags`` are pyzmq's (``zmq.NOBLOCK``).
+    when). ``flags`` are pyzmq's (``zmq.NOBLOCK``). ``generation``: the schema the frames are of (the
+    reference's by default).
     """
-    frames, tracked = _outgoing(msg, topic, identities, threshold, options, track and not copy)
+    frames, tracked = _outgoing(msg, generation, topic, identities, threshold, options, track and not copy)
     if len(frames) == 1:  # a message of one frame and no envelope: pyzmq's quicker way to send it
         tracker: zmq.MessageTracker | None = socket.send(frames[0], flags, copy=copy, track=track)
     else:
@@ -146,7 +150,7 @@ def send_message(
 
 def recv_message(
     socket: zmq.Socket[Any],
-    classes: dict[str, type[Message]] = MESSAGE_CLASSES,
+    generation: GenerationLike = REFERENCE,
     *,
     copy: bool = False,
     buffers_as: BuffersAs = "bytes",
@@ -156,12 +160,13 @@ def recv_message(
     """Receive one message: a noobwire message of one or more frames, or the legacy JSON frame of an
     unmodified noob process, after any topic or identities.
 
+    ``generation``: the schema to read (the reference's by default; a dict of classes builds those).
     Returns ``(message, envelope)``. With ``copy=False`` (the default) the arrays of the message are
     views of the received frames' memory (see :func:`noobwire.decode_frames`), which they keep alive.
     Raises :class:`noobwire.DecodeError` for frames that are not a valid message (the frames are
     consumed), and pyzmq's errors as ``socket.recv_multipart`` does.
     """
-    return _received(_recv_frames(socket, flags, copy), classes, buffers_as, options)
+    return _received(_recv_frames(socket, flags, copy), generation, options, buffers_as)
 
 
 async def send_message_async(
@@ -169,6 +174,7 @@ async def send_message_async(
     msg: Message,
     topic: bytes | str | None = None,
     *,
+    generation: GenerationLike = REFERENCE,
     identities: Sequence[bytes] = (),
     copy: bool = False,
     threshold: int = DEFAULT_THRESHOLD,
@@ -177,7 +183,7 @@ async def send_message_async(
     track: bool = False,
 ) -> zmq.MessageTracker | None:
     """:func:`send_message` for a ``zmq.asyncio`` socket."""
-    frames, tracked = _outgoing(msg, topic, identities, threshold, options, track and not copy)
+    frames, tracked = _outgoing(msg, generation, topic, identities, threshold, options, track and not copy)
     tracker: zmq.MessageTracker | None = await socket.send_multipart(
         frames, flags=flags, copy=copy, track=track
     )
@@ -186,7 +192,7 @@ async def send_message_async(
 
 async def recv_message_async(
     socket: Any,
-    classes: dict[str, type[Message]] = MESSAGE_CLASSES,
+    generation: GenerationLike = REFERENCE,
     *,
     copy: bool = False,
     buffers_as: BuffersAs = "bytes",
@@ -195,4 +201,4 @@ async def recv_message_async(
 ) -> Received:
     """:func:`recv_message` for a ``zmq.asyncio`` socket."""
     frames = await socket.recv_multipart(flags=flags, copy=copy)
-    return _received(frames, classes, buffers_as, options)
+    return _received(frames, generation, options, buffers_as)

@@ -23,7 +23,7 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
 
 import noobwire  # noqa: E402
-from noobwire import workloads  # noqa: E402
+from noobwire.bench import workloads  # noqa: E402
 from tagged import message_to_tagged  # noqa: E402
 
 T = workloads.TIMESTAMP

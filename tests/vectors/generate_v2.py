@@ -205,7 +205,7 @@ def main() -> None:
         vector = {
             "name": name,
             "description": description,
-            "hex": noobwire.get_backend("pure").encode(msg, noobwire.Options(), None, NOOB_1003).hex(),
+            "hex": noobwire.get_backend("pure").encode(msg, NOOB_1003, noobwire.Options()).hex(),
             "message": message_to_tagged(msg, NOOB_1003),
         }
         path.write_text(json.dumps(vector, indent=2, ensure_ascii=False) + "\n")

@@ -16,8 +16,8 @@ from noobwire.bench.codecs import CODEC_KEYS, BenchCodec, available_codecs
 from noobwire.bench.progress import Progress
 from noobwire.bench.report import format_report, results_to_json
 from noobwire.bench.timing import DecodeMismatch, Result, measure
+from noobwire.bench.workloads import WORKLOADS, make_workload, workload_generation
 from noobwire.generations import REFERENCE
-from noobwire.workloads import WORKLOADS, make_workload, workload_generation
 
 __all__ = [
     "CODEC_KEYS",

@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from noobwire import codec
+from noobwire._core.legacy_json import decode_json, encode_json
 from noobwire.generations import REFERENCE
 from noobwire.layout import Generation
-from noobwire.legacy_json import decode_json, encode_json
 from noobwire.messages import Message
-from noobwire.options import DEFAULT_OPTIONS
 
 __all__ = ["CODEC_KEYS", "BenchCodec", "available_codecs", "frame_size", "load_codec"]
 
@@ -67,7 +66,7 @@ def _backend(name: str, generation: Generation) -> BenchCodec:
     return BenchCodec(
         name,
         f"noobwire {name}",
-        lambda msg: backend.encode(msg, DEFAULT_OPTIONS, None, generation),
+        lambda msg: backend.encode(msg, generation),
         lambda data: backend.decode(data, generation),
         noobwire_backend=True,
     )
@@ -80,7 +79,7 @@ def _frames(generation: Generation) -> BenchCodec:
         "frames",
         f"noobwire frames ({codec.backend})",
         functools.partial(encode_frames, generation=generation),
-        functools.partial(decode_frames, schema=generation),
+        functools.partial(decode_frames, generation=generation),
     )
 
 

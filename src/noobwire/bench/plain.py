@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from noobwire._core.epochs import epoch_to_wire
 from noobwire.generations import NOOB_1003
-from noobwire.records import epoch_to_wire
 
 __all__ = ["plain_epochs"]
 

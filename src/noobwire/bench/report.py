@@ -9,7 +9,7 @@ from dataclasses import asdict
 from typing import Any
 
 from noobwire.bench.timing import Result
-from noobwire.workloads import WORKLOADS
+from noobwire.bench.workloads import WORKLOADS
 
 __all__ = ["baseline", "format_ratio", "format_report", "results_to_json", "workload_title"]
 

@@ -31,8 +31,8 @@ from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any
 
+from noobwire.bench.workloads import make_workload
 from noobwire.messages import Message
-from noobwire.workloads import make_workload
 
 __all__ = [
     "ARRAY_WORKLOADS",
@@ -104,7 +104,7 @@ def _sender(key: str, msg: Message) -> Callable[[Any], None]:
 
         return send_with_helper
     if key == "json":
-        from noobwire.legacy_json import encode_json
+        from noobwire._core.legacy_json import encode_json
 
         return lambda socket: socket.send(encode_json(msg), copy=False)
     from noobwire import codec
@@ -135,7 +135,7 @@ def _receiver(key: str, workload: str) -> Callable[[Any], Any]:
 
         return lambda socket: recv_message(socket).message
     if key == "json":
-        from noobwire.legacy_json import decode_json
+        from noobwire._core.legacy_json import decode_json
 
         return lambda socket: decode_json(socket.recv(copy=copy))
     from noobwire import codec

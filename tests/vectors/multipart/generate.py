@@ -22,7 +22,8 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent.parent))
 
 import noobwire  # noqa: E402
-from noobwire import codec, multipart, workloads  # noqa: E402
+from noobwire import codec, multipart  # noqa: E402
+from noobwire.bench import workloads  # noqa: E402
 from tagged import message_to_tagged  # noqa: E402
 
 T = workloads.TIMESTAMP
@@ -71,7 +72,7 @@ def main() -> None:
         if path.exists():
             continue
         msg = build()
-        frames = frame_codec.encode_frames(msg, threshold)
+        frames = frame_codec.encode_frames(msg, threshold=threshold)
         vector = {
             "name": name,
             "description": description,

@@ -1,0 +1,2026 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""The compiled backend: noobwire's wire format written and read in C, for every generation.
+
+It is the twin of ``_pure``: the same functions, the same bytes, the same rejections. A generation's
+description (:mod:`noobwire.layout`) is compiled once into tables (:class:`CompiledGeneration`): for each
+hot record, its keys, the kind of each field and a template dict. The hot messages are then written
+straight into one growing ``bytes`` and read straight into their classes' instances, field by field as
+the tables say; the rare value kinds (big ints, offset datetimes, arrays, pickles, exception classes,
+epoch paths) call back into ``values`` and ``records``, and control messages are converted and checked
+by the shared code. Whenever this backend refuses a message or a frame, the pure backend is asked to
+explain why, so that both raise the same error.
+"""
+
+from libc.stdint cimport INT64_MAX, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.string cimport memcmp, memcpy, strcmp
+
+from cpython.datetime cimport (
+    PyDateTime_DATE_GET_HOUR,
+    PyDateTime_DATE_GET_MICROSECOND,
+    PyDateTime_DATE_GET_MINUTE,
+    PyDateTime_DATE_GET_SECOND,
+    PyDateTime_GET_DAY,
+    PyDateTime_GET_MONTH,
+    PyDateTime_GET_YEAR,
+    datetime_new,
+    datetime_tzinfo,
+    import_datetime,
+)
+from cpython.object cimport PyObject, PyTypeObject
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.ref cimport Py_DECREF, Py_INCREF
+
+from noobwire._core._calendar cimport civil_from_days, days_from_civil, floor_div
+from noobwire._core._cpython cimport *
+
+import sys
+from datetime import UTC, datetime
+
+from msgpack import ExtType, Timestamp
+from pydantic import BaseModel
+
+from noobwire import wire
+from noobwire._core import epochs, extensions, meta_events, pickled_strs, pure, shapes
+from noobwire._core.framing import check_prefix, frame_buffer, frame_to_decode, is_json
+from noobwire._core.legacy_json import decode_json
+from noobwire._core.out_of_band import MAX_BUFFER_DEPTH, finish_header, take_out_of_band
+from noobwire._core.scalars import as_str
+from noobwire._core.validation import validate_control_message
+from noobwire.generations import REFERENCE, as_generation
+from noobwire.layout import FREE_KINDS, Kind
+from noobwire.options import DEFAULT_OPTIONS
+
+import_datetime()
+
+# C constants: Cython would make Python ints of literals this large.
+cdef extern from *:
+    """
+    #define NOOBWIRE_U32_MAX 0xFFFFFFFFULL
+    #define NOOBWIRE_SSIZE_U32_MAX ((Py_ssize_t)0xFFFFFFFF)
+    #define NOOBWIRE_LOW34_MASK 0x3FFFFFFFFULL
+    #define NOOBWIRE_FNV_OFFSET 2166136261U
+    """
+    const uint64_t U32_MAX "NOOBWIRE_U32_MAX"
+    const Py_ssize_t SSIZE_U32_MAX "NOOBWIRE_SSIZE_U32_MAX"
+    const uint64_t LOW34_MASK "NOOBWIRE_LOW34_MASK"
+    const uint32_t FNV_OFFSET "NOOBWIRE_FNV_OFFSET"
+
+# --- the format ----------------------------------------------------------------------------------
+
+cdef int MAX_DEPTH = wire.MAX_DEPTH
+cdef uint8_t FRAME_ARRAY = wire.FRAME_ARRAY
+cdef int LEVEL_FIELD = wire.LEVEL_FIELD
+cdef Py_ssize_t MAX_SHARED_HASH = extensions.MAX_SHARED_HASH
+cdef int MAX_KEY_DEPTH = extensions.MAX_KEY_DEPTH
+cdef int64_t DEFAULT_MAX_LENGTH = min(DEFAULT_OPTIONS.max_length, INT64_MAX)
+cdef int64_t DEFAULT_MAX_FRAME = DEFAULT_OPTIONS.max_frame_size
+cdef int DEFAULT_MAX_DEPTH = DEFAULT_OPTIONS.max_depth
+cdef bint DEFAULT_ALLOW_PICKLE = DEFAULT_OPTIONS.allow_pickle
+
+
+cdef int64_t frame_limit(object options) except -1:
+    """``options.max_frame_size`` as a C integer: a limit beyond the largest one (no frame can be
+    longer) is the largest one."""
+    if options is _DEFAULT_OPTIONS:
+        return DEFAULT_MAX_FRAME
+    limit = options.max_frame_size
+    return limit if limit < INT64_MAX else INT64_MAX
+
+
+cdef int64_t length_limit(object options) except -1:
+    """``options.max_length`` as a C integer: a limit beyond the largest one (2**64 meant as "no
+    limit") is the largest one, as for ``frame_limit``."""
+    limit = options.max_length
+    return limit if limit < INT64_MAX else INT64_MAX
+
+
+cdef object _UTC = UTC
+cdef type DATETIME = datetime
+cdef object _DEFAULT_OPTIONS = DEFAULT_OPTIONS
+cdef object _REFERENCE = REFERENCE
+cdef object _GENERATION_TYPE = type(REFERENCE)
+cdef object _object_new = object.__new__
+cdef object _FIELDS_SET = frozenset(("type_", "node_id", "timestamp", "value"))
+
+cdef str K_TYPE = "type_"
+cdef str K_NODE_ID = "node_id"
+cdef str K_TIMESTAMP = "timestamp"
+cdef str K_VALUE = "value"
+cdef str K_FIELDS_SET = "__pydantic_fields_set__"
+cdef str K_EXTRA = "__pydantic_extra__"
+cdef str K_PRIVATE = "__pydantic_private__"
+
+cdef uint8_t EXT_TUPLE = wire.EXT_TUPLE
+cdef uint8_t EXT_SET = wire.EXT_SET
+cdef uint8_t EXT_FROZENSET = wire.EXT_FROZENSET
+cdef int EXT_BIGINT = wire.EXT_BIGINT
+cdef int EXT_DATETIME = wire.EXT_DATETIME
+cdef int EXT_META_SIGNAL = wire.EXT_META_SIGNAL
+cdef int EXT_NDARRAY = wire.EXT_NDARRAY
+cdef int EXT_PICKLE = wire.EXT_PICKLE
+cdef int EXT_EXCEPTION_TYPE = wire.EXT_EXCEPTION_TYPE
+cdef int FIRST_BUFFER_CODE = wire.OUT_OF_BAND_EXT_CODES.start
+cdef int LAST_BUFFER_CODE = wire.OUT_OF_BAND_EXT_CODES.stop - 1
+
+# The kinds of a record's fields, as the switch statements below read them: noobwire.layout.Kind's
+# numbers, checked at import.
+cdef enum:
+    KIND_INT = 1
+    KIND_STR = 2
+    KIND_DATETIME = 3
+    KIND_ANY = 4
+    KIND_OPTIONAL_DICT = 5
+    KIND_EPOCH = 6
+    KIND_OPTIONAL_EPOCH = 7
+
+if [Kind.INT, Kind.STR, Kind.DATETIME, Kind.ANY, Kind.OPTIONAL_DICT, Kind.EPOCH, Kind.OPTIONAL_EPOCH] != [
+    KIND_INT, KIND_STR, KIND_DATETIME, KIND_ANY, KIND_OPTIONAL_DICT, KIND_EPOCH, KIND_OPTIONAL_EPOCH
+]:
+    raise ImportError("noobwire._core.compiled was built for another numbering of noobwire.layout.Kind")
+
+DEF SECONDS_PER_DAY = 86400
+# Days from 1970-01-01 to 0001-01-01 and to 9999-12-31: the range of datetime.
+DEF MIN_DAYS = -719162
+DEF MAX_DAYS = 2932896
+DEF MAX_FIELDS = 32
+"""The most fields a compiled record may have."""
+DEF EPOCH_CACHE_SIZE = 256
+
+
+# --- encoding --------------------------------------------------------------------------------------
+
+DEF STACK_SIZE = 1024
+
+cdef struct Enc:
+    # Small frames are written into ``stack`` and copied into a bytes object once, at the end; a
+    # frame that outgrows it moves into a bytes object that this encoder owns and resizes.
+    PyObject* out
+    char* data
+    Py_ssize_t length
+    Py_ssize_t capacity
+    int max_depth
+    bint allow_pickle
+    PyObject* meta_type  # the generation's meta-signal enum (borrowed): its members are written as such
+    char stack[STACK_SIZE]
+
+
+cdef inline void enc_init(Enc* e, int max_depth, bint allow_pickle, PyObject* meta_type) noexcept:
+    e.out = NULL
+    e.allow_pickle = allow_pickle
+    e.meta_type = meta_type
+    e.data = e.stack
+    e.length = 0
+    e.capacity = STACK_SIZE
+    e.max_depth = max_depth
+
+
+cdef void enc_free(Enc* e) noexcept:
+    if e.out != NULL:
+        Py_DECREF(<object>e.out)
+        e.out = NULL
+
+
+cdef object enc_finish(Enc* e):
+    if e.out == NULL:
+        return PyBytes_FromStringAndSize_obj(e.stack, e.length)
+    _PyBytes_Resize(&e.out, e.length)
+    result = <object>e.out
+    Py_DECREF(result)
+    e.out = NULL
+    return result
+
+
+cdef int enc_grow(Enc* e, Py_ssize_t needed) except -1:
+    # Doubling, or exactly what is needed plus room for what usually follows (a big buffer is most
+    # often the last thing in a frame): a 16 MiB array does not make a 32 MiB frame to shrink.
+    cdef Py_ssize_t capacity = max(e.capacity * 2, e.length + needed + 4096)
+    if e.out == NULL:
+        e.out = PyBytes_FromStringAndSize(NULL, capacity)
+        memcpy(PyBytes_AS_STRING(e.out), e.stack, e.length)
+    else:
+        _PyBytes_Resize(&e.out, capacity)
+    e.data = PyBytes_AS_STRING(e.out)
+    e.capacity = capacity
+    return 0
+
+
+cdef inline char* enc_reserve(Enc* e, Py_ssize_t size) except NULL:
+    if e.length + size > e.capacity:
+        enc_grow(e, size)
+    cdef char* at = e.data + e.length
+    e.length += size
+    return at
+
+
+cdef inline void put16(char* at, uint16_t v) noexcept:
+    at[0] = <char>(v >> 8)
+    at[1] = <char>v
+
+
+cdef inline void put32(char* at, uint32_t v) noexcept:
+    at[0] = <char>(v >> 24)
+    at[1] = <char>(v >> 16)
+    at[2] = <char>(v >> 8)
+    at[3] = <char>v
+
+
+cdef inline void put64(char* at, uint64_t v) noexcept:
+    put32(at, <uint32_t>(v >> 32))
+    put32(at + 4, <uint32_t>v)
+
+
+cdef inline int write_byte(Enc* e, uint8_t b) except -1:
+    enc_reserve(e, 1)[0] = <char>b
+    return 0
+
+
+cdef inline int write_bytes(Enc* e, const char* data, Py_ssize_t size) except -1:
+    memcpy(enc_reserve(e, size), data, size)
+    return 0
+
+
+cdef inline int write_header(Enc* e, Py_ssize_t n, uint8_t fix, uint8_t fix_limit, uint8_t m8,
+                             uint8_t m16, uint8_t m32) except -1:
+    """A length header: fix | n below fix_limit, else the 8 (if any), 16 or 32-bit form."""
+    cdef char* at
+    if n < fix_limit:
+        enc_reserve(e, 1)[0] = <char>(fix | n)
+    elif m8 != 0 and n <= 0xFF:
+        at = enc_reserve(e, 2)
+        at[0] = <char>m8
+        at[1] = <char>n
+    elif n <= 0xFFFF:
+        at = enc_reserve(e, 3)
+        at[0] = <char>m16
+        put16(at + 1, <uint16_t>n)
+    elif n <= SSIZE_U32_MAX:
+        at = enc_reserve(e, 5)
+        at[0] = <char>m32
+        put32(at + 1, <uint32_t>n)
+    else:
+        raise ValueError("too long for MessagePack")
+    return 0
+
+
+cdef inline int write_array_header(Enc* e, Py_ssize_t n) except -1:
+    if n < 16:
+        enc_reserve(e, 1)[0] = <char>(0x90 | n)
+        return 0
+    return write_header(e, n, 0x90, 16, 0, 0xDC, 0xDD)
+
+
+cdef inline int write_map_header(Enc* e, Py_ssize_t n) except -1:
+    return write_header(e, n, 0x80, 16, 0, 0xDE, 0xDF)
+
+
+cdef inline int write_str(Enc* e, object text) except -1:
+    cdef Py_ssize_t size
+    cdef const char* utf8
+    cdef char* at
+    if PyUnicode_IS_COMPACT_ASCII(text):  # its characters are its UTF-8: no call, no cache of it
+        size = PyUnicode_GET_LENGTH(text)
+        utf8 = <const char*>PyUnicode_DATA(text)
+        if size < 32:  # a fixstr: header and bytes in one reservation
+            at = enc_reserve(e, size + 1)
+            at[0] = <char>(0xA0 | size)
+            memcpy(at + 1, utf8, size)
+            return 0
+    else:
+        utf8 = PyUnicode_AsUTF8AndSize(text, &size)
+    write_header(e, size, 0xA0, 32, 0xD9, 0xDA, 0xDB)
+    return write_bytes(e, utf8, size)
+
+
+cdef inline int write_bin(Enc* e, const char* data, Py_ssize_t size) except -1:
+    write_header(e, size, 0, 0, 0xC4, 0xC5, 0xC6)
+    return write_bytes(e, data, size)
+
+
+cdef int write_ext_header(Enc* e, Py_ssize_t size, int code) except -1:
+    cdef char* at
+    if size == 1 or size == 2 or size == 4 or size == 8 or size == 16:
+        at = enc_reserve(e, 2)
+        at[0] = <char>(0xD4 if size == 1 else 0xD5 if size == 2 else 0xD6 if size == 4 else
+                       0xD7 if size == 8 else 0xD8)
+        at[1] = <char>code
+    elif size <= 0xFF:
+        at = enc_reserve(e, 3)
+        at[0] = <char>0xC7
+        at[1] = <char>size
+        at[2] = <char>code
+    elif size <= 0xFFFF:
+        at = enc_reserve(e, 4)
+        at[0] = <char>0xC8
+        put16(at + 1, <uint16_t>size)
+        at[3] = <char>code
+    elif size <= SSIZE_U32_MAX:
+        at = enc_reserve(e, 6)
+        at[0] = <char>0xC9
+        put32(at + 1, <uint32_t>size)
+        at[5] = <char>code
+    else:
+        raise ValueError("extension too long for MessagePack")
+    return 0
+
+
+cdef inline int write_ext_bytes(Enc* e, int code, object payload) except -1:
+    cdef bytes data = payload
+    write_ext_header(e, len(data), code)
+    return write_bytes(e, data, len(data))
+
+
+cdef inline int write_marker(Enc* e, uint8_t code) except -1:
+    cdef char* at = enc_reserve(e, 3)
+    at[0] = <char>0xC7
+    at[1] = 0
+    at[2] = <char>code
+    return 0
+
+
+cdef int write_int(Enc* e, object value) except -1:
+    """An exact int (a subclass is converted before it gets here)."""
+    cdef int overflow = 0
+    cdef long long v
+    if noobwire_small_int(value, &v) and v >= 0:
+        return write_uint(e, <unsigned long long>v)
+    v = PyLong_AsLongLongAndOverflow(value, &overflow)
+    cdef unsigned long long u
+    cdef char* at
+    if overflow == 0:
+        if v >= 0:
+            return write_uint(e, <unsigned long long>v)
+        if v >= -32:
+            enc_reserve(e, 1)[0] = <char>v
+        elif v >= -128:
+            at = enc_reserve(e, 2)
+            at[0] = <char>0xD0
+            at[1] = <char>v
+        elif v >= -32768:
+            at = enc_reserve(e, 3)
+            at[0] = <char>0xD1
+            put16(at + 1, <uint16_t>v)
+        elif v >= -2147483648:
+            at = enc_reserve(e, 5)
+            at[0] = <char>0xD2
+            put32(at + 1, <uint32_t>v)
+        else:
+            at = enc_reserve(e, 9)
+            at[0] = <char>0xD3
+            put64(at + 1, <uint64_t>v)
+        return 0
+    if overflow > 0 and value < 18446744073709551616:
+        return write_uint(e, PyLong_AsUnsignedLongLong(value))
+    return write_ext_bytes(e, EXT_BIGINT, extensions.bigint_payload(value))
+
+
+cdef inline int write_uint(Enc* e, unsigned long long u) except -1:
+    cdef char* at
+    if u < 128:
+        enc_reserve(e, 1)[0] = <char>u
+    elif u <= 0xFF:
+        at = enc_reserve(e, 2)
+        at[0] = <char>0xCC
+        at[1] = <char>u
+    elif u <= 0xFFFF:
+        at = enc_reserve(e, 3)
+        at[0] = <char>0xCD
+        put16(at + 1, <uint16_t>u)
+    elif u <= U32_MAX:
+        at = enc_reserve(e, 5)
+        at[0] = <char>0xCE
+        put32(at + 1, <uint32_t>u)
+    else:
+        at = enc_reserve(e, 9)
+        at[0] = <char>0xCF
+        put64(at + 1, u)
+    return 0
+
+
+cdef inline int write_float(Enc* e, double value) except -1:
+    cdef char* at = enc_reserve(e, 9)
+    cdef uint64_t bits
+    memcpy(&bits, &value, 8)
+    at[0] = <char>0xCB
+    put64(at + 1, bits)
+    return 0
+
+
+cdef int write_timestamp(Enc* e, int64_t seconds, uint32_t nanoseconds) except -1:
+    """MessagePack's timestamp extension, in its shortest form (as msgpack-python writes it)."""
+    cdef uint64_t data64
+    cdef char* at
+    if (<uint64_t>seconds) >> 34 == 0:
+        data64 = ((<uint64_t>nanoseconds) << 34) | <uint64_t>seconds
+        if data64 >> 32 == 0:
+            at = enc_reserve(e, 6)
+            at[0] = <char>0xD6
+            at[1] = <char>0xFF
+            put32(at + 2, <uint32_t>data64)
+        else:
+            at = enc_reserve(e, 10)
+            at[0] = <char>0xD7
+            at[1] = <char>0xFF
+            put64(at + 2, data64)
+    else:
+        at = enc_reserve(e, 15)
+        at[0] = <char>0xC7
+        at[1] = 12
+        at[2] = <char>0xFF
+        put32(at + 3, nanoseconds)
+        put64(at + 7, <uint64_t>seconds)
+    return 0
+
+
+cdef int write_datetime(Enc* e, object dt) except -1:
+    """An exact ``datetime``: the timestamp extension if its offset is zero, else ``EXT_DATETIME``."""
+    cdef int64_t days, seconds
+    if datetime_tzinfo(dt) is _UTC:
+        days = days_from_civil(PyDateTime_GET_YEAR(dt), PyDateTime_GET_MONTH(dt), PyDateTime_GET_DAY(dt))
+        seconds = (days * SECONDS_PER_DAY + PyDateTime_DATE_GET_HOUR(dt) * 3600
+                   + PyDateTime_DATE_GET_MINUTE(dt) * 60 + PyDateTime_DATE_GET_SECOND(dt))
+        return write_timestamp(e, seconds, <uint32_t>PyDateTime_DATE_GET_MICROSECOND(dt) * 1000)
+    seconds_obj, nanoseconds, offset_us = extensions.datetime_parts(dt)
+    if offset_us is not None and offset_us == 0:
+        return write_timestamp(e, seconds_obj, nanoseconds)
+    payload = extensions.datetime_payload(seconds_obj, nanoseconds, offset_us, dt.fold)
+    return write_ext_bytes(e, EXT_DATETIME, payload)
+
+
+cdef int write_list(Enc* e, object items, int depth) except -1:
+    cdef Py_ssize_t n = PyList_GET_SIZE(items)
+    cdef Py_ssize_t i
+    write_array_header(e, n)
+    for i in range(n):
+        if i >= PyList_GET_SIZE(items):
+            raise RuntimeError("list changed size while it was written")
+        item = <object>PyList_GET_ITEM(items, i)
+        write_value(e, item, depth + 1)
+    return 0
+
+
+cdef int write_dict(Enc* e, object mapping, int depth) except -1:
+    cdef Py_ssize_t n = PyDict_GET_SIZE(mapping)
+    cdef Py_ssize_t pos = 0
+    cdef Py_ssize_t written = 0
+    cdef PyObject* key
+    cdef PyObject* item
+    write_map_header(e, n)
+    while PyDict_Next(mapping, &pos, &key, &item):
+        written += 1
+        if written > n or PyDict_GET_SIZE(mapping) != n:
+            raise RuntimeError("dict changed size while it was written")
+        # Borrowed from the dict: held while a value's own code (a pickled object's) could change it.
+        incref(key)
+        incref(item)
+        try:
+            if is_hashable_container(<object>key) and key_too_deep(<object>key, MAX_KEY_DEPTH):
+                raise ValueError("a key nested too deep")  # (the pure encoder names it)
+            write_value(e, <object>key, depth + 1)
+            write_value(e, <object>item, depth + 1)
+        finally:
+            decref(key)
+            decref(item)
+    if written != n:
+        raise RuntimeError("dict changed size while it was written")
+    return 0
+
+
+cdef int write_tuple(Enc* e, object items, int depth) except -1:
+    cdef Py_ssize_t n = PyTuple_GET_SIZE(items)
+    cdef Py_ssize_t i
+    write_array_header(e, n + 1)
+    write_marker(e, EXT_TUPLE)
+    for i in range(n):
+        write_value(e, <object>PyTuple_GET_ITEM(items, i), depth + 1)
+    return 0
+
+
+cdef object encode_element(object item, int depth, Enc* outer):
+    """One element of a set, encoded on its own so that the elements can be sorted."""
+    cdef Enc* element = <Enc*>PyMem_Malloc(sizeof(Enc))  # not on the C stack: sets nest deeply
+    if element == NULL:
+        raise MemoryError()
+    enc_init(element, outer.max_depth, outer.allow_pickle, outer.meta_type)
+    try:
+        write_value(element, item, depth)
+        return enc_finish(element)
+    finally:
+        enc_free(element)
+        PyMem_Free(element)
+
+
+cdef int write_set(Enc* e, object items, uint8_t marker, int depth) except -1:
+    """A set's elements in canonical order: sorted by their encoded bytes."""
+    for item in items:
+        if is_hashable_container(item) and key_too_deep(item, MAX_KEY_DEPTH):
+            raise ValueError("a set element nested too deep")  # (the pure encoder names it)
+    cdef list encoded = [encode_element(item, depth + 1, e) for item in items]
+    encoded.sort()
+    write_array_header(e, len(encoded) + 1)
+    write_marker(e, marker)
+    for data in encoded:
+        write_bytes(e, <bytes>data, len(<bytes>data))
+    return 0
+
+
+cdef int write_buffer(Enc* e, object obj) except -1:
+    cdef Py_buffer view
+    PyObject_GetBuffer(obj, &view, PyBUF_SIMPLE)
+    try:
+        write_bin(e, <const char*>view.buf, view.len)
+    finally:
+        PyBuffer_Release(&view)
+    return 0
+
+
+cdef int write_value(Enc* e, object obj, int depth) except -1:
+    """Any value, by the format's rules for values; ``depth`` is its nesting level."""
+    cdef PyTypeObject* kind = Py_TYPE(obj)
+    if kind is <PyTypeObject*>str:
+        return write_str(e, obj)
+    if kind is <PyTypeObject*>int:
+        return write_int(e, obj)
+    if kind is <PyTypeObject*>float:
+        return write_float(e, PyFloat_AS_DOUBLE(obj))
+    if obj is None:
+        return write_byte(e, 0xC0)
+    if obj is True:
+        return write_byte(e, 0xC3)
+    if obj is False:
+        return write_byte(e, 0xC2)
+    if kind is <PyTypeObject*>list or kind is <PyTypeObject*>dict or kind is <PyTypeObject*>tuple \
+            or kind is <PyTypeObject*>set or kind is <PyTypeObject*>frozenset:
+        if depth > e.max_depth:
+            raise ValueError("recursion limit exceeded")
+        if kind is <PyTypeObject*>list:
+            return write_list(e, obj, depth)
+        if kind is <PyTypeObject*>dict:
+            return write_dict(e, obj, depth)
+        if kind is <PyTypeObject*>tuple:
+            return write_tuple(e, obj, depth)
+        return write_set(e, obj, EXT_SET if kind is <PyTypeObject*>set else EXT_FROZENSET, depth)
+    if kind is <PyTypeObject*>bytes:
+        return write_bin(e, <bytes>obj, len(<bytes>obj))
+    if kind is <PyTypeObject*>DATETIME:
+        return write_datetime(e, obj)
+    if kind is <PyTypeObject*>e.meta_type:
+        return write_ext_bytes(e, EXT_META_SIGNAL, extensions.meta_signal_payload(obj))
+    if kind is <PyTypeObject*>bytearray:
+        return write_bin(e, PyByteArray_AS_STRING(obj), PyByteArray_GET_SIZE(obj))
+    if kind is <PyTypeObject*>memoryview:
+        return write_buffer(e, obj)
+    if kind is <PyTypeObject*>ExtType:
+        return write_ext_type(e, obj)
+    if kind is <PyTypeObject*>Timestamp:
+        return write_msgpack_timestamp(e, obj)
+    if PyType_Check(obj) and PyType_IsSubtype(<PyTypeObject*>obj, <PyTypeObject*>BaseException):
+        return write_ext_bytes(e, EXT_EXCEPTION_TYPE, extensions.exception_type_payload(obj, e.allow_pickle))
+    if extensions.is_numpy_value(obj):
+        parts = extensions.ndarray_parts(obj)
+        if parts is not None:
+            return write_ndarray(e, parts[0], parts[1])
+    return write_ext_bytes(e, EXT_PICKLE, extensions.pickle_payload(obj, e.allow_pickle))
+
+
+cdef int write_ndarray(Enc* e, bytes header, object data) except -1:
+    """An ``EXT_NDARRAY``: the packed header, then the array's bytes copied straight from its memory."""
+    cdef Py_buffer view
+    try:
+        PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+    except (BufferError, ValueError, TypeError):  # a dtype the buffer protocol cannot show
+        return write_ext_bytes(e, EXT_NDARRAY, header + data.tobytes())
+    try:
+        write_ext_header(e, len(header) + view.len, EXT_NDARRAY)
+        write_bytes(e, header, len(header))
+        write_bytes(e, <const char*>view.buf, view.len)
+    finally:
+        PyBuffer_Release(&view)
+    return 0
+
+
+cdef int write_ext_type(Enc* e, object ext) except -1:
+    """A ``msgpack.ExtType`` in a value is written as the extension it holds (as msgpack-python does)."""
+    code, data = ext
+    if type(code) is not int or not -128 <= code <= 127 or not isinstance(data, bytes):
+        raise ValueError("malformed ExtType")
+    write_ext_header(e, len(data), code)
+    return write_bytes(e, <bytes>data, len(<bytes>data))
+
+
+cdef int write_msgpack_timestamp(Enc* e, object stamp) except -1:
+    cdef int64_t seconds = stamp.seconds
+    nanoseconds = stamp.nanoseconds
+    if not 0 <= nanoseconds <= 999_999_999:
+        raise ValueError("Timestamp with out-of-range nanoseconds")
+    return write_timestamp(e, seconds, <uint32_t>nanoseconds)
+
+
+# --- a generation, compiled ----------------------------------------------------------------------------
+
+cdef class CompiledRecord:
+    """One hot record of a generation as tables: its interned keys, the kind of each field, a template
+    dict of its keys, and where its fields sit."""
+
+    cdef Py_ssize_t n
+    cdef PyObject* keys[MAX_FIELDS]
+    cdef int kinds[MAX_FIELDS]
+    cdef tuple key_objects  # holds the interned keys that ``keys`` points to
+    cdef dict template
+    cdef object record  # the noobwire.layout.Record
+    cdef bint listed  # the message's value is a list of these (else one of these)
+    cdef int level  # the nesting level of the record's fields
+    cdef bint has_free  # whether a field holds free values (where buffers may go out of band)
+    cdef object meta  # its noobwire.layout.MetaEvents, or None
+    cdef Py_ssize_t meta_node, meta_signal, meta_value
+    cdef object meta_node_id
+    cdef object meta_prefix
+
+    def __init__(self, record, bint listed):
+        cdef Py_ssize_t i
+        fields = record.fields
+        if len(fields) > MAX_FIELDS:
+            raise ValueError(f"a record of more than {MAX_FIELDS} fields cannot be compiled")
+        self.record = record
+        self.listed = listed
+        self.level = wire.LEVEL_LISTED_RECORD_FIELD if listed else wire.LEVEL_RECORD_FIELD
+        self.n = len(fields)
+        self.key_objects = tuple(sys.intern(item.name) for item in fields)
+        self.template = dict.fromkeys(self.key_objects)
+        self.has_free = False
+        for i in range(self.n):
+            if not isinstance(fields[i].shape, Kind) or fields[i].shape.value > KIND_OPTIONAL_EPOCH:
+                raise ValueError(f"field {fields[i].name!r} of {record.what} is not of a flat kind")
+            self.keys[i] = <PyObject*>self.key_objects[i]
+            self.kinds[i] = fields[i].shape.value
+            self.has_free |= fields[i].shape in FREE_KINDS
+        self.meta = record.meta
+        self.meta_node = self.meta_signal = self.meta_value = -1
+        if record.meta is not None:
+            meta = record.meta
+            self.meta_node = record.index(meta.node_field)
+            self.meta_signal = record.index(meta.signal_field)
+            self.meta_value = record.index(meta.value_field)
+            self.meta_node_id = record.meta.node_id
+            self.meta_prefix = record.meta.prefix
+
+
+cdef class CompiledGeneration:
+    """A generation (``noobwire.layout.Generation``) compiled for this backend: its version, its type
+    codes, the classes to build, and a :class:`CompiledRecord` for each hot message."""
+
+    cdef object generation
+    cdef uint8_t version
+    cdef dict type_codes
+    cdef tuple type_names
+    cdef dict classes
+    cdef list class_by_code  # by type code: the class to build, or None
+    cdef list records  # by type code: a CompiledRecord, or None for a control message
+    cdef list shapes  # by type code: the layout's value shape
+    cdef Py_ssize_t n_types
+    cdef Py_ssize_t n_hot
+    cdef PyObject* hot_names[4]  # the names of the first hot types (borrowed from type_names)
+    cdef PyObject* hot_defaults[4]  # their classes' default type_ (an enum member; borrowed from them)
+    cdef list hot_default_objects
+    cdef int hot_codes[4]
+    cdef object meta_signal_type
+    cdef object pickle_prefix  # the generation's: strs its classes unpickle (refused with pickle off)
+    cdef object no_event
+    cdef object epoch_class
+    cdef int64_t epoch_fast_max  # roots up to this are made (and remembered) here; others by records
+    cdef bint epoch_paths_fast  # paths (noob_core's epochs) are written and made here; others by records
+    cdef int64_t epoch_min
+    cdef Py_ssize_t epoch_max_levels
+    cdef int64_t epoch_max
+    cdef PyObject* epoch_cache[EPOCH_CACHE_SIZE]
+    cdef int64_t epoch_cache_roots[EPOCH_CACHE_SIZE]
+
+    def __init__(self, generation):
+        self.generation = generation
+        if not 0 <= generation.version < 128:
+            raise ValueError("a wire-format version is a positive fixint (below 128)")
+        self.version = generation.version
+        self.type_codes = dict(generation.type_codes)
+        self.type_names = tuple(sys.intern(name) for name in generation.type_names)
+        self.classes = dict(generation.classes)
+        self.class_by_code = [self.classes.get(name) for name in self.type_names]
+        self.n_types = len(generation.messages)
+        self.records = []
+        self.shapes = []
+        for layout in generation.messages:
+            self.shapes.append(layout.value)
+            self.records.append(CompiledRecord(layout.record, layout.listed) if layout.constructed else None)
+        self.n_hot = 0
+        self.hot_default_objects = []
+        for code in range(self.n_types):
+            if self.records[code] is not None and self.n_hot < 4:
+                self.hot_names[self.n_hot] = <PyObject*>self.type_names[code]
+                field = getattr(self.classes[self.type_names[code]], "model_fields", {}).get("type_")
+                default = getattr(field, "default", None)
+                self.hot_default_objects.append(default)
+                self.hot_defaults[self.n_hot] = <PyObject*>default if default is not None else NULL
+                self.hot_codes[self.n_hot] = code
+                self.n_hot += 1
+        self.meta_signal_type = generation.meta_signal_enum
+        self.pickle_prefix = generation.pickle_prefix
+        self.no_event = getattr(self.meta_signal_type, extensions.NO_EVENT, None)
+        self.epoch_class = generation.epoch_class
+        epochs = generation.epochs
+        self.epoch_fast_max = -1 if epochs is None or epochs.min > 0 else min(epochs.max, INT64_MAX)
+        self.epoch_paths_fast = (
+            epochs is not None and epochs.segment is None and 0 <= epochs.min <= epochs.max <= INT64_MAX
+        )
+        self.epoch_min = epochs.min if self.epoch_paths_fast else 0
+        self.epoch_max_levels = epochs.max_levels if epochs is not None else 0
+        self.epoch_max = epochs.max if self.epoch_paths_fast else -1
+
+    def __dealloc__(self):
+        cdef Py_ssize_t i
+        for i in range(EPOCH_CACHE_SIZE):
+            if self.epoch_cache[i] != NULL:
+                Py_DECREF(<object>self.epoch_cache[i])
+                self.epoch_cache[i] = NULL
+
+    cdef object root_epoch(self, object number):
+        """The epoch whose root is ``number`` (an int), remembered: consecutive messages share roots."""
+        cdef int overflow = 0
+        cdef long long root = PyLong_AsLongLongAndOverflow(number, &overflow)
+        if overflow or root < 0 or root > self.epoch_fast_max:
+            return epochs.epoch_from_wire(self.generation, number, "an epoch")
+        cdef Py_ssize_t slot = root & (EPOCH_CACHE_SIZE - 1)
+        cdef PyObject* known = self.epoch_cache[slot]
+        if known != NULL and self.epoch_cache_roots[slot] == root:
+            return <object>known
+        epoch = PyObject_CallOneArg(self.epoch_class, number)
+        Py_INCREF(epoch)
+        self.epoch_cache[slot] = <PyObject*>epoch
+        self.epoch_cache_roots[slot] = root
+        if known != NULL:
+            Py_DECREF(<object>known)
+        return epoch
+
+    cdef bint epoch_number_ok(self, object number) noexcept:
+        """Whether ``number`` is an exact int within the range of this generation's epoch numbers."""
+        cdef int overflow = 0
+        cdef long long value
+        if type(number) is not int:
+            return False
+        value = PyLong_AsLongLongAndOverflow(number, &overflow)
+        return overflow == 0 and self.epoch_min <= value <= self.epoch_max
+
+    cdef object path_epoch(self, list wire):
+        """The epoch of a path's wire form ``[root, [node_id, n], ...]`` (as read: lists), made by the
+        epoch class itself; None for anything else, which ``records`` then reads (or refuses)."""
+        cdef Py_ssize_t i, n = len(wire)
+        if not self.epoch_paths_fast or n < 1 or n > self.epoch_max_levels or not self.epoch_number_ok(wire[0]):
+            return None
+        segments = PyList_New(n - 1)
+        for i in range(1, n):
+            segment = wire[i]
+            if (
+                type(segment) is not list
+                or len(<list>segment) != 2
+                or type((<list>segment)[0]) is not str
+                or not self.epoch_number_ok((<list>segment)[1])
+            ):
+                return None
+            item = ((<list>segment)[0], (<list>segment)[1])
+            Py_INCREF(item)
+            PyList_SET_ITEM(segments, i - 1, <PyObject*>item)
+        return self.epoch_class(wire[0], segments)
+
+
+cdef dict _compiled_generations = {}
+cdef CompiledGeneration REFERENCE_COMPILED = None  # the reference's tables, made when first used
+
+
+cdef inline CompiledGeneration tables_of(object generation):
+    """The compiled tables of a generation (or of the reference building a dict of classes)."""
+    if generation is _REFERENCE and REFERENCE_COMPILED is not None:
+        return REFERENCE_COMPILED
+    return compiled_for(generation)
+
+
+cdef CompiledGeneration compiled_for(object schema):
+    """``tables_of``, the general case: the tables are made once per generation (a generation is bound
+    to its classes when first used, so none is made at import)."""
+    global _last_compiled, REFERENCE_COMPILED
+    if schema is _REFERENCE:
+        if REFERENCE_COMPILED is None:
+            REFERENCE_COMPILED = CompiledGeneration(REFERENCE)
+        return REFERENCE_COMPILED
+    last = _last_compiled
+    if schema is (<tuple>last)[0]:
+        return <CompiledGeneration>(<tuple>last)[1]
+    if type(schema) is _GENERATION_TYPE:  # (a dict of classes is no key: as_generation finds its own)
+        found = _compiled_generations.get(schema)
+        if found is not None:
+            _last_compiled = (schema, found)
+            return <CompiledGeneration>found
+    generation = as_generation(schema)
+    found = _compiled_generations.get(generation)
+    if found is None:
+        found = CompiledGeneration(generation)
+        _compiled_generations[generation] = found  # (the generation itself is the key: kept alive)
+    if generation is schema:
+        _last_compiled = (schema, found)
+    return <CompiledGeneration>found
+
+
+cdef object _last_compiled = (object(), None)
+"""The generation last looked up and its tables, as one tuple (so a thread never sees half of a pair):
+a pipeline decodes one generation, and finds it here without a dict lookup."""
+
+
+# --- the hot messages, written ---------------------------------------------------------------------
+
+cdef struct Shared:
+    # Where the last datetime and the last epoch written are in the frame: the records of one call
+    # share them, and their bytes are copied rather than written again.
+    PyObject* datetime
+    Py_ssize_t datetime_at
+    Py_ssize_t datetime_size
+    PyObject* epoch
+    Py_ssize_t epoch_at
+    Py_ssize_t epoch_size
+
+
+cdef inline void shared_init(Shared* s) noexcept:
+    s.datetime = NULL
+    s.epoch = NULL
+
+
+cdef int write_shared_datetime(Enc* e, object stamp, Shared* s) except -1:
+    cdef Py_ssize_t start
+    if <PyObject*>stamp == s.datetime:
+        memcpy(enc_reserve(e, s.datetime_size), e.data + s.datetime_at, s.datetime_size)
+        return 0
+    start = e.length
+    write_datetime(e, stamp)
+    s.datetime, s.datetime_at, s.datetime_size = <PyObject*>stamp, start, e.length - start
+    return 0
+
+
+cdef int write_epoch(Enc* e, CompiledGeneration c, object epoch, int level, Shared* s) except -1:
+    cdef Py_ssize_t start
+    if <PyObject*>epoch == s.epoch:
+        memcpy(enc_reserve(e, s.epoch_size), e.data + s.epoch_at, s.epoch_size)
+        return 0
+    start = e.length
+    if not (c.epoch_paths_fast and write_epoch_wire(e, c, epoch.to_wire())):
+        e.length = start  # (anything else is converted, or refused, by records)
+        write_value(e, epochs.epoch_to_wire(c.generation, epoch, ""), level)
+    s.epoch, s.epoch_at, s.epoch_size = <PyObject*>epoch, start, e.length - start
+    return 0
+
+
+cdef bint write_epoch_wire(Enc* e, CompiledGeneration c, object wire) except -1:
+    """An epoch as its class's ``to_wire()`` gives it (noob_core: a root's int, or a list of the root
+    and ``(node_id, n)`` tuples), written as ``epochs.epoch_to_wire`` writes it; False, with part of it
+    written, for anything else."""
+    cdef Py_ssize_t i, n
+    if type(wire) is int:
+        if not c.epoch_number_ok(wire):
+            return False
+        write_int(e, wire)
+        return True
+    if type(wire) is not list:
+        return False
+    n = len(<list>wire)
+    if n < 1 or n > c.epoch_max_levels or not c.epoch_number_ok((<list>wire)[0]):
+        return False
+    write_array_header(e, n)
+    write_int(e, (<list>wire)[0])
+    for i in range(1, n):
+        segment = (<list>wire)[i]
+        if (
+            type(segment) is not tuple
+            or len(<tuple>segment) != 2
+            or type((<tuple>segment)[0]) is not str
+            or not c.epoch_number_ok((<tuple>segment)[1])
+        ):
+            return False
+        write_array_header(e, 2)
+        write_str(e, (<tuple>segment)[0])
+        write_int(e, (<tuple>segment)[1])
+    return True
+
+
+cdef int write_record(Enc* e, CompiledGeneration c, CompiledRecord t, object row, Shared* s) except -1:
+    """A record's values in order, each written as its kind says; a record this does not take (a
+    subclass of a field's type, a key missing or in another order) is converted by ``records``."""
+    cdef PyObject* fields[MAX_FIELDS]
+    cdef Py_ssize_t i, n = t.n
+    cdef Py_ssize_t start = e.length
+    cdef PyTypeObject* kind
+    cdef bint taken = True
+    if type(row) is not dict:
+        return write_checked_record(e, c, t, row)
+    if not values_in_order(row, t.keys, n, fields):
+        for i in range(n):
+            fields[i] = PyDict_GetItem(row, <object>t.keys[i])
+            if fields[i] == NULL:
+                return write_checked_record(e, c, t, row)
+    # The values are the dict's (borrowed): hold them while a value's own code could change the dict.
+    for i in range(n):
+        incref(fields[i])
+    try:
+        write_array_header(e, n)
+        for i in range(n):
+            kind = type_of(fields[i])
+            if t.kinds[i] == KIND_INT:
+                if kind is not <PyTypeObject*>int:
+                    taken = False
+                    break
+                write_int(e, <object>fields[i])
+            elif t.kinds[i] == KIND_STR:
+                if kind is not <PyTypeObject*>str:
+                    taken = False
+                    break
+                write_str(e, <object>fields[i])
+            elif t.kinds[i] == KIND_DATETIME:
+                if kind is not <PyTypeObject*>DATETIME:
+                    taken = False
+                    break
+                write_shared_datetime(e, <object>fields[i], s)
+            elif t.kinds[i] == KIND_ANY:
+                write_value(e, <object>fields[i], t.level)
+            elif t.kinds[i] == KIND_OPTIONAL_DICT:
+                if kind is not <PyTypeObject*>dict and fields[i] != <PyObject*>None:
+                    taken = False
+                    break
+                write_value(e, <object>fields[i], t.level)
+            elif t.kinds[i] == KIND_OPTIONAL_EPOCH and fields[i] == <PyObject*>None:
+                write_byte(e, 0xC0)
+            else:
+                if kind is not <PyTypeObject*>c.epoch_class:
+                    taken = False
+                    break
+                write_epoch(e, c, <object>fields[i], t.level, s)
+    finally:
+        for i in range(n):
+            decref(fields[i])
+    if not taken:  # written again by the checked path, from where this record started
+        e.length = start
+        s.datetime = s.epoch = NULL  # (what they pointed to may lie past the new end)
+        return write_checked_record(e, c, t, row)
+    return 0
+
+
+cdef int write_checked_record(Enc* e, CompiledGeneration c, CompiledRecord t, object row) except -1:
+    checked = shapes.record_to_wire(c.generation, t.record, row, "")
+    cdef Py_ssize_t i
+    write_array_header(e, t.n)
+    for i in range(t.n):
+        write_value(e, checked[i], t.level)
+    return 0
+
+
+cdef PyObject* MESSAGE_KEYS[4]
+MESSAGE_KEYS[:] = [<PyObject*>K_TYPE, <PyObject*>K_NODE_ID, <PyObject*>K_TIMESTAMP, <PyObject*>K_VALUE]
+
+
+cdef inline bint message_fields(object msg, PyObject** fields) noexcept:
+    """The fields of a pydantic message from its ``__dict__`` (borrowed), if it holds exactly them, in
+    the schema's order; else False and the caller reads the attributes."""
+    cdef PyObject** dict_ptr = _PyObject_GetDictPtr(msg)
+    if dict_ptr == NULL or dict_ptr[0] == NULL:
+        return False
+    cdef object instance_dict = <object>dict_ptr[0]
+    return type(instance_dict) is dict and values_in_order(instance_dict, MESSAGE_KEYS, 4, fields)
+
+
+cdef inline int message_type_code(CompiledGeneration c, object type_name) except -2:
+    """The type code of a message's ``type_`` (a str or a str enum member), or -1."""
+    cdef Py_ssize_t i
+    for i in range(c.n_hot):  # the hot types, as their classes hold them (a default, an interned name)
+        if <PyObject*>type_name == c.hot_defaults[i] or <PyObject*>type_name == c.hot_names[i]:
+            return c.hot_codes[i]
+    if not isinstance(type_name, str):
+        return -1
+    cdef PyObject* found = PyDict_GetItemWithError(c.type_codes, type_name)
+    return -1 if found == NULL else <int><object>found
+
+
+cdef object encode_hot(CompiledGeneration c, int code, object node_id, object timestamp, object value,
+                       bint allow_pickle, int64_t max_frame_size):
+    cdef Enc e
+    cdef Shared s
+    cdef CompiledRecord t = <CompiledRecord>c.records[code]
+    cdef Py_ssize_t i, n
+    enc_init(&e, MAX_DEPTH, allow_pickle, <PyObject*>c.meta_signal_type)
+    shared_init(&s)
+    try:
+        at = enc_reserve(&e, 4)
+        at[0] = <char>FRAME_ARRAY
+        at[1] = <char>c.version
+        at[2] = <char>code
+        at[3] = 0
+        write_str(&e, node_id if type(node_id) is str else as_str(node_id, "node_id"))
+        if type(timestamp) is DATETIME:
+            write_datetime(&e, timestamp)
+        else:
+            write_value(&e, pure._schema_datetime(timestamp, "timestamp"), MAX_DEPTH)
+        if not t.listed:
+            write_record(&e, c, t, value, &s)
+        else:
+            if type(value) is not list:
+                raise ValueError("not a list of records")
+            n = PyList_GET_SIZE(value)
+            write_array_header(&e, n)
+            for i in range(n):
+                if i >= PyList_GET_SIZE(value):
+                    raise RuntimeError("list changed size while it was written")
+                row = <object>PyList_GET_ITEM(value, i)
+                write_record(&e, c, t, row, &s)
+        if e.length > max_frame_size:
+            raise ValueError("frame larger than max_frame_size")
+        return enc_finish(&e)
+    finally:
+        enc_free(&e)
+
+
+cdef bint may_hold_buffer(object obj, Py_ssize_t threshold, int depth, Py_ssize_t* budget):
+    """Whether the pre-pass of ``buffers.take_out_of_band`` could take a buffer out of ``obj`` (a free
+    value at ``depth``): it enters lists, tuples and dict values, as deep as it does. False means
+    it would not: the message is then written as it is, without the pre-pass and its copies. True
+    may also mean the scan ran out of ``budget`` (a value of many containers, or a cyclic one)."""
+    cdef PyTypeObject* kind = Py_TYPE(obj)
+    if kind is <PyTypeObject*>list or kind is <PyTypeObject*>tuple or kind is <PyTypeObject*>dict:
+        if depth >= MAX_BUFFER_DEPTH:
+            return False
+        budget[0] -= 1
+        if budget[0] < 0:
+            return True
+        for item in (obj if kind is not <PyTypeObject*>dict else (<dict>obj).values()):
+            if may_hold_buffer(item, threshold, depth + 1, budget):
+                return True
+        return False
+    if kind is <PyTypeObject*>bytes or kind is <PyTypeObject*>bytearray:
+        return len(obj) >= threshold
+    if kind is <PyTypeObject*>memoryview:
+        return True
+    if (kind is <PyTypeObject*>int or kind is <PyTypeObject*>float or kind is <PyTypeObject*>str
+            or obj is None or kind is <PyTypeObject*>bool or kind is <PyTypeObject*>DATETIME):
+        return False
+    return extensions.is_numpy_value(obj)
+
+
+cdef bint record_may_hold_buffer(CompiledRecord t, object row, Py_ssize_t threshold,
+                                 Py_ssize_t* budget) except -1:
+    cdef Py_ssize_t i
+    cdef PyObject* item
+    if type(row) is not dict:
+        return False
+    for i in range(t.n):
+        if t.kinds[i] == KIND_ANY or t.kinds[i] == KIND_OPTIONAL_DICT:
+            item = PyDict_GetItem(row, <object>t.keys[i])
+            if item != NULL and may_hold_buffer(<object>item, threshold, 0, budget):
+                return True
+    return False
+
+
+cdef bint message_may_hold_buffer(CompiledGeneration c, object msg, Py_ssize_t threshold) except -1:
+    cdef Py_ssize_t budget = 4096  # containers to look into before leaving it to the pre-pass
+    cdef int code = message_type_code(c, msg.type_)
+    if code < 0 or c.records[code] is None:
+        return False
+    cdef CompiledRecord t = <CompiledRecord>c.records[code]
+    if not t.has_free:
+        return False
+    value = msg.value
+    if not t.listed:
+        return record_may_hold_buffer(t, value, threshold, &budget)
+    if type(value) is not list:
+        return False
+    for row in value:
+        if record_may_hold_buffer(t, row, threshold, &budget):
+            return True
+    return False
+
+
+def encode(msg, generation=REFERENCE, options=DEFAULT_OPTIONS, out_of_band=None):
+    """Encode ``msg`` as one frame of ``generation``'s wire format, under the pickle policy and frame
+    size of ``options`` (the same bytes, and the same errors, as the pure backend); with
+    ``out_of_band`` (a :class:`noobwire._core.out_of_band.OutOfBand`), the header frame of a message
+    whose large buffers go in its ``buffers``."""
+    cdef CompiledGeneration c = tables_of(generation)
+    if out_of_band is not None and message_may_hold_buffer(c, msg, out_of_band.threshold):
+        header = encode_message(take_out_of_band(msg, out_of_band, c.generation), c, options)
+        return finish_header(header, out_of_band, msg, c.generation, options)
+    return encode_message(msg, c, options)
+
+
+cdef object encode_message(object msg, CompiledGeneration c, object options):
+    """One frame of ``msg`` (whose buffers may be references to frames of their own)."""
+    cdef PyObject* fields[4]
+    cdef bint allow_pickle = DEFAULT_ALLOW_PICKLE
+    cdef int64_t max_frame_size = DEFAULT_MAX_FRAME
+    if options is not _DEFAULT_OPTIONS:
+        allow_pickle, max_frame_size = options.allow_pickle, frame_limit(options)
+    if message_fields(msg, fields):
+        type_name = <object>fields[0]
+        node_id = <object>fields[1]
+        timestamp = <object>fields[2]
+        value = <object>fields[3]
+    else:
+        type_name = getattr(msg, "type_", None)
+        node_id = timestamp = value = None
+    cdef int code
+    try:
+        code = message_type_code(c, type_name)
+    except Exception:  # a str subclass whose hash fails: the pure encoder says what is wrong
+        code = -1
+    if code < 0 or c.records[code] is None:
+        return pure.encode(msg, c.generation, options)
+    try:
+        if node_id is None:
+            node_id, timestamp, value = msg.node_id, msg.timestamp, msg.value
+        frame = encode_hot(c, code, node_id, timestamp, value, allow_pickle, max_frame_size)
+    except Exception:
+        pass
+    else:
+        if c.pickle_prefix is not None and not allow_pickle:
+            pickled_strs.refuse_encoded(frame, msg, c.pickle_prefix)
+        return frame
+    # Outside the handler, so that the pure backend's error does not chain this one.
+    return _explain_encode(msg, options, c.generation)
+
+
+cdef object _explain_encode(object msg, object options, object generation):
+    pure.encode(msg, generation, options)  # raises the error that says what is wrong, and where
+    raise RuntimeError(
+        "noobwire internal error: the compiled encoder refused a message that the pure encoder writes; "
+        "please report it"
+    )
+
+
+# --- decoding --------------------------------------------------------------------------------------
+
+cdef struct Repeat:
+    # The bytes of the value read last at one place of a record, and the object they made (owned): the
+    # records of one message most often repeat it, and equal bytes make an equal (immutable) object.
+    const uint8_t* at
+    Py_ssize_t size
+    PyObject* value
+
+
+cdef struct Dec:
+    const uint8_t* start
+    const uint8_t* pos
+    const uint8_t* end
+    int max_depth
+    int64_t max_length
+    # The bytes that the containers being read still need for the items they have yet to read: one
+    # each at least, two for a map entry. A new container's count must fit in the bytes left less
+    # these, so that what is presized from counts never adds up to more than the frame's length.
+    Py_ssize_t owed
+    bint allow_pickle
+    PyObject* compiled  # the CompiledGeneration being read (borrowed)
+    PyObject* buffers  # the ReceivedBuffers of a multi-frame message (borrowed), or NULL
+    # the last timestamp extension read, and the datetime it made: events of one call share one
+    const uint8_t* last_stamp
+    Py_ssize_t last_stamp_size
+    PyObject* last_datetime
+    Repeat epoch  # the last epoch of a record: ... and one epoch
+    Repeat field_datetime  # the last datetime field of a record
+
+
+class _Refused(Exception):
+    """The compiled decoder refuses a frame; the pure decoder will say why."""
+
+
+cdef inline const uint8_t* take(Dec* d, Py_ssize_t size) except NULL:
+    cdef const uint8_t* at = d.pos
+    if size < 0 or d.end - at < size:
+        raise _Refused("truncated")
+    d.pos = at + size
+    return at
+
+
+cdef inline uint16_t get16(const uint8_t* at) noexcept:
+    return (<uint16_t>at[0] << 8) | at[1]
+
+
+cdef inline uint32_t get32(const uint8_t* at) noexcept:
+    return (<uint32_t>at[0] << 24) | (<uint32_t>at[1] << 16) | (<uint32_t>at[2] << 8) | at[3]
+
+
+cdef inline uint64_t get64(const uint8_t* at) noexcept:
+    return (<uint64_t>get32(at) << 32) | get32(at + 4)
+
+
+cdef inline Py_ssize_t checked_length(Dec* d, uint64_t n, Py_ssize_t min_item_size) except -1:
+    """A declared length, refused if the bytes left cannot hold it or it breaks the limit."""
+    if <int64_t>n > d.max_length or n * min_item_size > <uint64_t>(d.end - d.pos):
+        raise _Refused("declared length")
+    return <Py_ssize_t>n
+
+
+cdef inline Py_ssize_t checked_count(Dec* d, uint64_t n, Py_ssize_t unit) except -1:
+    """A container's declared count of items (``unit`` bytes each at least), refused if it breaks the
+    limit or if the bytes left, less what the enclosing containers still owe, cannot hold them."""
+    cdef Py_ssize_t available = (d.end - d.pos) - d.owed
+    if <int64_t>n > d.max_length or available < 0 or n * unit > <uint64_t>available:
+        raise _Refused("declared count")
+    return <Py_ssize_t>n
+
+
+cdef object read_str_body(Dec* d, Py_ssize_t n):
+    checked_length(d, n, 1)
+    return PyUnicode_DecodeUTF8(<const char*>take(d, n), n, NULL)
+
+
+DEF STR_CACHE_SIZE = 512
+DEF STR_CACHE_MAX_LENGTH = 24
+
+cdef PyObject* STR_CACHE[STR_CACHE_SIZE]
+"""Short ASCII strings read before, by a hash of their bytes: map keys, node ids and signal names
+repeat from frame to frame, and a cached one is neither decoded, allocated nor hashed again."""
+
+
+cdef object read_short_str(Dec* d, object buf, int depth):
+    """A value that is most likely a short str (a key, a node id, a signal): read through the cache."""
+    cdef const uint8_t* at = d.pos
+    cdef Py_ssize_t n
+    cdef uint32_t h = FNV_OFFSET
+    cdef Py_ssize_t i
+    cdef const uint8_t* data
+    cdef PyObject* cached
+    if at < d.end and 0xA0 <= at[0] <= 0xA0 + STR_CACHE_MAX_LENGTH:
+        n = at[0] & 0x1F
+        if n <= d.end - at - 1 and n <= d.max_length:
+            data = at + 1
+            for i in range(n):
+                if data[i] >= 0x80:
+                    break
+                h = (h ^ data[i]) * 16777619
+            else:
+                h = (h ^ <uint32_t>n) & (STR_CACHE_SIZE - 1)
+                cached = STR_CACHE[h]
+                if (cached != NULL and PyUnicode_GET_LENGTH(<object>cached) == n
+                        and memcmp(PyUnicode_DATA(<object>cached), data, n) == 0):
+                    d.pos = data + n
+                    return <object>cached
+                text = PyUnicode_DecodeUTF8(<const char*>data, n, NULL)
+                hash(text)  # computed once, kept with the cached object
+                Py_INCREF(text)
+                if cached != NULL:
+                    STR_CACHE[h] = NULL
+                    Py_DECREF(<object>cached)
+                STR_CACHE[h] = <PyObject*>text
+                d.pos = data + n
+                return text
+    return read_value(d, depth, buf)
+
+
+cdef inline Py_ssize_t read_length(Dec* d, uint8_t width) except -1:
+    cdef const uint8_t* at = take(d, width)
+    if width == 1:
+        return at[0]
+    if width == 2:
+        return get16(at)
+    return get32(at)
+
+
+cdef object read_value(Dec* d, int depth, object buf):
+    """Read one value at nesting level ``depth``."""
+    cdef uint8_t b = take(d, 1)[0]
+    cdef const uint8_t* at
+    cdef uint64_t u
+    cdef uint32_t bits32
+    cdef float f32
+    cdef double f64
+    if b <= 0x7F:
+        return PyLong_FromLongLong(b)
+    if b >= 0xE0:
+        return PyLong_FromLongLong(<int8_t>b)
+    if 0xA0 <= b <= 0xBF:
+        return read_str_body(d, b & 0x1F)
+    if 0x90 <= b <= 0x9F:
+        return read_array(d, b & 0x0F, depth, buf)
+    if 0x80 <= b <= 0x8F:
+        return read_map(d, b & 0x0F, depth, buf)
+    if b == 0xC0:
+        return None
+    if b == 0xC2:
+        return False
+    if b == 0xC3:
+        return True
+    if b == 0xCC:
+        return PyLong_FromLongLong(take(d, 1)[0])
+    if b == 0xCD:
+        return PyLong_FromLongLong(get16(take(d, 2)))
+    if b == 0xCE:
+        return PyLong_FromLongLong(get32(take(d, 4)))
+    if b == 0xCF:
+        return PyLong_FromUnsignedLongLong(get64(take(d, 8)))
+    if b == 0xD0:
+        return PyLong_FromLongLong(<int8_t>take(d, 1)[0])
+    if b == 0xD1:
+        return PyLong_FromLongLong(<int16_t>get16(take(d, 2)))
+    if b == 0xD2:
+        return PyLong_FromLongLong(<int32_t>get32(take(d, 4)))
+    if b == 0xD3:
+        return PyLong_FromLongLong(<int64_t>get64(take(d, 8)))
+    if b == 0xCA:
+        bits32 = get32(take(d, 4))
+        memcpy(&f32, &bits32, 4)
+        return PyFloat_FromDouble(f32)
+    if b == 0xCB:
+        u = get64(take(d, 8))
+        memcpy(&f64, &u, 8)
+        return PyFloat_FromDouble(f64)
+    if b == 0xD9:
+        return read_str_body(d, read_length(d, 1))
+    if b == 0xDA:
+        return read_str_body(d, read_length(d, 2))
+    if b == 0xDB:
+        return read_str_body(d, read_length(d, 4))
+    if b == 0xC4 or b == 0xC5 or b == 0xC6:
+        return read_bin_body(d, read_length(d, 1 if b == 0xC4 else 2 if b == 0xC5 else 4))
+    if b == 0xDC:
+        return read_array(d, read_length(d, 2), depth, buf)
+    if b == 0xDD:
+        return read_array(d, read_length(d, 4), depth, buf)
+    if b == 0xDE:
+        return read_map(d, read_length(d, 2), depth, buf)
+    if b == 0xDF:
+        return read_map(d, read_length(d, 4), depth, buf)
+    if 0xD4 <= b <= 0xD8:
+        return read_ext(d, 1 << (b - 0xD4), buf)
+    if b == 0xC7 or b == 0xC8 or b == 0xC9:
+        return read_ext(d, read_length(d, 1 if b == 0xC7 else 2 if b == 0xC8 else 4), buf)
+    raise _Refused("0xc1")
+
+
+cdef object read_bin_body(Dec* d, Py_ssize_t n):
+    checked_length(d, n, 1)
+    return PyBytes_FromStringAndSize_obj(<const char*>take(d, n), n)
+
+
+cdef int marker_at(Dec* d) noexcept:
+    """The container marker (tuple, set, frozenset) that starts at the read position, or 0."""
+    cdef const uint8_t* at = d.pos
+    cdef Py_ssize_t left = d.end - at
+    cdef uint8_t code
+    if left >= 3 and at[0] == 0xC7 and at[1] == 0:
+        code = at[2]
+        d.pos += 3
+    elif left >= 4 and at[0] == 0xC8 and at[1] == 0 and at[2] == 0:
+        code = at[3]
+        d.pos += 4
+    elif left >= 6 and at[0] == 0xC9 and at[1] == 0 and at[2] == 0 and at[3] == 0 and at[4] == 0:
+        code = at[5]
+        d.pos += 6
+    else:
+        return 0
+    if code == EXT_TUPLE or code == EXT_SET or code == EXT_FROZENSET:
+        return code
+    d.pos = at
+    return 0
+
+
+DEF LIST_PRESIZE = 4096
+
+
+cdef object read_array(Dec* d, Py_ssize_t n, int depth, object buf):
+    cdef Py_ssize_t i
+    cdef int marker = 0
+    if depth > d.max_depth:
+        raise _Refused("too deep")
+    checked_count(d, n, 1)
+    d.owed += n
+    if n:
+        marker = marker_at(d)
+    if marker:
+        n -= 1
+        d.owed -= 1
+    # Presized up to a budget, then grown as the items arrive: a count the bytes left could hold is
+    # still only claimed (and checked_count keeps what all open arrays presize below the frame's size).
+    cdef Py_ssize_t presized = n if n <= LIST_PRESIZE else LIST_PRESIZE
+    items = PyList_New(presized)
+    for i in range(n):
+        d.owed -= 1
+        item = read_value(d, depth + 1, buf)
+        if i < presized:
+            Py_INCREF(item)
+            PyList_SET_ITEM(items, i, <PyObject*>item)
+        else:
+            (<list>items).append(item)
+    if marker == EXT_TUPLE:
+        return tuple(items)
+    if marker:  # a set's elements, before they fill it
+        for item in items:
+            if is_hashable_container(item) and key_too_deep(item, MAX_KEY_DEPTH):
+                raise _Refused("key too deep")
+        if n > MAX_SHARED_HASH:
+            extensions.check_hashes(items)
+    if marker == EXT_SET:
+        return PySet_New(items)
+    if marker == EXT_FROZENSET:
+        return PyFrozenSet_New(items)
+    return items
+
+
+cdef object read_map(Dec* d, Py_ssize_t n, int depth, object buf):
+    cdef Py_ssize_t i
+    if depth > d.max_depth:
+        raise _Refused("too deep")
+    checked_count(d, n, 2)
+    d.owed += 2 * n
+    mapping = {}  # grown as its entries arrive: duplicate keys would leave a presized table empty
+    cdef dict hashes = None  # how many keys of chosen hash share each hash value (extensions.check_hashes)
+    for i in range(n):
+        d.owed -= 2
+        key = read_short_str(d, buf, depth + 1)
+        if is_hashable_container(key) and key_too_deep(key, MAX_KEY_DEPTH):
+            raise _Refused("key too deep")
+        if n > MAX_SHARED_HASH and type(key) is not str and extensions.is_floodable(key):
+            if hashes is None:
+                hashes = {}
+            count_hash(hashes, key)
+        PyDict_SetItem(mapping, key, read_value(d, depth + 1, buf))
+    return mapping
+
+
+cdef inline bint is_hashable_container(object obj) noexcept:
+    return type(obj) is tuple or type(obj) is frozenset
+
+
+cdef bint key_too_deep(object key, int levels) except -1:
+    """Whether ``key`` (a tuple or frozenset) nests tuples and frozensets more than ``levels`` deep
+    (``extensions.refuse_deep_keys``); the recursion stops at ``levels``."""
+    if levels == 0:
+        return True
+    for item in key:
+        if is_hashable_container(item) and key_too_deep(item, levels - 1):
+            return True
+    return False
+
+
+cdef int count_hash(dict hashes, object key) except -1:
+    """Count a map's key of chosen hash; refuse the frame at the one too many of one hash value."""
+    code = hash(key)
+    count = hashes.get(code, 0) + 1
+    hashes[code] = count
+    if count > MAX_SHARED_HASH:
+        raise _Refused("keys of one hash")
+    return 0
+
+
+cdef object read_ext(Dec* d, Py_ssize_t size, object buf):
+    checked_length(d, size, 1)
+    cdef int code = <int8_t>take(d, 1)[0]
+    cdef Py_ssize_t offset = d.pos - d.start
+    cdef const uint8_t* payload = take(d, size)
+    if code == -1:
+        return read_timestamp(d, payload, size)
+    if code == EXT_META_SIGNAL and size == 0 and (<CompiledGeneration>d.compiled).no_event is not None:
+        return (<CompiledGeneration>d.compiled).no_event
+    if code == EXT_NDARRAY:
+        return extensions.ndarray_from_payload(PyMemoryView_FromObject(buf)[offset:offset + size])
+    data = PyBytes_FromStringAndSize_obj(<const char*>payload, size)
+    if code == EXT_DATETIME:
+        return extensions.datetime_from_payload(data)
+    if code == EXT_BIGINT:
+        return extensions.bigint_from_payload(data)
+    if code == EXT_META_SIGNAL:
+        return extensions.meta_signal_from_payload(data, (<CompiledGeneration>d.compiled).meta_signal_type)
+    if code == EXT_PICKLE:
+        return extensions.unpickle_payload(data, d.allow_pickle)
+    if code == EXT_EXCEPTION_TYPE:
+        return extensions.exception_type_from_payload(data, d.allow_pickle)
+    if d.buffers != NULL and FIRST_BUFFER_CODE <= code <= LAST_BUFFER_CODE:
+        return (<object>d.buffers).resolve(code, data)
+    raise _Refused("extension")
+
+
+cdef object read_timestamp(Dec* d, const uint8_t* payload, Py_ssize_t size):
+    cdef int64_t seconds
+    cdef uint32_t nanoseconds
+    cdef uint64_t data64
+    cdef int year, month, day
+    if d.last_datetime != NULL and size == d.last_stamp_size and memcmp(payload, d.last_stamp, size) == 0:
+        return <object>d.last_datetime  # datetimes are immutable: one read serves all its copies
+    if size == 4:
+        seconds = get32(payload)
+        nanoseconds = 0
+    elif size == 8:
+        data64 = get64(payload)
+        seconds = <int64_t>(data64 & LOW34_MASK)
+        nanoseconds = <uint32_t>(data64 >> 34)
+    elif size == 12:
+        nanoseconds = get32(payload)
+        seconds = <int64_t>get64(payload + 4)
+    else:
+        raise _Refused("timestamp size")
+    if nanoseconds > 999_999_999:
+        raise _Refused("timestamp nanoseconds")
+    cdef int64_t days = floor_div(seconds, SECONDS_PER_DAY)
+    if days < MIN_DAYS or days > MAX_DAYS:
+        raise _Refused("timestamp range")
+    cdef int64_t second_of_day = seconds - days * SECONDS_PER_DAY
+    civil_from_days(days, &year, &month, &day)
+    result = datetime_new(year, month, day, <int>(second_of_day // 3600), <int>(second_of_day // 60 % 60),
+                          <int>(second_of_day % 60), <int>(nanoseconds // 1000), _UTC)
+    Py_INCREF(result)
+    if d.last_datetime != NULL:
+        Py_DECREF(<object>d.last_datetime)
+    d.last_stamp = payload
+    d.last_stamp_size = size
+    d.last_datetime = <PyObject*>result  # owned: a value read later may drop its other references
+    return result
+
+
+cdef inline object read_exact_str(Dec* d, object buf, int depth):
+    value = read_short_str(d, buf, depth)
+    if type(value) is not str:
+        raise _Refused("not a str")
+    return value
+
+
+cdef inline object read_exact_int(Dec* d, object buf, int depth):
+    value = read_value(d, depth, buf)
+    if type(value) is not int:
+        raise _Refused("not an int")
+    return value
+
+
+cdef inline object read_exact_datetime(Dec* d, object buf, int depth):
+    value = read_value(d, depth, buf)
+    if type(value) is not DATETIME:
+        raise _Refused("not a timestamp")
+    return value
+
+
+cdef Py_ssize_t read_array_header(Dec* d) except -1:
+    cdef uint8_t b = take(d, 1)[0]
+    cdef Py_ssize_t n
+    if 0x90 <= b <= 0x9F:
+        n = b & 0x0F
+    elif b == 0xDC:
+        n = read_length(d, 2)
+    elif b == 0xDD:
+        n = read_length(d, 4)
+    else:
+        raise _Refused("not an array")
+    checked_count(d, n, 1)
+    if n and marker_at(d):
+        raise _Refused("a tuple or set where an array must be")
+    return n
+
+
+# --- the hot messages, read --------------------------------------------------------------------------
+
+cdef inline PyObject* repeated(Dec* d, Repeat* r) noexcept:
+    """The object of ``r`` if the bytes at the read position repeat its bytes (they are then taken),
+    else NULL."""
+    cdef const uint8_t* start = d.pos
+    if r.value != NULL and d.end - start >= r.size and memcmp(start, r.at, r.size) == 0:
+        d.pos = start + r.size
+        return r.value
+    return NULL
+
+
+cdef object remember(Dec* d, Repeat* r, object value, const uint8_t* start):
+    """``value``, read from ``start`` up to here, kept in ``r`` as the one the next record may repeat."""
+    Py_INCREF(value)
+    if r.value != NULL:
+        Py_DECREF(<object>r.value)
+    r.value = <PyObject*>value
+    r.at = start
+    r.size = d.pos - start
+    return value
+
+
+cdef inline void forget(Repeat* r) noexcept:
+    if r.value != NULL:
+        Py_DECREF(<object>r.value)
+        r.value = NULL
+
+
+cdef object read_epoch(Dec* d, CompiledGeneration c, object buf, int level):
+    """An epoch: a root made (and remembered) here, a path made by ``records``; the epoch of the last
+    record is reused when the bytes are the same."""
+    cdef const uint8_t* start = d.pos
+    cdef PyObject* known = repeated(d, &d.epoch)
+    if known != NULL:
+        return <object>known
+    epoch = read_path_epoch(d, c, buf, level) if c.epoch_paths_fast else None
+    if epoch is not None:
+        return remember(d, &d.epoch, epoch, start)
+    wire_epoch = read_value(d, level, buf)
+    if type(wire_epoch) is int:
+        epoch = c.root_epoch(wire_epoch)
+    else:
+        epoch = c.path_epoch(wire_epoch) if type(wire_epoch) is list else None
+        if epoch is None:
+            epoch = epochs.epoch_from_wire(c.generation, wire_epoch, "an epoch")
+    return remember(d, &d.epoch, epoch, start)
+
+
+cdef inline bint take_epoch_number(Dec* d, CompiledGeneration c, uint32_t* number) noexcept:
+    """An unsigned int of at most 32 bits, within the generation's epoch numbers, read and taken; False
+    (nothing taken) for anything else."""
+    cdef const uint8_t* at = d.pos
+    cdef Py_ssize_t left = d.end - at
+    cdef uint32_t value
+    cdef Py_ssize_t size
+    if left < 1:
+        return False
+    if at[0] <= 0x7F:
+        value, size = at[0], 1
+    elif at[0] == 0xCC and left >= 2:
+        value, size = at[1], 2
+    elif at[0] == 0xCD and left >= 3:
+        value, size = get16(at + 1), 3
+    elif at[0] == 0xCE and left >= 5:
+        value, size = get32(at + 1), 5
+    else:
+        return False
+    if not c.epoch_min <= value <= c.epoch_max:
+        return False
+    d.pos = at + size
+    number[0] = value
+    return True
+
+
+cdef object read_path_epoch(Dec* d, CompiledGeneration c, object buf, int level):
+    """A sub-epoch read straight from its bytes when they have the common form (fix arrays, numbers of at
+    most 32 bits, node ids as str) and made by the epoch class; None, with nothing taken, otherwise (the
+    value is then read as any value is, and converted or refused by ``records``)."""
+    cdef const uint8_t* start = d.pos
+    cdef Py_ssize_t i, n
+    cdef uint32_t number
+    if start >= d.end or not 0x92 <= start[0] <= 0x9F:
+        return None
+    n = (start[0] & 0x0F) - 1
+    d.pos = start + 1
+    if not take_epoch_number(d, c, &number):
+        d.pos = start
+        return None
+    root = number
+    segments = PyList_New(n)
+    for i in range(n):
+        if d.end - d.pos < 2 or d.pos[0] != 0x92 or not 0xA0 <= d.pos[1] <= 0xBF:
+            d.pos = start
+            return None
+        d.pos += 1
+        node_id = read_short_str(d, buf, level)
+        if type(node_id) is not str or not take_epoch_number(d, c, &number):
+            d.pos = start
+            return None
+        item = (node_id, number)
+        Py_INCREF(item)
+        PyList_SET_ITEM(segments, i, <PyObject*>item)
+    return c.epoch_class(root, segments)
+
+
+cdef object read_field(Dec* d, CompiledGeneration c, int kind, object buf, int level):
+    """One field of a record, checked as its kind says."""
+    cdef const uint8_t* start = d.pos
+    if kind == KIND_INT:
+        if start < d.end and start[0] <= 0x7F:  # a positive fixint: an event's id, most often
+            d.pos = start + 1
+            return PyLong_FromLongLong(start[0])
+        return read_exact_int(d, buf, level)
+    if kind == KIND_STR:
+        return read_exact_str(d, buf, level)
+    if kind == KIND_DATETIME:
+        return read_datetime_field(d, buf, level)
+    if kind == KIND_ANY:
+        return read_value(d, level, buf)
+    if kind == KIND_OPTIONAL_DICT:
+        value = read_value(d, level, buf)
+        if value is not None and type(value) is not dict:
+            raise _Refused("not a map or nil")
+        return value
+    if kind == KIND_OPTIONAL_EPOCH and d.pos < d.end and d.pos[0] == 0xC0:
+        d.pos += 1
+        return None
+    return read_epoch(d, c, buf, level)
+
+
+cdef object read_datetime_field(Dec* d, object buf, int level):
+    """A datetime field; the records of one message most often share one, and the bytes of the last
+    one read are compared rather than read again."""
+    cdef const uint8_t* start = d.pos
+    cdef PyObject* known = repeated(d, &d.field_datetime)
+    if known != NULL:
+        return <object>known
+    return remember(d, &d.field_datetime, read_exact_datetime(d, buf, level), start)
+
+
+cdef object read_record(Dec* d, CompiledGeneration c, CompiledRecord t, object buf, Py_ssize_t index):
+    """A record's dict, read field by field into a copy of its template."""
+    if d.max_depth < t.level - 1 or read_array_header(d) != t.n:
+        raise _Refused("not a record of this layout")
+    record = PyDict_Copy(t.template)
+    cdef noobwire_str_entry* entries = noobwire_template_entries(record, t.keys, t.n)
+    cdef Py_ssize_t i
+    cdef bint holds_containers = False
+    node_id = signal = event_value = None  # (the fields the meta rules read, kept as they are read)
+    for i in range(t.n):
+        value = read_field(d, c, t.kinds[i], buf, t.level)
+        if entries != NULL:
+            holds_containers |= noobwire_entry_put(entries, i, value)
+        else:
+            PyDict_SetItem(record, <object>t.keys[i], value)
+        if i == t.meta_node:
+            node_id = value
+        elif i == t.meta_signal:
+            signal = value
+        elif i == t.meta_value:
+            event_value = value
+    noobwire_track(record, holds_containers)
+    if t.meta is not None:
+        apply_meta_rules(c, t, record, index, node_id, signal, event_value)
+    return record
+
+
+cdef int apply_meta_rules(
+    CompiledGeneration c, CompiledRecord t, object record, Py_ssize_t index, object node_id, object signal,
+    object value,
+) except -1:
+    """A meta event's signal must be a meta event type; a node event's ``"__META__..."`` str value is
+    the meta signal it names (as noob's own validation makes it)."""
+    if node_id is t.meta_node_id or (
+        type(node_id) is str
+        and PyUnicode_GET_LENGTH(node_id) == PyUnicode_GET_LENGTH(t.meta_node_id)
+        and node_id == t.meta_node_id
+    ):
+        meta_events.checked(c.generation, t.meta, signal, index)
+        return 0
+    if type(value) is str and PyUnicode_Tailmatch(value, t.meta_prefix, 0, PyUnicode_GET_LENGTH(value), -1):
+        member = meta_events.member(c.generation, t.meta, value)
+        if member is not value:
+            PyDict_SetItem(record, <object>t.keys[t.meta_value], member)
+    return 0
+
+
+cdef object read_records(Dec* d, CompiledGeneration c, CompiledRecord t, object buf):
+    """A list of records (an event message's value)."""
+    if d.max_depth < LEVEL_FIELD:
+        raise _Refused("too deep")
+    cdef Py_ssize_t n = read_array_header(d)
+    cdef Py_ssize_t i
+    rows = PyList_New(n)
+    for i in range(n):
+        row = read_record(d, c, t, buf, i)
+        Py_INCREF(row)
+        PyList_SET_ITEM(rows, i, <PyObject*>row)
+    return rows
+
+
+# --- messages, built -------------------------------------------------------------------------------
+
+cdef PyTypeObject* BASE_MODEL = <PyTypeObject*>BaseModel
+
+# Where BaseModel keeps the three slots every instance has; written directly into a new instance.
+cdef Py_ssize_t FIELDS_SET_OFFSET = slot_offset(BaseModel, K_FIELDS_SET)
+cdef Py_ssize_t EXTRA_OFFSET = slot_offset(BaseModel, K_EXTRA)
+cdef Py_ssize_t PRIVATE_OFFSET = slot_offset(BaseModel, K_PRIVATE)
+
+cdef dict FIELDS_TEMPLATE = {K_TYPE: None, K_NODE_ID: None, K_TIMESTAMP: None, K_VALUE: None}
+
+
+cdef object construct(object cls, str type_name, object node_id, object timestamp, object value):
+    """``shapes.construct_message`` in C: the instance without a second validation."""
+    cdef PyObject* items[4]
+    items[0], items[1] = <PyObject*>type_name, <PyObject*>node_id
+    items[2], items[3] = <PyObject*>timestamp, <PyObject*>value
+    fields = dict_from_template(FIELDS_TEMPLATE, MESSAGE_KEYS, items, 4)
+    msg = new_instance(cls, BASE_MODEL)
+    if msg is not None:  # a zeroed pydantic model, whose slots are filled here
+        set_new_slot(msg, FIELDS_SET_OFFSET, PySet_New(_FIELDS_SET))
+        set_new_slot(msg, EXTRA_OFFSET, None)
+        set_new_slot(msg, PRIVATE_OFFSET, None)
+        PyObject_GenericSetDict(msg, fields, NULL)
+        return msg
+    msg = _object_new(cls)
+    PyObject_GenericSetDict(msg, fields, NULL)
+    PyObject_GenericSetAttr(msg, K_FIELDS_SET, PySet_New(_FIELDS_SET))
+    PyObject_GenericSetAttr(msg, K_EXTRA, None)
+    PyObject_GenericSetAttr(msg, K_PRIVATE, None)
+    return msg
+
+
+# --- frames, read ----------------------------------------------------------------------------------
+
+cdef object decode_view(object buf, const uint8_t* data, Py_ssize_t size, CompiledGeneration c,
+                        object options, object buffers):
+    cdef Dec d
+    d.compiled = <PyObject*>c
+    d.buffers = NULL if buffers is None else <PyObject*>buffers
+    d.start = data
+    d.pos = data
+    d.end = data + size
+    d.last_datetime = NULL
+    d.epoch.value = d.field_datetime.value = NULL
+    d.owed = 0
+    try:
+        return decode_fields(&d, c, buf, size, options)
+    finally:
+        if d.last_datetime != NULL:
+            Py_DECREF(<object>d.last_datetime)
+        forget(&d.epoch)
+        forget(&d.field_datetime)
+
+
+cdef object decode_fields(Dec* d, CompiledGeneration c, object buf, Py_ssize_t size, object options):
+    if options is _DEFAULT_OPTIONS:
+        d.max_depth = DEFAULT_MAX_DEPTH
+        d.max_length = DEFAULT_MAX_LENGTH
+        d.allow_pickle = DEFAULT_ALLOW_PICKLE
+        if size > DEFAULT_MAX_FRAME:
+            raise _Refused("frame size")
+    else:
+        d.max_depth = options.max_depth
+        d.max_length = length_limit(options)
+        d.allow_pickle = options.allow_pickle
+        if size > options.max_frame_size:
+            raise _Refused("frame size")
+    if size >= 2 and d.start[0] == FRAME_ARRAY and d.start[1] == c.version:
+        d.pos += 2
+    else:
+        check_prefix(buf, c.generation)
+        if read_array_header(d) != wire.HEADER_LENGTH or read_value(d, LEVEL_FIELD, buf) != c.version:
+            raise _Refused("prefix")
+    cdef int code
+    if d.pos < d.end and d.pos[0] <= 0x7F and d.pos[0] < c.n_types:  # a fixint, as type codes are written
+        code = d.pos[0]
+        d.pos += 1
+    else:
+        code_obj = read_value(d, LEVEL_FIELD, buf)
+        if type(code_obj) is not int or not 0 <= code_obj < c.n_types:
+            raise _Refused("type code")
+        code = code_obj
+    if d.buffers == NULL and d.pos < d.end and d.pos[0] == 0:  # no buffers: the common case
+        d.pos += 1
+    else:
+        n_buffers = read_value(d, LEVEL_FIELD, buf)
+        if type(n_buffers) is not int or n_buffers != (0 if d.buffers == NULL else len(<object>d.buffers)):
+            raise _Refused("n_buffers")
+    node_id = read_short_str(d, buf, LEVEL_FIELD)
+    if type(node_id) is not str:
+        raise _Refused("node_id")
+    timestamp = read_value(d, LEVEL_FIELD, buf)
+    if type(timestamp) is not DATETIME:
+        raise _Refused("timestamp")
+    type_name = <str>c.type_names[code]
+    table = c.records[code]
+    if table is None:
+        value = read_value(d, LEVEL_FIELD, buf)
+    elif (<CompiledRecord>table).listed:
+        value = read_records(d, c, <CompiledRecord>table, buf)
+    else:
+        value = read_record(d, c, <CompiledRecord>table, buf, 0)
+    if d.pos != d.end:
+        raise _Refused("extra bytes")
+    cls = c.class_by_code[code]
+    if cls is None:
+        cls = c.classes[type_name]  # (a generation without a class for it: refused as the pure one does)
+    if table is None:
+        return ControlFields(cls, type_name, node_id, timestamp, value, c.shapes[code], d.allow_pickle)
+    if c.pickle_prefix is not None and not d.allow_pickle:
+        pickled_strs.refuse_decoded(buf, d.buffers != NULL, node_id, value, c.pickle_prefix)
+    return construct(cls, type_name, node_id, timestamp, value)
+
+
+cdef class ControlFields:
+    """A control message as read, before its class validates it: validated by ``validated`` outside
+    the handler that hands refused frames to the pure backend, so that a message the class refuses is
+    validated once, not again by the pure backend to explain it (their verdicts are the same: both
+    read the same value and check it with the same functions)."""
+    cdef object cls, type_name, node_id, timestamp, value, shape
+    cdef bint allow_pickle
+
+    def __init__(self, cls, type_name, node_id, timestamp, value, shape, bint allow_pickle):
+        self.cls, self.type_name, self.node_id = cls, type_name, node_id
+        self.timestamp, self.value, self.shape = timestamp, value, shape
+        self.allow_pickle = allow_pickle
+
+
+cdef object validated(object decoded, CompiledGeneration c):
+    """The message of what ``decode_view`` returned: itself, or a control message checked and
+    validated as the pure backend does it."""
+    if type(decoded) is not ControlFields:
+        return decoded
+    cdef ControlFields fields = <ControlFields>decoded
+    value = shapes.value_from_wire(c.generation, fields.shape, fields.value)
+    if c.pickle_prefix is not None and not fields.allow_pickle:
+        pickled_strs.refuse_decoded(None, True, fields.node_id, value, c.pickle_prefix)
+    return validate_control_message(fields.cls, fields.type_name, fields.node_id, fields.timestamp, value)
+
+
+cdef object decode_buffer(object buf, CompiledGeneration c, object options, object buffers):
+    cdef Py_buffer view
+    if type(buf) is bytes:
+        return decode_view(buf, <const uint8_t*>PyBytes_AS_STRING(<PyObject*>buf), len(<bytes>buf),
+                           c, options, buffers)
+    PyObject_GetBuffer(buf, &view, PyBUF_SIMPLE)
+    try:
+        return decode_view(buf, <const uint8_t*>view.buf, view.len, c, options, buffers)
+    finally:
+        PyBuffer_Release(&view)
+
+
+def decode_frame(buf, generation=REFERENCE, options=DEFAULT_OPTIONS, buffers=None):
+    """Decode one non-empty MessagePack frame (a buffer) of ``generation`` (or, given a dict of
+    classes, of the reference building those classes), under the pickle policy and limits of
+    ``options``; with ``buffers`` (a :class:`noobwire._core.out_of_band.ReceivedBuffers`), the header frame of a
+    message whose buffer frames they are."""
+    cdef CompiledGeneration c = tables_of(generation)
+    return decode_checked(buf, c, options, buffers)
+
+
+cdef object decode_checked(object buf, CompiledGeneration c, object options, object buffers):
+    """``decode_frame`` once its generation's tables are found."""
+    try:
+        decoded = decode_buffer(buf, c, options, buffers)
+    except Exception:
+        pass
+    else:
+        return validated(decoded, c)
+    # Outside the handler, so that the pure backend's error does not chain this one.
+    return _explain_decode(buf, c, options, buffers)
+
+
+cdef object _explain_decode(object buf, CompiledGeneration c, object options, object buffers):
+    if buffers is not None:
+        buffers.forget_references()  # the pure decoder reads the references again
+    pure.decode_frame(buf, c.generation, options, buffers)  # raises the error that says what is wrong
+    raise RuntimeError(
+        "noobwire internal error: the compiled decoder refused a frame that the pure decoder reads; "
+        "please report it"
+    )
+
+
+cdef bint IS_JSON_FIRST_BYTE[256]
+IS_JSON_FIRST_BYTE[:] = [byte in wire.JSON_FIRST_BYTES for byte in range(256)]
+
+
+cdef object _ZMQ_FRAME = None  # zmq.Frame, once pyzmq is imported
+
+
+cdef bint reads_directly(object data):
+    """Whether ``data`` is a ``bytearray``, a ``memoryview`` or a ``zmq.Frame``: holders whose own
+    buffer is the frame (``decode_direct`` then checks that it is one-dimensional bytes). Any other
+    type is read as :func:`decode` reads it."""
+    global _ZMQ_FRAME
+    cdef type kind = type(data)
+    if kind is bytearray or kind is memoryview:
+        return True
+    if _ZMQ_FRAME is None:
+        zmq = sys.modules.get("zmq")  # not imported: nothing can be a zmq.Frame
+        if zmq is None:
+            return False
+        _ZMQ_FRAME = getattr(zmq, "Frame", None)
+    return kind is _ZMQ_FRAME
+
+
+cdef object decode_direct(object data, CompiledGeneration c, object options):
+    """Decode the frame that ``data`` holds in its buffer, where it is a canonical frame of ``c``'s
+    generation in one dimension of bytes; None where it is not (:func:`decode` then decides). A frame
+    that the compiled path refuses goes to the pure backend to be explained, as in ``decode_frame``."""
+    cdef Py_buffer view
+    cdef const uint8_t* start
+    cdef int64_t limit = frame_limit(options)
+    try:
+        PyObject_GetBuffer(data, &view, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS)
+    except Exception:  # a released memoryview, a non-contiguous one
+        return None
+    try:
+        start = <const uint8_t*>view.buf
+        if not (view.ndim == 1 and view.itemsize == 1 and (view.format == NULL or strcmp(view.format, b"B") == 0)
+                and 2 <= view.len <= limit and start[0] == FRAME_ARRAY and start[1] == c.version):
+            return None
+        try:
+            decoded = decode_view(data, start, view.len, c, options, None)
+        except Exception:
+            pass
+        else:
+            return validated(decoded, c)
+    finally:
+        PyBuffer_Release(&view)
+    # Outside the handler, so that the pure backend's error does not chain this one.
+    return _explain_decode(frame_buffer(data), c, options, None)
+
+
+def decode(data, generation=REFERENCE, options=DEFAULT_OPTIONS):
+    """Decode a noobwire MessagePack frame or a legacy JSON frame (see :func:`noobwire.decode`)."""
+    cdef Py_ssize_t size
+    cdef CompiledGeneration c = tables_of(generation)
+    if type(data) is bytes:
+        size = len(<bytes>data)
+        if (size and size <= frame_limit(options)
+                and not IS_JSON_FIRST_BYTE[(<const uint8_t*>PyBytes_AS_STRING(<PyObject*>data))[0]]):
+            return decode_checked(data, c, options, None)
+    elif reads_directly(data):
+        msg = decode_direct(data, c, options)
+        if msg is not None:
+            return msg
+    buf = frame_to_decode(data, options)
+    if is_json(buf):
+        return decode_json(buf, c.generation, options)
+    return decode_checked(buf, c, options, None)

@@ -1,0 +1,37 @@
+"""Drop-in for noob itself: make an installed noob's messages travel as noobwire frames.
+
+Three jobs, three modules: :mod:`noobwire.noob.install` patches noob's message classes (``install()``,
+``uninstall()``), :mod:`noobwire.noob.compat` recognizes which generation of noob's schema is installed,
+and :mod:`noobwire.noob.runner_hook` hooks noob's ZeroMQ runner so that large buffers travel as frames of
+their own. What a user calls is here.
+"""
+
+from noobwire.noob.install import (
+    DEFAULT_MODULE,
+    ENV_INSTALL,
+    ENV_JSON_FALLBACK,
+    ENV_ZERO_COPY,
+    IncompatibleNoobError,
+    Installation,
+    active_installation,
+    frame_codec,
+    hook_runner,
+    install,
+    install_from_environment,
+    uninstall,
+)
+
+__all__ = [
+    "DEFAULT_MODULE",
+    "ENV_INSTALL",
+    "ENV_JSON_FALLBACK",
+    "ENV_ZERO_COPY",
+    "IncompatibleNoobError",
+    "Installation",
+    "active_installation",
+    "frame_codec",
+    "hook_runner",
+    "install",
+    "install_from_environment",
+    "uninstall",
+]

@@ -1,0 +1,363 @@
+"""Pickle off through noob's own classes: a hostile peer's values, followed past the decoder.
+
+Each test takes one validator, computed field or custom type of the installed noob's message classes
+(the table of ``docs/guide/security.md``) and hands it what a hostile peer would, on both backends,
+with pickle off: nothing may be unpickled, imported or touched on disk, whether noobwire decodes the
+frame, noob validates its values again (a node publishing what it received), or prints it. CI runs this
+file with each published noob (1000.0.0, 1001.0.0, 1002.0.0 and 1003.0.2); what only noob 1003 has
+(``SpecMsg``) is tested where it exists.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import pickle
+import sys
+import warnings
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import msgpack
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from noobwire import Codec, DecodeError, EncodeError, SchemaError
+from noobwire._core import epochs
+from noobwire.codec import Backend
+from noobwire.generations import NOOB_1000, NOOB_1002, NOOB_1003
+from noobwire.layout import Generation
+from noobwire.noob import install, uninstall
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # noob warns about its runtime directory on import
+    noob_message: ModuleType = pytest.importorskip("noob.network.message")
+    from noob.event import MetaEventType
+
+NOOB_VERSION = metadata.version("noob")
+if NOOB_VERSION.startswith("0."):
+    pytest.skip(f"noob {NOOB_VERSION} predates the generations this file tests", allow_module_level=True)
+GENERATION: Generation = {"1003": NOOB_1003, "1002": NOOB_1002, "1001": NOOB_1000, "1000": NOOB_1000}[
+    NOOB_VERSION.split(".")[0]
+].bind(noob_message)
+T = datetime(2026, 1, 1, tzinfo=UTC)
+PREFIX = "pck__"
+
+
+class Touches:
+    """Unpickled, it creates a file: the proof that a pickle ran."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Path.touch, (self.path,))
+
+
+@pytest.fixture
+def marker(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "a pickle ran"
+    yield path
+    assert not path.exists(), "a pickle ran"
+
+
+@pytest.fixture(autouse=True)
+def _never_left_installed() -> Iterator[None]:
+    yield
+    uninstall()
+
+
+def pickled_str(marker: Path) -> str:
+    return PREFIX + base64.b64encode(pickle.dumps(Touches(marker))).decode()
+
+
+def epoch(number: int) -> Any:
+    return epochs.epoch_from_wire(GENERATION, number, "epoch")
+
+
+def event(value: Any, **fields: Any) -> dict[str, Any]:
+    return {
+        "id": 1,
+        "timestamp": T,
+        "node_id": "cam",
+        "signal": "s",
+        "epoch": epoch(3),
+        "value": value,
+        **fields,
+    }
+
+
+def event_msg(*events: dict[str, Any]) -> Any:
+    """noob's own EventMsg, built without validation (noob's validators would unpickle a pck__ str)."""
+    return noob_message.EventMsg.model_construct(node_id="cam", timestamp=T, value=list(events))
+
+
+def trusted_frame(msg: Any) -> bytes:
+    """``msg`` as a peer with pickle on writes it."""
+    return Codec(generation=GENERATION).encode(msg)
+
+
+def locked(backend: Backend) -> Codec:
+    return Codec(generation=GENERATION, allow_pickle=False, backend=backend.name)
+
+
+# --- Picklable (Event.value, MetaEvent.value, ErrorMsg.value): unpickles any str beginning pck__ --------
+
+PLACES = {
+    "an event's value": lambda s: event_msg(event(s)),
+    "a meta event's value": lambda s: event_msg(
+        event(s, node_id="meta", signal=next(iter(MetaEventType)).value)
+    ),
+    "an item of an event's value": lambda s: event_msg(event([1, {"k": s}])),
+    "a key of an event's value": lambda s: event_msg(event({s: 1})),
+    "an element of a set": lambda s: event_msg(event(frozenset({s}))),
+    "an event's signal": lambda s: event_msg(event(1, signal=s)),
+    "a message's node_id": lambda s: noob_message.EventMsg.model_construct(node_id=s, timestamp=T, value=[]),
+    "a process message's input": lambda s: noob_message.ProcessMsg.model_construct(
+        node_id="command", timestamp=T, value={"epoch": epoch(1), "input": {"x": [s]}}
+    ),
+    "an error's arguments": lambda s: noob_message.ErrorMsg.model_construct(
+        node_id="cam", timestamp=T, value={"err_type": ValueError, "err_args": (s,), "traceback": ""}
+    ),
+    "an item of a numpy str array": lambda s: event_msg(event(np.array(["ok", s]))),
+    "a numpy str scalar": lambda s: event_msg(event(np.str_(s))),
+    "a field of a structured array": lambda s: event_msg(
+        event(np.array([(1, s)], dtype=[("a", "<i4"), ("b", "U200")]))
+    ),
+}
+
+
+@pytest.mark.parametrize("place", list(PLACES))
+def test_a_pck_str_anywhere_is_refused_with_pickle_off(backend: Backend, marker: Path, place: str) -> None:
+    # Before: decoded as the str it is; then noob's Picklable unpickled it when a node put it in a new
+    # EventMsg (publish_events), or directly when it was an event's value.
+    msg = PLACES[place](pickled_str(marker))
+    with pytest.raises(DecodeError, match="take for a pickle"):
+        locked(backend).decode(trusted_frame(msg))
+    with pytest.raises(EncodeError, match="take for a pickle"):
+        locked(backend).encode(msg)
+
+
+def test_a_pck_str_decodes_as_itself_with_pickle_on(backend: Backend, marker: Path) -> None:
+    text = pickled_str(marker)
+    back = Codec(generation=GENERATION, backend=backend.name).decode(trusted_frame(event_msg(event(text))))
+    assert back.value[0]["value"] == text
+
+
+def test_pck_bytes_and_a_pck_not_at_the_start_are_fine(backend: Backend, marker: Path) -> None:
+    text = pickled_str(marker)
+    msg = event_msg(event(text.encode()), event("x" + text), event(np.array(["x" + text])))
+    back = locked(backend).decode(locked(backend).encode(msg))
+    assert back.value[0]["value"] == text.encode()
+    assert back.value[1]["value"] == "x" + text
+
+
+def test_a_pck_str_in_a_legacy_json_frame_is_refused_with_pickle_off(backend: Backend, marker: Path) -> None:
+    text = pickled_str(marker)
+    frame = json.dumps(
+        {"type": "event", "node_id": "cam", "timestamp": "2026-01-01T00:00:00Z", "value": [{"x": text}]}
+    ).encode()
+    escaped = frame.replace(b'"pck__', b'"\\u0070ck__')  # the same str, one letter escaped
+    for data in (frame, escaped):
+        with pytest.raises(DecodeError, match="pickle is off"):
+            locked(backend).decode(data)
+
+
+def test_installed_with_pickle_off_noob_builds_no_pickle_from_a_str(marker: Path) -> None:
+    # noob's NodeRunner.publish_events builds EventMsg(value=events) from what its node returned, and
+    # a node may return a str it received or made: noob's Picklable would unpickle it there.
+    text = pickled_str(marker)
+    with install(allow_pickle=False, zero_copy=False):
+        with pytest.raises(ValidationError, match="not unpickled"):
+            noob_message.EventMsg(node_id="cam", value=[event(text)])
+        with pytest.raises(ValidationError, match="not unpickled"):
+            noob_message.ErrorMsg(node_id="cam", value=text)
+        assert noob_message.EventMsg(node_id="cam", value=[event("fine")]).value[0]["value"] == "fine"
+    assert not marker.exists()
+    noob_message.EventMsg(node_id="cam", value=[event(text)])  # uninstalled: noob's own behaviour is back
+    assert marker.exists()
+    marker.unlink()
+
+
+def test_installed_with_pickle_on_changes_nothing_of_noob_s_own(marker: Path) -> None:
+    with install(allow_pickle=True, zero_copy=False) as installation:
+        assert installation.guards == []
+        noob_message.EventMsg(node_id="cam", value=[event(pickled_str(marker))])
+    assert marker.exists()
+    marker.unlink()
+
+
+# --- ErrorMsg: its value, its class (to_exception calls it) ---------------------------------------------
+
+
+def _error_frame(value: Any) -> bytes:
+    return msgpack.packb(
+        [GENERATION.version, GENERATION.type_codes["error"], 0, "cam", msgpack.Timestamp(0), value]
+    )
+
+
+def test_an_error_value_that_is_a_pck_str_is_refused(backend: Backend, marker: Path) -> None:
+    with pytest.raises(SchemaError, match="must be an array of 3 fields"):
+        locked(backend).decode(_error_frame(pickled_str(marker)))
+
+
+def test_an_error_s_class_is_a_builtin_or_registered_one(backend: Backend) -> None:
+    name = msgpack.ExtType(9, b"os:system")
+    with pytest.raises(DecodeError, match="refused exception class"):
+        locked(backend).decode(_error_frame([name, ["echo"], "tb"]))
+    msg = locked(backend).decode(_error_frame([msgpack.ExtType(9, b"builtins:KeyError"), ["k"], "tb"]))
+    assert isinstance(msg, noob_message.ErrorMsg)
+    assert type(msg.to_exception()) is KeyError
+
+
+# --- the callable discriminators: what is not a message or an event --------------------------------------
+
+NOT_MESSAGES = [b"[1, 2]", b'"x"', b'{"type": [1]}', b'{"type": {}}']
+
+
+@pytest.mark.parametrize("data", NOT_MESSAGES)
+def test_json_that_is_not_a_message_is_a_decode_error(backend: Backend, data: bytes) -> None:
+    # noob's discriminators raise AttributeError and TypeError on these, not a ValidationError.
+    for codec in (locked(backend), Codec(generation=GENERATION, backend=backend.name)):
+        with pytest.raises(DecodeError):
+            codec.decode(data)
+
+
+@pytest.mark.parametrize("item", [[1, 2], "x", None, 5])
+def test_events_that_are_not_events_are_refused(backend: Backend, item: Any) -> None:
+    frame = msgpack.packb(
+        [GENERATION.version, GENERATION.type_codes["event"], 0, "cam", msgpack.Timestamp(0), [item]]
+    )
+    with pytest.raises(SchemaError):
+        locked(backend).decode(frame)
+    text = json.dumps({"type": "event", "node_id": "n", "timestamp": "2026-01-01T00:00:00Z", "value": [item]})
+    with pytest.raises(DecodeError):
+        locked(backend).decode(text.encode())
+
+
+# --- the epoch type: its numbers' range, and how deep it goes ------------------------------------------
+
+
+def _epoch_frame(wire: Any) -> bytes:
+    return msgpack.packb(
+        [GENERATION.version, GENERATION.type_codes["epoch_ended"], 0, "command", msgpack.Timestamp(0), wire]
+    )
+
+
+def _deep_epoch(levels: int) -> Any:
+    """An epoch object of ``levels`` levels, made by the epoch class itself."""
+    cls, segment = GENERATION.epoch_class, GENERATION.segment_class
+    if segment is None:
+        return cls(1, [("n", i) for i in range(levels - 1)])
+    return cls((segment("tube", 1), *(segment("n", i) for i in range(levels - 1))))
+
+
+def test_an_epoch_out_of_range_or_empty_is_refused(backend: Backend) -> None:
+    epochs = GENERATION.epochs
+    assert epochs is not None
+    out_of_range = [n for n in (epochs.max + 1, epochs.min - 1) if -(2**63) <= n < 2**64]  # (msgpack's ints)
+    for wire in (*out_of_range, *([n] for n in out_of_range), [], [1, ["a"]], [1, [2, 3]]):
+        with pytest.raises(SchemaError, match="epoch"):
+            locked(backend).decode(_epoch_frame(wire))
+
+
+def test_an_epoch_deeper_than_its_levels_is_refused(backend: Backend) -> None:
+    # noob's runner makes every parent of an epoch it stores (Epoch.parents), at a cost that grows with
+    # the square of its levels: a 97 KiB frame of one deep epoch cost a node 76 MiB.
+    assert GENERATION.epochs is not None
+    levels = GENERATION.epochs.max_levels
+    deepest = [1, *(["n", i] for i in range(levels - 1))]
+    msg = locked(backend).decode(_epoch_frame(deepest))
+    assert msg.value == _deep_epoch(levels)
+    assert locked(backend).decode(locked(backend).encode(msg)).value == msg.value
+    with pytest.raises(SchemaError, match=f"more than {levels}"):
+        locked(backend).decode(_epoch_frame([*deepest, ["n", 0]]))
+    too_deep = noob_message.EpochEndedMsg.model_construct(
+        node_id="command", timestamp=T, value=_deep_epoch(levels + 1)
+    )
+    with pytest.raises(EncodeError, match=f"more than {levels}"):
+        locked(backend).encode(too_deep)
+
+
+# --- noob 1003's SpecMsg: a tube specification, which noob reads files and imports for --------------------
+
+if "spec" in GENERATION.type_codes:
+    from noob.tube import TubeSpecification
+    from noob.yaml import ConfigYAMLMixin
+
+    def _spec_frame(value: Any) -> bytes:
+        return msgpack.packb(
+            [GENERATION.version, GENERATION.type_codes["spec"], 0, "command", msgpack.Timestamp(0), value]
+        )
+
+    @pytest.fixture
+    def no_config_lookup(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+        """Calls of noob's ``from_id`` / ``from_any`` / ``from_yaml``: a str where a tube belongs makes
+        noob build its config (creating directories), load its entry points, and read and rewrite the
+        local YAML file of that id (or path)."""
+        calls: list[Any] = []
+        for name in ("from_id", "from_any", "from_yaml"):
+            monkeypatch.setattr(
+                ConfigYAMLMixin, name, classmethod(lambda cls, *a, _n=name, **k: calls.append((_n, a)))
+            )
+        yield calls
+        assert calls == [], calls
+
+    def _spec_with_nodes(nodes: dict[str, Any]) -> str:
+        spec = TubeSpecification(noob_id="t", nodes={}).model_dump(mode="json")
+        spec["nodes"] = nodes
+        return json.dumps(spec)
+
+    @pytest.mark.parametrize("value", ["a-tube-id", "tubes/victim.yaml", 5, ["x"]])
+    def test_a_spec_whose_value_is_no_object_is_refused(
+        backend: Backend, no_config_lookup: list[Any], value: Any
+    ) -> None:
+        # Before: the JSON text of a str passed the decoder and reached TubeSpecification's before-
+        # validator, which looked the str up as a tube id: it read, rewrote and returned a local file.
+        for codec in (locked(backend), Codec(generation=GENERATION, backend=backend.name)):
+            with pytest.raises(SchemaError, match="Input should be an object"):
+                codec.decode(_spec_frame(json.dumps(value)))
+        frame = json.dumps(
+            {"type": "spec", "node_id": "c", "timestamp": "2026-01-01T00:00:00Z", "value": value}
+        ).encode()
+        with pytest.raises(SchemaError, match="Input should be an object"):
+            locked(backend).decode(frame)
+
+    def test_inspect_of_a_spec_that_names_a_file_touches_nothing(
+        tmp_path: Path, no_config_lookup: list[Any], capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        from noobwire.cli import main
+
+        path = tmp_path / "frame"
+        path.write_bytes(_spec_frame(json.dumps("victim")))
+        assert main(["inspect", str(path)]) == 1
+        assert "Input should be an object" in capsys.readouterr().err
+
+    def test_installed_with_pickle_off_repr_of_a_spec_imports_and_reads_nothing(
+        backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_config_lookup: list[Any]
+    ) -> None:
+        # noob's NodeSpecification.nodeinfo, a computed field that repr() shows, imports a node's type,
+        # and for a "tube" node reads (and may rewrite) the YAML file its params name: noob's runner
+        # logs what it receives (at DEBUG), and the sender names the module and the file.
+        (tmp_path / "planted_by_the_sender.py").write_text(f"open({str(tmp_path / 'imported')!r}, 'w')\n")
+        monkeypatch.syspath_prepend(str(tmp_path))
+        frame = _spec_frame(
+            _spec_with_nodes(
+                {
+                    "x": {"id": "x", "type": "planted_by_the_sender.run"},
+                    "t": {"id": "t", "type": "tube", "params": {"tube": str(tmp_path / "victim.yaml")}},
+                }
+            )
+        )
+        msg = locked(backend).decode(frame)  # decoding computes nothing
+        with install(allow_pickle=False, zero_copy=False):
+            msg = noob_message.Message.from_bytes([frame])
+            shown = repr(msg) + str(msg) + repr(msg.value.nodes["x"])
+        assert "planted_by_the_sender.run" in shown
+        assert "planted_by_the_sender" not in sys.modules
+        assert not (tmp_path / "imported").exists()

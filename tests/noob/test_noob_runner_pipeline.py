@@ -1,0 +1,306 @@
+"""noob's own ZeroMQ runner, hooked by noobwire.noob.runner_hook with the codec of the installed noob's
+generation, on each backend (and, at the end, with noobwire.noob.install() as a user has it).
+
+Real tubes, each node in a process of its own (forked from this one, so they inherit the hook), the command
+node in a thread of this process. These need noob 1000 or later with its ZeroMQ runner (the test extra
+installs noob 1003; ``NOOBWIRE_REQUIRE_NOOB_RUNNER=1`` turns the skip below into a failure).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import itertools
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+np = pytest.importorskip("numpy")
+zmq = pytest.importorskip("zmq")
+noob = pytest.importorskip("noob", reason="noob is not installed")
+try:
+    from noob.network import message as noob_message
+    from noob.runner.zmq import ZMQRunner
+
+    from noob import Tube
+except ImportError as exc:  # the reference's noob: a runner of another layout
+    if os.environ.get("NOOBWIRE_REQUIRE_NOOB_RUNNER") == "1":
+        raise
+    pytest.skip(
+        f"noob 1000 or later, with its ZeroMQ runner, is not installed ({exc})", allow_module_level=True
+    )
+
+import runner_nodes  # noqa: E402
+from runner_nodes import LARGE, expected_arrays, mismatches, over_zmq_frame  # noqa: E402
+
+from noobwire import Codec  # noqa: E402
+from noobwire.bench.pipeline_nodes import pipeline_spec, stamp_of  # noqa: E402
+from noobwire.codec import Backend  # noqa: E402
+from noobwire.noob import frame_codec  # noqa: E402
+from noobwire.noob.compat import recognize  # noqa: E402
+from noobwire.noob.runner_hook import RunnerPatch, active_runner_patch, patch_runner, unpatch  # noqa: E402
+
+THRESHOLD = 65536
+ARRAY_TUBE = {
+    "noob_id": "noobwire-test-arrays",
+    "nodes": {
+        "source": {"type": f"{runner_nodes.__name__}.ArraySource"},
+        "sink": {"type": f"{runner_nodes.__name__}.CheckingSink", "depends": [{"frames": "source.value"}]},
+        "result": {"type": "return", "depends": "sink.value"},
+    },
+}
+
+
+GENERATION = recognize(noob_message).generation
+
+
+def _hook(backend: str | None) -> RunnerPatch:
+    assert GENERATION is not None, "the installed noob's schema is no generation noobwire knows"
+    encode, decode = frame_codec(Codec(generation=GENERATION.bind(noob_message), backend=backend))
+    patch = patch_runner(noob, encode_frames=encode, decode_frames=decode, threshold=THRESHOLD)
+    assert patch.active, "noob's runner is not laid out as the hook expects"
+    return patch
+
+
+@pytest.fixture
+def hooked(backend: Backend) -> Iterator[RunnerPatch]:
+    """noob's runner hooked with the stand-in codec on ``backend``."""
+    patch = _hook(backend.name)
+    yield patch
+    unpatch(patch)
+
+
+@pytest.fixture
+def hooked_active_backend() -> Iterator[RunnerPatch]:
+    """noob's runner hooked with the stand-in codec on the active backend only (for the long test)."""
+    patch = _hook(None)
+    yield patch
+    unpatch(patch)
+
+
+def _live_frames() -> int:
+    gc.collect()
+    return sum(type(obj) is zmq.Frame for obj in gc.get_objects())
+
+
+class _Spy:
+    """A SUB socket of our own on a node's outbox: the frames that node publishes, as they are."""
+
+    def __init__(self, address: str) -> None:
+        self.context = zmq.Context()
+        self.socket = self.context.socket(zmq.SUB)
+        self.socket.setsockopt(zmq.SUBSCRIBE, b"event")
+        self.socket.connect(address)
+
+    def messages(self) -> list[list[bytes]]:
+        received = []
+        while self.socket.poll(1000):
+            received.append(self.socket.recv_multipart())
+        return received
+
+    def close(self) -> None:
+        self.socket.close(linger=0)
+        self.context.term()
+
+
+def _wire_problems(frames: list[bytes], count: int) -> list[str]:
+    """What is wrong with ``frames`` as the source's event message of epoch ``count``: the topic first,
+    then each large array's bytes (and the large bytes value) once, in a frame of its own, then a small
+    header."""
+    arrays = expected_arrays(count)
+    wanted = [np.asarray(arrays[name]).tobytes(order="A") for name in LARGE] + [arrays["blob"]]
+    problems = []
+    if frames[0] != b"event":
+        problems.append(f"the first frame is {frames[0][:20]!r}, not the topic")
+    if sorted(frames[1:-1]) != sorted(wanted):
+        problems.append(f"{len(frames) - 2} buffer frames, not the {len(wanted)} large values' bytes")
+    if len(frames[-1]) > 8192:
+        problems.append(f"a header of {len(frames[-1])} bytes")
+    return problems
+
+
+def _check_what_the_command_node_saw(messages: list[Any], epochs: int) -> set[int]:
+    """Check the source's event messages that reached the command node (noob's own ``EventMsg``, each
+    array as sent and a view of a received frame); return the epochs' counts."""
+    deadline = time.monotonic() + 10
+    while len(messages) < epochs and time.monotonic() < deadline:  # sync callbacks run in threads
+        time.sleep(0.05)
+    assert all(type(msg) is noob_message.EventMsg for msg in messages)
+    by_count = {msg.value[0]["value"]["count"]: msg.value[0]["value"]["arrays"] for msg in messages}
+    assert set(range(1, epochs + 1)) <= set(by_count)  # the source may have run ahead of the return
+    for count, arrays in by_count.items():
+        assert mismatches(arrays, expected_arrays(count)) == [], count
+        assert sorted(name for name, value in arrays.items() if over_zmq_frame(value)) == sorted(LARGE)
+    return set(by_count)
+
+
+class _SourceEvents:
+    """A callback for the command node's inbox: keeps the source's messages."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    def __call__(self, msg: Any) -> None:
+        if msg.node_id == "source":
+            self.messages.append(msg)
+
+
+def test_arrays_of_every_layout_arrive_exactly_at_the_sink_and_at_the_command_node(
+    hooked: RunnerPatch,
+) -> None:
+    epochs = 8
+    frames_before = _live_frames()
+    seen_by_command = _SourceEvents()
+    runner = ZMQRunner(Tube.from_specification(ARRAY_TUBE))
+    with runner:
+        runner.command.add_callback("inbox", seen_by_command)
+        spy = _Spy(runner.command._nodes["source"]["outbox"])
+        try:
+            time.sleep(0.3)  # let the spy's subscription reach the outbox
+            reports = runner.run(epochs)
+            on_the_wire = spy.messages()
+        finally:
+            spy.close()
+        processes = list(runner.node_procs.values())
+        command_thread = runner._command_thread
+
+    assert [report["count"] for report in reports] == list(range(1, epochs + 1))
+    for report in reports:
+        assert report["mismatches"] == [], report
+        assert report["zero_copy"] == sorted(LARGE), report
+        assert report["write"] is None, report
+        assert report["kept_mismatches"] == [], report
+
+    counts_seen = _check_what_the_command_node_saw(seen_by_command.messages, epochs)
+    assert hooked.received_frames >= epochs
+
+    assert on_the_wire, "the spy saw no event message"
+    for frames in on_the_wire:  # the spy may have joined late: find each message's epoch
+        assert any(not _wire_problems(frames, count) for count in counts_seen), _wire_problems(frames, 1)
+
+    assert not any(process.is_alive() for process in processes)
+    assert command_thread is not None
+    assert not command_thread.is_alive()
+    leftover = runner.store.flat_events  # noob keeps the events of epochs run ahead of the return
+    ran_ahead = {noob.types.Epoch(count - 1) for count in counts_seen if count > epochs}
+    assert {event["epoch"] for event in leftover} <= ran_ahead
+    del seen_by_command, reports, runner, leftover
+    assert _live_frames() == frames_before, "received frames are still held after the run"
+
+
+def test_small_values_go_as_single_noobwire_frames(hooked: RunnerPatch) -> None:
+    runner = ZMQRunner(Tube.from_specification(pipeline_spec("small")))
+    with runner:
+        spy = _Spy(runner.command._nodes["source"]["outbox"])
+        try:
+            time.sleep(0.3)  # let the spy's subscription reach the outbox
+            results = runner.run(20)
+            on_the_wire = spy.messages()
+        finally:
+            spy.close()
+    assert results == [4 * count for count in range(1, 21)]
+    assert hooked.received_frames >= 3 * 20  # every node's events reached the command node through the hook
+    assert on_the_wire
+    version = GENERATION.version if GENERATION is not None else -1
+    for frames in on_the_wire:  # the topic, then one noobwire frame: no buffer went out of band
+        assert len(frames) == 2
+        assert frames[0] == b"event"
+        assert frames[1][:2] == bytes([0x96, version])
+
+
+def _rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for process {pid}")
+
+
+def _counts_up(stamps: list[int]) -> bool:
+    """Whether the sink's stamps count up one by one (modulo 251): no frame changed after it was sent."""
+    return all(later == (earlier + 1) % 251 for earlier, later in itertools.pairwise(stamps))
+
+
+def _mmap_large_allocations() -> bool:
+    """Have glibc's malloc give each allocation of 64 KiB or more its own mapping, returned to the system
+    when freed (``mallopt(M_MMAP_THRESHOLD)``), in this process and the ones it forks from now on.
+
+    Otherwise glibc serves large blocks from its heap once one has been freed, and keeps the heap's top
+    mapped: a process's resident memory then stays at the most it ever held at once, which here depends on
+    how many messages happened to be queued for it at the busiest moment, not on what it still holds. Returns
+    False where this is not glibc."""
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    m_mmap_threshold = -3
+    return bool(mallopt(m_mmap_threshold, 65536))
+
+
+def _settled_rss_kib(runner: Any, pids: dict[str, int]) -> dict[str, int]:
+    """Each process's resident memory once the run has settled. noob's runner keeps the events of the
+    epochs its nodes ran ahead of ``run(n)``'s last result (with noob alone as with the hook): they are
+    dropped first, or they would count as growth."""
+    runner.store.clear()
+    time.sleep(0.5)  # let every inbox drain
+    return {name: _rss_kib(pid) for name, pid in pids.items()}
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads resident memory from /proc")
+def test_every_process_keeps_its_memory_flat_over_2000_epochs_of_1_mib(
+    hooked_active_backend: RunnerPatch,
+) -> None:
+    """2,000 epochs of a 1 MiB array after 500 of warming up, in runs of 500 epochs: noob's nodes set up
+    their schedulers for all of a run's epochs when it starts, so each run's size sets a floor of its own
+    (about 4 KiB per epoch, with noob alone as with the hook); runs of one size keep that floor level."""
+    if not _mmap_large_allocations():
+        pytest.skip("needs glibc's mallopt to measure resident memory without the heap's high-water mark")
+    runner = ZMQRunner(Tube.from_specification(pipeline_spec("A1M")))
+    with runner:
+        pids = {"command": os.getpid(), **{name: process.pid for name, process in runner.node_procs.items()}}
+        warm = runner.run(500)
+        before = _settled_rss_kib(runner, pids)
+        runs = [runner.run(500) for _ in range(4)]
+        after = _settled_rss_kib(runner, pids)
+    assert warm[0] == stamp_of(1)
+    assert all(_counts_up(results) for results in [warm, *runs])
+    growth_kib = {name: after[name] - before[name] for name in pids}
+    assert all(kib < 4096 for kib in growth_kib.values()), f"resident memory grew (KiB): {growth_kib}"
+    assert hooked_active_backend.received_frames >= 2500
+
+
+def test_the_pipeline_benchmark_runs_every_runner_and_checks_their_results() -> None:
+    from noobwire.bench.pipeline import format_pipeline_report, run_pipelines
+
+    results = run_pipelines(["small", "A1M"], seconds=0.05, rounds=1)
+    assert [result.pipeline for result in results] == ["small", "A1M"]
+    assert set(results[0].rates) == {"noob", "noobwire", "sync"}
+    assert set(results[0].not_measured) == {"raw"}
+    assert set(results[1].rates) == {"noob", "noobwire", "sync", "raw"}
+    assert all(rate > 0 for result in results for rates in result.rates.values() for rate in rates)
+    assert "noobwire (ZMQRunner)" in format_pipeline_report(results)
+    assert active_runner_patch() is None  # the benchmark undid its hook
+
+
+def test_install_hooks_the_runner_and_every_message_is_noobwires() -> None:
+    """With install() as a user has it: control messages and events in noobwire's frames, arrays out
+    of band, and uninstall() takes the hook away again."""
+    import noobwire.noob
+
+    with noobwire.noob.install() as installation:
+        patch = installation.runner_patch
+        assert patch is not None
+        assert patch.active
+        assert active_runner_patch() is patch
+        runner = ZMQRunner(Tube.from_specification(pipeline_spec("A1M")))
+        with runner:
+            results = runner.run(10)
+    assert _counts_up(results)
+    assert patch.received_frames >= 10
+    assert not patch.active
+    assert active_runner_patch() is None
