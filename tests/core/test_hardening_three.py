@@ -58,7 +58,11 @@ BAD_CONTROL_VALUES = {
         ["n", "o", "ready", [1, 2, 3], None],
         "value['signals'][0] must be a str, not int",
     ),
-    "an announce value's map of int keys": ("announce", ["i", {1: []}], "must be a map with str keys"),
+    "an announce value's map of int keys": (
+        "announce",
+        ["i", {1: ["n", "o", "ready", None, None]}],  # (the identify value itself is right)
+        "must be a map with str keys",
+    ),
     "an error value's class that is a str": (
         "error",
         ["builtins:ValueError", [], "tb"],
@@ -183,6 +187,8 @@ def _descr() -> st.SearchStrategy[Any]:
         st.none(),
         st.binary(max_size=2),
         st.lists(st.integers(-9, 9), max_size=2),
+        st.tuples(st.lists(st.integers(-9, 9), max_size=2), st.text(max_size=2)).map(list),  # [title, name]
+        st.tuples(st.integers(-9, 9), st.text(max_size=2)).map(list),
     )
     return st.recursive(
         simple,
@@ -310,3 +316,42 @@ def test_a_key_as_deep_as_allowed_is_written(backend: Backend) -> None:
     value = {_nested_tuple(MAX_KEY_DEPTH): frozenset({_nested_tuple(MAX_KEY_DEPTH)})}
     msg = noobwire.EventMsg.model_construct(node_id="n", timestamp=T, value=[_event(value)])
     assert_same(msg, Codec(backend=backend.name).decode(backend.encode(msg)))
+
+
+# --- found by the attack on this round's own change -------------------------------------------------------
+
+
+@pytest.mark.parametrize("out_of_band", [False, True])
+def test_numpy_strs_beyond_unicode_are_refused(backend: Backend, out_of_band: bool) -> None:
+    # numpy holds a str item as UCS-4 code units and takes any: one beyond U+10FFFF decoded, and then
+    # repr() and tolist() of the array raised SystemError.
+    array = np.array(["ab", "cd"], dtype="<U2")
+    payload = array.tobytes()
+    bad = payload[:4] + (0x110000).to_bytes(4, "little") + payload[8:]
+    frame_codec = FrameCodec(backend)
+    msg = noobwire.EventMsg.model_construct(node_id="n", timestamp=T, value=[_event(array)])
+    frames = [bytes(frame) for frame in frame_codec.encode_frames(msg, threshold=0 if out_of_band else 2**20)]
+    if out_of_band:
+        frames[0] = bad
+    else:
+        frames[-1] = frames[-1].replace(payload, bad)
+    with pytest.raises(DecodeError, match="beyond U\\+10FFFF"):
+        frame_codec.decode_frames(frames)
+
+
+def test_a_frame_holding_pck_bytes_costs_what_it_pays_for(backend: Backend) -> None:
+    # With pickle off, a frame whose bytes hold pck__ anywhere is walked for a str that begins so:
+    # the walk once held an entry and a path for every item at once (209 x N).
+    from hostile import peak_growth
+
+    pytest.importorskip("noob_core", reason="noob 1003 comes with the test extra")
+    value = [[i, "x", {"a": b"-pck__"}] for i in range(20_000)]  # (pck__ in the bytes, at no start)
+    codec = Codec(generation=NOOB_1003, backend=backend.name, allow_pickle=False)
+    msg = NOOB_1003.classes["event"].model_construct(
+        node_id="n", timestamp=T, value=[{**_event(value), "epoch": NOOB_1003.epoch_class(2)}]
+    )
+    frame = Codec(generation=NOOB_1003, backend=backend.name).encode(msg)
+    codec.decode(frame)  # what is built on first use
+    peak, error = peak_growth(codec.decode, frame)
+    assert error is None, error
+    assert peak <= 120 * len(frame) + 2**20, f"{peak / len(frame):.0f} x N"

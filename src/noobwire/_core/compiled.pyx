@@ -42,7 +42,7 @@ from pydantic import BaseModel
 from noobwire import wire
 from noobwire._core import epochs, extensions, meta_events, pickled_strs, pure, shapes
 from noobwire._core.framing import check_prefix, frame_buffer, frame_to_decode, is_json
-from noobwire._core.legacy_json import decode_json
+from noobwire._core.legacy_json import decode_json, written_again
 from noobwire._core.out_of_band import MAX_BUFFER_DEPTH, finish_header, take_out_of_band
 from noobwire._core.scalars import as_str
 from noobwire._core.validation import validate_control_message
@@ -751,6 +751,9 @@ cdef class CompiledGeneration:
         if known != NULL and self.epoch_cache_roots[slot] == root:
             return <object>known
         epoch = PyObject_CallOneArg(self.epoch_class, number)
+        # The slot is read again: the epoch class's own code may have let another thread replace (and
+        # release) what it held.
+        known = self.epoch_cache[slot]
         Py_INCREF(epoch)
         self.epoch_cache[slot] = <PyObject*>epoch
         self.epoch_cache_roots[slot] = root
@@ -1263,11 +1266,13 @@ cdef object read_short_str(Dec* d, object buf, int depth):
                     return <object>cached
                 text = PyUnicode_DecodeUTF8(<const char*>data, n, NULL)
                 hash(text)  # computed once, kept with the cached object
+                # Read again: an allocation may run a collection, whose finalizers may let another
+                # thread replace (and release) what the entry held.
+                cached = STR_CACHE[h]
                 Py_INCREF(text)
-                if cached != NULL:
-                    STR_CACHE[h] = NULL
-                    Py_DECREF(<object>cached)
                 STR_CACHE[h] = <PyObject*>text
+                if cached != NULL:
+                    Py_DECREF(<object>cached)
                 d.pos = data + n
                 return text
     return read_value(d, depth, buf)
@@ -1881,7 +1886,7 @@ cdef object decode_fields(Dec* d, CompiledGeneration c, object buf, Py_ssize_t s
     if cls is None:
         cls = c.classes[type_name]  # (a generation without a class for it: refused as the pure one does)
     if table is None:
-        return ControlFields(cls, type_name, node_id, timestamp, value, c.shapes[code], d.allow_pickle)
+        return ControlFields(cls, type_name, node_id, timestamp, value, c.shapes[code], d.allow_pickle, buf)
     if c.pickle_prefix is not None and not d.allow_pickle:
         pickled_strs.refuse_decoded(buf, d.buffers != NULL, node_id, value, c.pickle_prefix)
     return construct(cls, type_name, node_id, timestamp, value)
@@ -1892,13 +1897,13 @@ cdef class ControlFields:
     the handler that hands refused frames to the pure backend, so that a message the class refuses is
     validated once, not again by the pure backend to explain it (their verdicts are the same: both
     read the same value and check it with the same functions)."""
-    cdef object cls, type_name, node_id, timestamp, value, shape
+    cdef object cls, type_name, node_id, timestamp, value, shape, buf
     cdef bint allow_pickle
 
-    def __init__(self, cls, type_name, node_id, timestamp, value, shape, bint allow_pickle):
+    def __init__(self, cls, type_name, node_id, timestamp, value, shape, bint allow_pickle, buf):
         self.cls, self.type_name, self.node_id = cls, type_name, node_id
         self.timestamp, self.value, self.shape = timestamp, value, shape
-        self.allow_pickle = allow_pickle
+        self.allow_pickle, self.buf = allow_pickle, buf
 
 
 cdef object validated(object decoded, CompiledGeneration c):
@@ -1909,7 +1914,7 @@ cdef object validated(object decoded, CompiledGeneration c):
     cdef ControlFields fields = <ControlFields>decoded
     value = shapes.value_from_wire(c.generation, fields.shape, fields.value)
     if c.pickle_prefix is not None and not fields.allow_pickle:
-        pickled_strs.refuse_decoded(None, True, fields.node_id, value, c.pickle_prefix)
+        pickled_strs.refuse_decoded(fields.buf, False, fields.node_id, value, c.pickle_prefix)
     return validate_control_message(fields.cls, fields.type_name, fields.node_id, fields.timestamp, value)
 
 
@@ -2022,5 +2027,7 @@ def decode(data, generation=REFERENCE, options=DEFAULT_OPTIONS):
             return msg
     buf = frame_to_decode(data, options)
     if is_json(buf):
-        return decode_json(buf, c.generation, options)
+        msg = decode_json(buf, c.generation, options)
+        written_again(msg, encode, c.generation, options)
+        return msg
     return decode_checked(buf, c, options, None)

@@ -308,6 +308,8 @@ def ndarray_from_payload(payload: bytes | memoryview) -> Any:
     try:
         # Read once whole (the skip above): no list is presized from a count the payload lacks.
         header = msgpack.unpackb(view[:header_size], raw=False, strict_map_key=False)
+    except RecursionError:  # the caller's stack, not the frame's fault: no verdict
+        raise
     except Exception as exc:
         raise DecodeError(f"array extension with a malformed header: {exc}") from None
     data = view[header_size:]
@@ -323,6 +325,7 @@ def ndarray_from_payload(payload: bytes | memoryview) -> Any:
     try:
         # A copy of the bytes themselves (padding included), so the array re-encodes to the same bytes.
         flat = np.frombuffer(bytearray(data), dtype=dtype, count=count)
+        check_str_items(flat)
         if layout == wire.LAYOUT_SCALAR:
             return flat.reshape(())[()]
         return flat.reshape(shape, order="F" if layout == wire.LAYOUT_F else "C")
@@ -370,6 +373,8 @@ def check_array_header(header: Any) -> tuple[Any, list[int], int]:
         dtype = descr_to_dtype(_descr_from_wire(descr, 0))
     except DecodeError:
         raise
+    except RecursionError:  # the caller's stack, not the frame's fault: no verdict
+        raise
     except Exception as exc:  # numpy raises many kinds for a bad descr
         raise DecodeError(f"array extension with invalid dtype {describe(descr)}: {exc}") from None
     if not isinstance(dtype, np.dtype) or dtype.hasobject or dtype.itemsize == 0:
@@ -378,6 +383,31 @@ def check_array_header(header: Any) -> tuple[Any, list[int], int]:
 
 
 _MAX_DTYPE_NESTING = 32
+_MAX_CODE_POINT = 0x10FFFF
+
+
+def str_parts(array: Any, depth: int = 0) -> list[Any]:
+    """The parts of a numpy array whose items are numpy strs (dtype kind ``U``): itself, or its fields'
+    (and theirs)."""
+    dtype = array.dtype
+    if dtype.kind == "U":
+        return [array]
+    if dtype.names is None or depth > _MAX_DTYPE_NESTING:
+        return []
+    return [part for name in dtype.names for part in str_parts(array[name], depth + 1)]
+
+
+def check_str_items(array: Any) -> None:
+    """Refuse (:class:`DecodeError`) an array of numpy strs holding a code point beyond U+10FFFF, which
+    numpy cannot turn into a str (its ``repr()`` would fail)."""
+    import numpy as np
+
+    for part in str_parts(array):
+        order = part.dtype.byteorder
+        big = order == ">" or (order == "=" and sys.byteorder == "big")
+        codes = np.ascontiguousarray(part).view(">u4" if big else "<u4")
+        if codes.size and int(codes.max()) > _MAX_CODE_POINT:
+            raise DecodeError("array extension of numpy strs holding a code point beyond U+10FFFF")
 
 
 # What numpy writes for a dtype without fields (dtype.str): byte order, kind, size, datetime unit.

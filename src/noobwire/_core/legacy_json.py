@@ -9,20 +9,22 @@ The JSON of a noob generation is read by that noob's own ``MessageAdapter``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError, from_json, to_jsonable_python
 
 from noobwire._core.extensions import PICKLE_OFF
+from noobwire._core.pickled_strs import find
 from noobwire._core.shapes import construct_message
-from noobwire._core.validation import shape_validator
-from noobwire.errors import DecodeError, EncodeError, SchemaError, describe, validation_summary
+from noobwire._core.validation import checking_validator
+from noobwire.errors import DecodeError, EncodeError, SchemaError, validation_summary
 from noobwire.generations import REFERENCE, GenerationLike, as_generation
 from noobwire.options import DEFAULT_OPTIONS, Options
 from noobwire.wire import PICKLE_PREFIX
 
-__all__ = ["decode_json", "encode_json"]
+__all__ = ["decode_json", "encode_json", "written_again"]
 
 
 def encode_json(msg: Any) -> bytes:
@@ -65,7 +67,7 @@ def _refuse_pickle_lookalikes(msg: Any) -> None:
 def _refuse_in(value: Any, path: str) -> None:
     """Refuse a pck__ str in ``value`` (one the reference writes as JSON: one it pickles whole instead
     holds its strs inside the pickle, where they stay strs)."""
-    found = _lookalike_path(value, path, 0)
+    found = find(value, PICKLE_PREFIX, path, keys=False)
     if found is None:
         return
     try:
@@ -73,31 +75,6 @@ def _refuse_in(value: Any, path: str) -> None:
     except Exception:  # written as one pickle, which holds the str as a str
         return
     raise _lookalike_error(found)
-
-
-_MAX_LOOKALIKE_DEPTH = 1024
-
-
-def _lookalike_path(value: Any, path: str, depth: int) -> str | None:
-    """The path of the first str beginning with ``pck__`` in ``value`` (a str, or one in its lists,
-    tuples, sets and dict values), or None."""
-    if isinstance(value, str):
-        return path if value.startswith(PICKLE_PREFIX) else None
-    if depth >= _MAX_LOOKALIKE_DEPTH:
-        return None
-    if isinstance(value, dict):
-        items: Any = ((f"{path}[{describe(key)}]", item) for key, item in value.items())
-    elif isinstance(value, list | tuple):
-        items = ((f"{path}[{index}]", item) for index, item in enumerate(value))
-    elif isinstance(value, set | frozenset):
-        items = ((f"{path} (an element)", item) for item in value)
-    else:
-        return None
-    for item_path, item in items:
-        found = _lookalike_path(item, item_path, depth + 1)
-        if found is not None:
-            return found
-    return None
 
 
 def _lookalike_error(path: str) -> EncodeError:
@@ -116,7 +93,7 @@ def decode_json(buf: Any, generation: GenerationLike = REFERENCE, options: Optio
     mirror (and with classes other than the mirror's, the validated fields are then put in the class
     for the message's type); for a noob generation, noob's own. With pickle off in ``options``, a frame
     holding a str that begins with ``pck__`` (the reference's pickles) is refused before it is
-    validated, and the frame is checked against the classes' declared shape
+    validated, and the frame is read by the classes' checking validator
     (:mod:`noobwire._core.validation`) before any of their validators sees it. A refusal's message
     names the first few problems, cut short.
     """
@@ -136,7 +113,7 @@ def decode_json(buf: Any, generation: GenerationLike = REFERENCE, options: Optio
                 raise DecodeError(
                     f"invalid JSON frame: refused a pickled ({PICKLE_PREFIX}) value: {PICKLE_OFF}"
                 )
-            shape_validator(adapter).validate_json(data)
+            checking_validator(adapter).validate_json(data)
         if mirror:
             msg = adapter.validate_json(data, context={"allow_pickle": options.allow_pickle})
         else:
@@ -172,7 +149,7 @@ def _json_refusal(exc: ValidationError, adapter: Any, data: bytes) -> DecodeErro
 def _first_problems(adapter: Any, data: bytes) -> ValidationError | None:
     """The first problems of a JSON frame, as the shape check finds them (failing fast), if it does."""
     try:
-        shape_validator(adapter).validate_json(data)
+        checking_validator(adapter).validate_json(data)
     except ValidationError as exc:
         return exc
     except Exception:
@@ -201,3 +178,18 @@ def _holds_pickle(data: bytes) -> bool:
             stack.extend(item)
             stack.extend(item.values())
     return False
+
+
+def written_again(msg: Any, encode: Any, generation: GenerationLike, options: Options) -> None:
+    """Refuse (:class:`SchemaError`) a message read from a JSON frame that ``encode`` (the decoding
+    backend's own) cannot write as a noobwire frame: what a decoder accepts, its encoder writes. The
+    reference's lax JSON lets through what noobwire's format does not (an epoch deeper than a
+    generation's, a str with a lone surrogate). The frame size is not held to ``max_frame_size`` here:
+    that bounds what is read."""
+    try:
+        encode(msg, generation, replace(options, max_frame_size=2**32 - 1))
+    except EncodeError as exc:
+        where = f" at {exc.path}" if exc.path else ""
+        raise SchemaError(
+            f"JSON frame whose message cannot be written as a noobwire frame: {exc.reason}{where}"
+        ) from exc

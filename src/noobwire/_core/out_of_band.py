@@ -338,9 +338,11 @@ class ReceivedBuffers:
                 f"{count * dtype.itemsize} bytes, buffer frame {index} has {len(frame)}"
             )
         try:
-            return _numpy().ndarray(shape, dtype, frame, order="F" if layout == wire.LAYOUT_F else "C")
+            array = _numpy().ndarray(shape, dtype, frame, order="F" if layout == wire.LAYOUT_F else "C")
         except (ValueError, TypeError) as exc:
             raise DecodeError(f"array reference that numpy refuses: {exc}") from None
+        extensions.check_str_items(array)
+        return array
 
 
 _VIEW_LAYOUTS = (wire.LAYOUT_C, wire.LAYOUT_F)
@@ -390,5 +392,7 @@ def _checked_dtype(descr: Any, shape: Any, layout: Any) -> Any:
 def _read_payload(payload: bytes | memoryview, kind: str) -> Any:
     try:
         return unpack_value(payload)  # (not presized from counts the payload does not hold)
+    except RecursionError:  # the caller's stack, not the frame's fault: no verdict
+        raise
     except Exception as exc:
         raise DecodeError(f"malformed {kind} reference ({type(exc).__name__}: {exc})") from None

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from noobwire._core.extensions import PICKLE_OFF
+from noobwire._core.extensions import PICKLE_OFF, str_parts
 from noobwire.errors import DecodeError, EncodeError, describe
 
 __all__ = ["find", "may_hold", "refuse_decoded", "refuse_encoded"]
@@ -35,69 +35,99 @@ def _encoded(prefix: str, encoding: str) -> bytes:
     return prefix.encode(encoding)
 
 
-def find(root: Any, prefix: str, path: str) -> str | None:
+def find(root: Any, prefix: str, path: str, keys: bool = True) -> str | None:
     """The path of the first str under ``root`` (itself, or a value, key, item or element of its
-    lists, tuples, sets and dicts, or an item of a numpy str array) that begins with ``prefix``; None if
-    there is none. Walked with a stack, not by recursion: as deep as the value, whatever the caller's
-    own depth."""
-    stack: list[tuple[Any, Any, str]] = [(root, None, path)]  # (value, its parent's entry, the step to it)
+    lists, tuples, sets and dicts, or an item of a numpy str array) that begins with ``prefix``, or the
+    first bytes that do (written as a str by the reference JSON, they would be taken for a pickle by
+    whoever reads that); None if there is none. ``keys=False`` leaves the keys of dicts out (the
+    reference JSON's readers unpickle values only). Walked depth first with a stack of iterators, not by
+    recursion (as deep as the value, whatever the caller's own depth), holding one iterator a level:
+    the path is written only for what is found."""
+    raw = prefix.encode("utf-8")
+    steps: list[tuple[str, Any] | None] = [None]  # how each open container was reached (root: None)
+    stack: list[Any] = [iter((("", path, root),))]
     while stack:
-        entry = stack.pop()
-        obj = entry[0]
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+            steps.pop()
+            continue
+        how, label, obj = entry
         kind = type(obj)
         if kind is str or isinstance(obj, str):
             if obj.startswith(prefix):
-                return _path(entry)
+                return _path(steps, how, label)
+        elif kind is bytes or kind is bytearray or kind is memoryview:
+            if bytes(obj[: len(raw)]) == raw:
+                return _path(steps, how, label)
         elif kind is dict:
-            for key, item in obj.items():
-                stack.append((key, entry, f" (key {_short(key)})"))
-                stack.append((item, entry, f"[{_short(key)}]"))
-        elif kind in _CONTAINERS:
-            if kind is list or kind is tuple:
-                stack.extend((item, entry, f"[{index}]") for index, item in enumerate(obj))
-            else:
-                stack.extend((item, entry, " (an element)") for item in obj)
+            stack.append(_entries(obj) if keys else (("item", key, item) for key, item in obj.items()))
+            steps.append((how, label))
+        elif kind is list or kind is tuple:
+            stack.append(("item", index, item) for index, item in enumerate(obj))
+            steps.append((how, label))
+        elif kind is set or kind is frozenset:
+            stack.append(("element", None, item) for item in obj)
+            steps.append((how, label))
         elif _holds_prefixed_item(obj, prefix):
-            return _path(entry) + " (an item of a numpy str array)"
+            return _path(steps, how, label) + " (an item of a numpy str array)"
     return None
 
 
-def _path(entry: tuple[Any, Any, str]) -> str:
-    steps = []
-    while entry is not None:
-        steps.append(entry[2])
-        entry = entry[1]
-    return "".join(reversed(steps))
+def _entries(mapping: dict[Any, Any]) -> Any:
+    for key, item in mapping.items():
+        yield "key", key, key
+        yield "item", key, item
 
 
-def _short(key: Any) -> str:
-    return describe(key)
+def _path(steps: list[tuple[str, Any] | None], how: str, label: Any) -> str:
+    """A value's path from the steps to its container and its own, cut to a few hundred characters."""
+    text = "".join(_step(*step) for step in [*steps, (how, label)] if step is not None)
+    return text if len(text) <= _PATH_SIZE else f"{text[:100]}...{text[-(_PATH_SIZE - 103) :]}"
+
+
+_PATH_SIZE = 300
+
+
+def _step(how: str, label: Any) -> str:
+    if how == "item":
+        return f"[{label}]" if type(label) is int else f"[{describe(label)}]"
+    if how == "key":
+        return f" (key {describe(label)})"
+    if how == "element":
+        return " (an element)"
+    return str(label)
 
 
 def _holds_prefixed_item(obj: Any, prefix: str) -> bool:
     """Whether ``obj`` is a numpy array or scalar with a str item (in any field of a structured dtype)
-    that begins with ``prefix``."""
+    that begins with ``prefix``, or a structured dtype whose field name or title does."""
     np = sys.modules.get("numpy")
     if np is None or not (type(obj) is np.ndarray or isinstance(obj, np.generic)):
         return False
     array = np.asarray(obj)
-    return any(bool(np.char.startswith(part, prefix).any()) for part in _str_parts(np, array, 0))
+    if _names_prefixed(array.dtype, prefix, 0):
+        return True
+    return any(bool(np.char.startswith(part, prefix).any()) for part in str_parts(array))
 
 
-def _str_parts(np: Any, array: Any, depth: int) -> list[Any]:
-    """The parts of ``array`` whose items are numpy strs: itself, or its fields' (and theirs)."""
-    dtype = array.dtype
-    if dtype.kind == "U":
-        return [array]
+def _names_prefixed(dtype: Any, prefix: str, depth: int) -> bool:
     if dtype.names is None or depth > 32:
-        return []
-    return [part for name in dtype.names for part in _str_parts(np, array[name], depth + 1)]
+        return False
+    for name in dtype.names:
+        field = dtype.fields[name]
+        titles = [title for title in field[2:] if isinstance(title, str)]
+        if name.startswith(prefix) or any(title.startswith(prefix) for title in titles):
+            return True
+        if _names_prefixed(field[0], prefix, depth + 1):
+            return True
+    return False
 
 
 def _why(prefix: str) -> str:
     return (
-        f"a str that begins with {prefix!r}, which noob's classes take for a pickle and unpickle, "
-        f"and {PICKLE_OFF}"
+        f"a str (or bytes, which JSON writes as one) that begins with {prefix!r}, which noob's classes "
+        f"take for a pickle and unpickle, and {PICKLE_OFF}"
     )
 
 

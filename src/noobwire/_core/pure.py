@@ -28,7 +28,7 @@ from noobwire._core.diagnosis import (
     refuse_too_deep_keys,
 )
 from noobwire._core.framing import check_frame_size, check_prefix, frame_to_decode, is_json
-from noobwire._core.legacy_json import decode_json
+from noobwire._core.legacy_json import decode_json, written_again
 from noobwire._core.out_of_band import OutOfBand, ReceivedBuffers, finish_header, take_out_of_band
 from noobwire._core.pickled_strs import refuse_decoded, refuse_encoded
 from noobwire._core.record_code import record_code
@@ -640,5 +640,7 @@ def decode(data: Any, generation: GenerationLike = REFERENCE, options: Options =
     generation = generation if type(generation) is Generation else as_generation(generation)
     buf = frame_to_decode(data, options)
     if is_json(buf):
-        return decode_json(buf, generation, options)
+        msg = decode_json(buf, generation, options)
+        written_again(msg, encode, generation, options)
+        return msg
     return decode_frame(buf, generation, options)
