@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from noobwire import EventMsg, Message
+from noobwire import DecodeError, EventMsg, Message
 from noobwire._core import pure
 from noobwire.bench.workloads import TIMESTAMP
 
@@ -150,3 +150,14 @@ def handovers() -> Iterator[list[str]]:
         patch.setattr(pure, "encode", recording("encode", pure.encode))
         patch.setattr(pure, "decode_frame", recording("decode", pure.decode_frame))
         yield calls
+
+
+def decodes_or_refuses(decode: Callable[[Any], Any], data: Any) -> Any:
+    """``decode(data)``: a message, or the :class:`noobwire.DecodeError` it raised (which must say what
+    was wrong); anything else fails the test."""
+    try:
+        return decode(data)
+    except DecodeError as exc:
+        error = exc
+    assert str(error), "a DecodeError must say what was wrong"
+    return error

@@ -152,13 +152,16 @@ def test_a_timestamp_whose_offset_fails_is_an_encode_error(
         assert info.value.path == path
 
 
-def test_the_reference_json_of_a_bad_timestamp_is_an_encode_error() -> None:
-    for zone in BAD_ZONES:
-        for msg, _ in _bad_timestamp_messages(zone).values():
-            try:
-                msg.to_json_bytes()
-            except EncodeError:
-                continue  # (a two-day offset is written by isoformat as it is: no error to give)
+@pytest.mark.parametrize("zone", BAD_ZONES, ids=lambda zone: type(zone).__name__)
+@pytest.mark.parametrize("where", list(_bad_timestamp_messages(UTC)))
+def test_the_reference_json_of_a_bad_timestamp_is_an_encode_error(zone: tzinfo, where: str) -> None:
+    msg, _ = _bad_timestamp_messages(zone)[where]
+    if isinstance(zone, _TwoDays) and where != "an event":
+        # pydantic writes a two-day offset as it is (only the event's isoformat() refuses it)
+        assert b"+48:00" in msg.to_json_bytes()
+        return
+    with pytest.raises(EncodeError, match="reference JSON codec cannot write"):
+        msg.to_json_bytes()
 
 
 class _FailingMapping(dict[str, Any]):

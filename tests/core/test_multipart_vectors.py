@@ -4,11 +4,10 @@ and no change to a frame makes a decoder do anything but decode or refuse."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
-from helpers import VECTOR_DIR, assert_same
+from helpers import VECTOR_DIR, assert_same, decodes_or_refuses
 from noobwire import DecodeError, Message
 from noobwire.multipart import FrameCodec
 from tagged import message_from_tagged
@@ -44,16 +43,6 @@ def test_vector_message_encodes_to_the_frames(frame_codec: FrameCodec, name: str
     assert [bytes(frame).hex() for frame in frames] == vector["frames"]
 
 
-def decodes_or_refuses(frame_codec: FrameCodec, frames: list[Any]) -> Message | DecodeError:
-    """Decode ``frames``; anything but a message or a DecodeError fails the test."""
-    try:
-        return frame_codec.decode_frames(frames)
-    except DecodeError as exc:
-        error = exc
-    assert str(error), "a DecodeError must say what was wrong"
-    return error
-
-
 @pytest.mark.parametrize("name", sorted(VECTORS))
 def test_every_truncation_of_the_header_is_refused(frame_codec: FrameCodec, name: str) -> None:
     *buffers, header = frames_of(name)
@@ -69,7 +58,7 @@ def test_every_byte_change_of_the_header_decodes_or_is_refused(frame_codec: Fram
         for byte in range(256):
             if byte != header[pos]:
                 changed = header[:pos] + bytes([byte]) + header[pos + 1 :]
-                decodes_or_refuses(frame_codec, [*buffers, changed])
+                decodes_or_refuses(frame_codec.decode_frames, [*buffers, changed])
 
 
 @pytest.mark.parametrize("name", sorted(VECTORS))
@@ -80,7 +69,7 @@ def test_every_truncation_or_extension_of_a_buffer_decodes_or_is_refused(
     for index, buffer in enumerate(buffers):
         for changed in [buffer[:end] for end in range(len(buffer))] + [buffer + b"\x00", buffer * 2]:
             given = [*buffers[:index], changed, *buffers[index + 1 :], header]
-            result = decodes_or_refuses(frame_codec, given)
+            result = decodes_or_refuses(frame_codec.decode_frames, given)
             if isinstance(result, Message):  # a bytes value may change length: it is what was given
                 tagged = json.dumps(VECTORS[name]["message"])
                 assert f'"$bytes": "{buffer.hex()}"' in tagged, "only a bytes buffer may change length"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from helpers import V2_REJECTED, V2_VECTORS, assert_same
+from helpers import V2_REJECTED, V2_VECTORS, assert_same, decodes_or_refuses
 from noobwire import Codec, DecodeError, Options
 from noobwire.codec import Backend
 from noobwire.generations import NOOB_1003
@@ -88,14 +88,6 @@ def test_every_single_byte_change_decodes_or_is_refused(backend: Backend, name: 
             if byte == frame[pos]:
                 continue
             mutated[pos] = byte
-            outcome = _decodes_or_refuses(backend, bytes(mutated))
+            outcome = decodes_or_refuses(lambda data: backend.decode(data, NOOB_1003), bytes(mutated))
             assert not isinstance(outcome, DecodeError) or str(outcome), "a DecodeError says what is wrong"
         mutated[pos] = frame[pos]
-
-
-def _decodes_or_refuses(backend: Backend, data: bytes) -> Any:
-    """The message ``data`` decodes to, or the DecodeError it raises (anything else fails the test)."""
-    try:
-        return backend.decode(data, NOOB_1003)
-    except DecodeError as exc:
-        return exc

@@ -12,36 +12,26 @@ import sys
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from importlib import metadata
-from types import ModuleType
 from typing import Any
 
 import msgpack
 import pytest
+from installed_noob import GENERATION, NOOB_VERSION, noob_message
 from noob_nodes import Opaque
 
 import noobwire
 from helpers import assert_same
 from noobwire import Codec, DecodeError, EncodeError
-from noobwire.generations import NOOB_1000, NOOB_1002, NOOB_1003
-from noobwire.layout import Generation, Kind, Nullable
+from noobwire.layout import Kind, Nullable
 from noobwire.noob import active_installation, install, uninstall
 from noobwire.noob.compat import recognize, schema_differences
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # noob warns about its runtime directory on import
-    noob_message: ModuleType = pytest.importorskip("noob.network.message")
     import noob.event as noob_event
 
     from noob import Tube
 
-NOOB_VERSION = metadata.version("noob")
-if NOOB_VERSION.startswith("0."):
-    pytest.skip(f"noob {NOOB_VERSION} predates the generations this file tests", allow_module_level=True)
-
-EXPECTED = {"1003": NOOB_1003, "1002": NOOB_1002, "1001": NOOB_1000, "1000": NOOB_1000}
-"""The generation of each published noob release line."""
-GENERATION: Generation = EXPECTED[NOOB_VERSION.split(".")[0]].bind(noob_message)
 T = datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)
 Epoch = GENERATION.epoch_class
 

@@ -18,34 +18,24 @@ import sys
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import msgpack
 import numpy as np
 import pytest
+from installed_noob import GENERATION, noob_message
 from pydantic import ValidationError
 
 from noobwire import Codec, DecodeError, EncodeError, SchemaError
 from noobwire._core import epochs
 from noobwire.codec import Backend
-from noobwire.generations import NOOB_1000, NOOB_1002, NOOB_1003
-from noobwire.layout import Generation
 from noobwire.noob import install, uninstall
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # noob warns about its runtime directory on import
-    noob_message: ModuleType = pytest.importorskip("noob.network.message")
     from noob.event import MetaEventType
 
-NOOB_VERSION = metadata.version("noob")
-if NOOB_VERSION.startswith("0."):
-    pytest.skip(f"noob {NOOB_VERSION} predates the generations this file tests", allow_module_level=True)
-GENERATION: Generation = {"1003": NOOB_1003, "1002": NOOB_1002, "1001": NOOB_1000, "1000": NOOB_1000}[
-    NOOB_VERSION.split(".")[0]
-].bind(noob_message)
 T = datetime(2026, 1, 1, tzinfo=UTC)
 PREFIX = "pck__"
 

@@ -24,6 +24,8 @@ from noobwire.bench.workloads import TIMESTAMP, make_workload
 from noobwire.zmq import Received, recv_message, recv_message_async, send_message, send_message_async
 
 TIMEOUT_MS = 10_000
+Pair = Callable[[int, int], tuple[Any, Any]]
+"""The ``pair`` fixture: a bound socket of one kind and a connected one of another."""
 TRANSPORTS = ["ipc", "tcp"] if zmq.has("ipc") else ["tcp"]
 
 
@@ -40,13 +42,15 @@ ARRAYS = [
 
 @pytest.fixture
 def endpoint(request: pytest.FixtureRequest) -> Iterator[Callable[[zmq.Socket[Any]], str]]:
-    """Binds a socket on the transport under test and returns the address to connect to."""
+    """Binds a socket on the transport under test (``inproc`` where a test names none) and returns the
+    address to connect to."""
+    transport = getattr(request, "param", "inproc")
     directory = tempfile.mkdtemp(prefix="nw")  # short: ipc paths are limited to about 100 bytes
     names = iter(range(100))
 
     def bind(socket: zmq.Socket[Any]) -> str:
-        if request.param == "ipc":
-            address = f"ipc://{directory}/{next(names)}"
+        if transport in ("ipc", "inproc"):
+            address = f"ipc://{directory}/{next(names)}" if transport == "ipc" else f"inproc://{next(names)}"
             socket.bind(address)
             return address
         socket.bind("tcp://127.0.0.1:*")  # a free port
@@ -55,6 +59,19 @@ def endpoint(request: pytest.FixtureRequest) -> Iterator[Callable[[zmq.Socket[An
 
     yield bind
     shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def pair(context: zmq.Context[Any], endpoint: Callable[[zmq.Socket[Any]], str]) -> Pair:
+    """``pair(bound_kind, connecting_kind)``: a socket bound on the transport under test, and one
+    connected to it (both closed when the test ends)."""
+
+    def make(bound_kind: int, connecting_kind: int) -> tuple[Any, Any]:
+        bound, connecting = context.socket(bound_kind), context.socket(connecting_kind)
+        connecting.connect(endpoint(bound))
+        return bound, connecting
+
+    return make
 
 
 def _configure(socket: Any) -> Any:
@@ -84,11 +101,9 @@ def context() -> Iterator[zmq.Context[Any]]:
 
 @pytest.mark.parametrize("endpoint", TRANSPORTS, indirect=True)
 def test_push_pull_arrays_arrive_equal_as_views_of_the_received_frames(
-    context: zmq.Context[Any], endpoint: Callable[..., str]
+    pair: Pair,
 ) -> None:
-    pull = context.socket(zmq.PULL)
-    push = context.socket(zmq.PUSH)
-    push.connect(endpoint(pull))
+    pull, push = pair(zmq.PULL, zmq.PUSH)
     msg = event_msg(*ARRAYS, {"raw": b"\x01" * 100_000, "small": b"s"})
     send_message(push, msg)
     received = recv_message(pull)
@@ -106,11 +121,9 @@ def test_push_pull_arrays_arrive_equal_as_views_of_the_received_frames(
 
 @pytest.mark.parametrize("endpoint", TRANSPORTS, indirect=True)
 def test_bytes_can_come_back_as_memoryviews_of_the_frames(
-    context: zmq.Context[Any], endpoint: Callable[..., str]
+    pair: Pair,
 ) -> None:
-    pull = context.socket(zmq.PULL)
-    push = context.socket(zmq.PUSH)
-    push.connect(endpoint(pull))
+    pull, push = pair(zmq.PULL, zmq.PUSH)
     send_message(push, event_msg(b"\x07" * 200_000))
     (value,) = (event["value"] for event in recv_message(pull, buffers_as="memoryview").message.value)
     assert type(value) is memoryview
@@ -120,11 +133,9 @@ def test_bytes_can_come_back_as_memoryviews_of_the_frames(
 
 @pytest.mark.parametrize("endpoint", TRANSPORTS, indirect=True)
 def test_receiving_with_copy_gives_read_only_views_of_bytes(
-    context: zmq.Context[Any], endpoint: Callable[..., str]
+    pair: Pair,
 ) -> None:
-    pull = context.socket(zmq.PULL)
-    push = context.socket(zmq.PUSH)
-    push.connect(endpoint(pull))
+    pull, push = pair(zmq.PULL, zmq.PUSH)
     msg = make_workload("A1M")
     tracker = send_message(push, msg, track=True)
     assert tracker is not None
@@ -138,12 +149,10 @@ def test_receiving_with_copy_gives_read_only_views_of_bytes(
 
 
 @pytest.mark.parametrize("topic", [None, b"event"])
-def test_the_tracker_waits_for_every_buffer_frame(context: zmq.Context[Any], topic: bytes | None) -> None:
+def test_the_tracker_waits_for_every_buffer_frame(pair: Pair, topic: bytes | None) -> None:
     # Over inproc a message waits in the pipe, its frames held, until it is received: the tracker
     # must not say done before that, whatever the small header frame (copied at once) says.
-    pull, push = context.socket(zmq.PULL), context.socket(zmq.PUSH)
-    pull.bind("inproc://tracked")
-    push.connect("inproc://tracked")
+    pull, push = pair(zmq.PULL, zmq.PUSH)
     msg = event_msg(*ARRAYS)
     tracker = send_message(push, msg, topic, track=True)
     assert tracker is not None
@@ -154,10 +163,8 @@ def test_the_tracker_waits_for_every_buffer_frame(context: zmq.Context[Any], top
     assert_same(msg, received.message)
 
 
-def test_a_message_without_buffers_is_tracked_as_done(context: zmq.Context[Any]) -> None:
-    pull, push = context.socket(zmq.PULL), context.socket(zmq.PUSH)
-    pull.bind("inproc://untracked")
-    push.connect("inproc://untracked")
+def test_a_message_without_buffers_is_tracked_as_done(pair: Pair) -> None:
+    pull, push = pair(zmq.PULL, zmq.PUSH)
     tracker = send_message(push, make_workload("E4"), track=True)
     assert tracker is not None
     assert tracker.done  # its one frame is noobwire's own bytes, copied
@@ -219,12 +226,10 @@ class _NeverMore:
 
 @pytest.mark.parametrize("frames_know_more", [True, False])
 def test_every_part_is_received_whether_frames_say_more_or_not(
-    context: zmq.Context[Any], monkeypatch: pytest.MonkeyPatch, frames_know_more: bool
+    pair: Pair, monkeypatch: pytest.MonkeyPatch, frames_know_more: bool
 ) -> None:
     monkeypatch.setattr(noobwire.zmq, "_FRAMES_KNOW_MORE", frames_know_more)
-    pull, push = context.socket(zmq.PULL), context.socket(zmq.PUSH)
-    pull.bind("inproc://parts")
-    push.connect("inproc://parts")
+    pull, push = pair(zmq.PULL, zmq.PUSH)
     receiver = pull if frames_know_more else _FramesThatNeverSayMore(pull)
     sent = [event_msg(*ARRAYS), make_workload("E4"), make_workload("A1M")]
     for msg in sent:
@@ -255,11 +260,9 @@ def _next_not_ping(sub: Any) -> Received:
 
 
 @pytest.mark.parametrize("endpoint", TRANSPORTS, indirect=True)
-def test_pub_sub_topics_filter_and_come_back(context: zmq.Context[Any], endpoint: Callable[..., str]) -> None:
-    pub = context.socket(zmq.PUB)
-    sub = context.socket(zmq.SUB)
+def test_pub_sub_topics_filter_and_come_back(pair: Pair) -> None:
+    pub, sub = pair(zmq.PUB, zmq.SUB)
     sub.setsockopt(zmq.SUBSCRIBE, b"event")
-    sub.connect(endpoint(pub))
     _subscribed(pub, sub, b"event")
     frame_msg = make_workload("A1M")
     sent = [
@@ -283,12 +286,10 @@ def test_pub_sub_topics_filter_and_come_back(context: zmq.Context[Any], endpoint
 
 @pytest.mark.parametrize("endpoint", TRANSPORTS, indirect=True)
 def test_a_topic_that_is_a_header_does_not_confuse_the_receiver(
-    context: zmq.Context[Any], endpoint: Callable[..., str]
+    pair: Pair,
 ) -> None:
-    pub = context.socket(zmq.PUB)
-    sub = context.socket(zmq.SUB)
+    pub, sub = pair(zmq.PUB, zmq.SUB)
     sub.setsockopt(zmq.SUBSCRIBE, b"")
-    sub.connect(endpoint(pub))
     _subscribed(pub, sub, b"sync")
     msg = event_msg(ARRAYS[0], b"\x00" * 70_000)
     header_topics = [
@@ -333,12 +334,8 @@ def test_dealer_router_keeps_identities(context: zmq.Context[Any], endpoint: Cal
 
 
 @pytest.mark.parametrize("endpoint", TRANSPORTS, indirect=True)
-def test_legacy_json_from_an_unmodified_noob_process(
-    context: zmq.Context[Any], endpoint: Callable[..., str]
-) -> None:
-    pull = context.socket(zmq.PULL)
-    push = context.socket(zmq.PUSH)
-    push.connect(endpoint(pull))
+def test_legacy_json_from_an_unmodified_noob_process(pair: Pair) -> None:
+    pull, push = pair(zmq.PULL, zmq.PUSH)
     msg = make_workload("E4")
     status = make_workload("S")
     push.send_multipart([b"event", msg.to_json_bytes()])  # as noob's runner publishes
@@ -352,12 +349,8 @@ def test_legacy_json_from_an_unmodified_noob_process(
 
 
 @pytest.mark.parametrize("endpoint", TRANSPORTS, indirect=True)
-def test_bad_frames_raise_and_the_next_message_is_read(
-    context: zmq.Context[Any], endpoint: Callable[..., str]
-) -> None:
-    pull = context.socket(zmq.PULL)
-    push = context.socket(zmq.PUSH)
-    push.connect(endpoint(pull))
+def test_bad_frames_raise_and_the_next_message_is_read(pair: Pair) -> None:
+    pull, push = pair(zmq.PULL, zmq.PUSH)
     header = noobwire.encode_frames(make_workload("A1M"))[-1]
     push.send_multipart([header])  # its buffer is missing
     push.send_multipart([b"topic", b"\x00" * 10, header])  # the wrong buffer
