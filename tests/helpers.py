@@ -161,3 +161,16 @@ def decodes_or_refuses(decode: Callable[[Any], Any], data: Any) -> Any:
         error = exc
     assert str(error), "a DecodeError must say what was wrong"
     return error
+
+
+def table_row(report: str, table: str, name: str) -> list[str]:
+    """The cells of the row ``name`` (a codec, a runner) in the table ``table`` (a workload, a pipeline)
+    of a benchmark report."""
+    lines = report.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{table}:"))
+    for line in lines[start + 2 :]:
+        if not line.strip():
+            break
+        if line.strip().startswith(name):
+            return line.strip()[len(name) :].split()
+    raise AssertionError(f"no row {name!r} in the table of {table}")

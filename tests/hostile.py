@@ -38,20 +38,20 @@ def event_frame(value: bytes) -> bytes:
 
 def array_header(count: int) -> bytes:
     """The shortest array header for ``count`` items."""
-    if count < 16:
-        return bytes([0x90 | count])
-    if count < 0x10000:
-        return b"\xdc" + struct.pack(">H", count)
-    return b"\xdd" + struct.pack(">I", count)
+    return _header(count, 0x90, b"\xdc", b"\xdd")
 
 
 def map_header(count: int) -> bytes:
     """The shortest map header for ``count`` entries."""
+    return _header(count, 0x80, b"\xde", b"\xdf")
+
+
+def _header(count: int, fix: int, marker16: bytes, marker32: bytes) -> bytes:
     if count < 16:
-        return bytes([0x80 | count])
+        return bytes([fix | count])
     if count < 0x10000:
-        return b"\xde" + struct.pack(">H", count)
-    return b"\xdf" + struct.pack(">I", count)
+        return marker16 + struct.pack(">H", count)
+    return marker32 + struct.pack(">I", count)
 
 
 # --- the attacks: containers that claim what the bytes left could hold, nested ---------------------------

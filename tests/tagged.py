@@ -26,9 +26,12 @@ A message is {"type", "node_id", "timestamp", "value"} with typed values.
 from __future__ import annotations
 
 import importlib
+import json
 import math
 import pickle
+from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -176,3 +179,37 @@ def _tuples(descr: Any) -> Any:
         else:
             fields.append((name, _tuples(field[1])))
     return fields
+
+
+def write_vectors(
+    folder: Path,
+    catalogue: dict[str, tuple[str, Callable[[], Any]]],
+    rejected: dict[str, tuple[str, str]],
+    generation: Generation = REFERENCE,
+) -> None:
+    """Write the golden vectors of ``catalogue`` (a name to a description and what builds its message)
+    and ``rejected`` (a name to a description and a frame's hex) that ``folder`` does not hold yet: a
+    vector, once written, is the format, and is never rewritten."""
+    written = 0
+    (folder / "rejected").mkdir(parents=True, exist_ok=True)
+    for name, (description, build) in catalogue.items():
+        path = folder / f"{name}.json"
+        if path.exists():
+            continue
+        msg = build()
+        vector = {
+            "name": name,
+            "description": description,
+            "hex": noobwire.get_backend("pure").encode(msg, generation, noobwire.Options()).hex(),
+            "message": message_to_tagged(msg, generation),
+        }
+        path.write_text(json.dumps(vector, indent=2, ensure_ascii=False) + "\n")
+        written += 1
+    for name, (description, frame_hex) in rejected.items():
+        path = folder / "rejected" / f"{name}.json"
+        if path.exists():
+            continue
+        vector = {"name": name, "description": description, "hex": frame_hex, "error": "DecodeError"}
+        path.write_text(json.dumps(vector, indent=2) + "\n")
+        written += 1
+    print(f"wrote {written} new vectors; {len(catalogue)} + {len(rejected)} rejected in the catalogues")

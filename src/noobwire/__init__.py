@@ -1,64 +1,20 @@
 """noobwire: a fast MessagePack codec for the messages of noob's ZeroMQ pipeline runner."""
 
+from noobwire import messages
 from noobwire._core.allowlist import register_exception, unregister_exception
 from noobwire._core.legacy_json import decode_json, encode_json
 from noobwire.codec import Codec, backend, decode, encode, get_backend
 from noobwire.errors import DecodeError, EncodeError, SchemaError
-from noobwire.messages import (
-    META_SIGNAL,
-    AnnounceMsg,
-    AnnounceValue,
-    DeinitMsg,
-    ErrorMsg,
-    ErrorValue,
-    Event,
-    EventMsg,
-    IdentifyMsg,
-    IdentifyValue,
-    InitMsg,
-    Message,
-    MessageAdapter,
-    MessageType,
-    MetaSignal,
-    NodeStatus,
-    PingMsg,
-    ProcessMsg,
-    ProcessValue,
-    StartMsg,
-    StatusMsg,
-    StopMsg,
-)
+from noobwire.messages import *  # noqa: F403 (the mirror, as messages.__all__ lists it)
 from noobwire.multipart import decode_frames, encode_frames
 from noobwire.options import Options
 
 __all__ = [
-    "META_SIGNAL",
-    "AnnounceMsg",
-    "AnnounceValue",
     "Codec",
     "DecodeError",
-    "DeinitMsg",
     "EncodeError",
-    "ErrorMsg",
-    "ErrorValue",
-    "Event",
-    "EventMsg",
-    "IdentifyMsg",
-    "IdentifyValue",
-    "InitMsg",
-    "Message",
-    "MessageAdapter",
-    "MessageType",
-    "MetaSignal",
-    "NodeStatus",
     "Options",
-    "PingMsg",
-    "ProcessMsg",
-    "ProcessValue",
     "SchemaError",
-    "StartMsg",
-    "StatusMsg",
-    "StopMsg",
     "backend",
     "decode",
     "decode_frames",
@@ -70,6 +26,7 @@ __all__ = [
     "register_exception",
     "unregister_exception",
 ]
+__all__ += messages.__all__
 
 
 def __getattr__(name: str) -> str:

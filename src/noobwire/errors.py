@@ -71,22 +71,31 @@ def _cut(text: str) -> str:
     return text if len(text) <= _PART_SIZE else text[: _PART_SIZE - 3] + "..."
 
 
-class DecodeError(ValueError):
+class _PlacedError(ValueError):
+    """An error with its ``reason`` and, where known, the place it was found, said after the reason."""
+
+    _where = " at {}"
+
+    def __init__(self, reason: str, place: Any) -> None:
+        self.reason = reason
+        self._place = place
+        super().__init__(reason if place is None else reason + self._where.format(place))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.reason, self._place))
+
+
+class DecodeError(_PlacedError):
     """Bytes that are not a valid message: malformed, truncated, of an unknown version, or refused.
 
     ``offset`` is the byte offset in the frame where the problem was found, when it is known.
     """
 
+    _where = " (at offset {})"
+
     def __init__(self, message: str, offset: int | None = None) -> None:
         self.offset = offset
-        self.reason = message
-        if offset is not None:
-            message = f"{message} (at offset {offset})"
-        super().__init__(message)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.reason, self.offset))
-
+        super().__init__(message, offset)
 
 class SchemaError(DecodeError):
     """Well-formed MessagePack of the right version whose fields break the message schema.
@@ -95,7 +104,7 @@ class SchemaError(DecodeError):
     """
 
 
-class EncodeError(ValueError):
+class EncodeError(_PlacedError):
     """A message or value that noobwire cannot encode without losing data.
 
     ``path`` says where in the message the value sits, e.g. ``value[2]['value']``.
@@ -103,10 +112,4 @@ class EncodeError(ValueError):
 
     def __init__(self, message: str, path: str | None = None) -> None:
         self.path = path
-        self.reason = message
-        if path is not None:
-            message = f"{message} at {path}"
-        super().__init__(message)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.reason, self.path))
+        super().__init__(message, path)

@@ -136,52 +136,59 @@ REFERENCE = Generation(
 _META = MetaEvents(node_id="meta", signals="event:MetaEventType", prefix="__META__")
 _EPOCH_ENDED = MessageLayout("epoch_ended", "EpochEndedMsg", Kind.EPOCH)
 
-NOOB_1003 = Generation(
-    name="noob 1003",
-    version=2,
-    messages=_messages(
+
+def _noob(
+    release: str,
+    version: int,
+    messages: tuple[MessageLayout, ...],
+    epochs: Epochs | None = None,
+    **more: Any,
+) -> Generation:
+    """A generation of noob's own schema: its classes in ``noob.network.message``, its meta events
+    and epochs, and its ``Picklable`` values, which unpickle strs that start with ``"pck__"``."""
+    return Generation(
+        name=f"noob {release}",
+        version=version,
+        messages=messages,
+        module="noob.network.message",
+        meta_signal="event:MetaSignal",
+        snapshot=f"noob-{release}.json",
+        pickle_prefix=PICKLE_PREFIX,
+        pickle_module="types",
+        epochs=epochs or Epochs(),
+        **more,
+    )
+
+
+NOOB_1003 = _noob(
+    "1003",
+    2,
+    _messages(
         _event(Kind.EPOCH, _META),
         Kind.OPTIONAL_EPOCH,
         _identify(Field("subscribed_to", _STR_LIST), Field("subscribers", _STR_LIST)),
         _EPOCH_ENDED,
         MessageLayout("spec", "SpecMsg", Kind.MODEL_JSON),
     ),
-    module="noob.network.message",
-    meta_signal="event:MetaSignal",
-    epochs=Epochs(),
     summary="noob 1003.x",
-    snapshot="noob-1003.json",
-    pickle_prefix=PICKLE_PREFIX,
-    pickle_module="types",
     importing_fields=("node.spec:NodeSpecification.nodeinfo",),
 )
 """noob 1003.x: wire-format version 2."""
 
-NOOB_1002 = Generation(
-    name="noob 1002",
-    version=3,
-    messages=_messages(_event(Kind.EPOCH, _META), Kind.EPOCH, _identify(), _EPOCH_ENDED),
-    module="noob.network.message",
-    meta_signal="event:MetaSignal",
-    epochs=Epochs(),
+NOOB_1002 = _noob(
+    "1002",
+    3,
+    _messages(_event(Kind.EPOCH, _META), Kind.EPOCH, _identify(), _EPOCH_ENDED),
     summary="noob 1002.x",
-    snapshot="noob-1002.json",
-    pickle_prefix=PICKLE_PREFIX,
-    pickle_module="types",
 )
 """noob 1002.x: wire-format version 3."""
 
-NOOB_1000 = Generation(
-    name="noob 1000",
-    version=4,
-    messages=_messages(_event(Kind.EPOCH, _META), Kind.EPOCH, _identify(), _EPOCH_ENDED),
-    module="noob.network.message",
-    meta_signal="event:MetaSignal",
+NOOB_1000 = _noob(
+    "1000",
+    4,
+    _messages(_event(Kind.EPOCH, _META), Kind.EPOCH, _identify(), _EPOCH_ENDED),
     epochs=Epochs(segment="types:EpochSegment", min=-(2**63), max=2**64 - 1),
     summary="noob 1000.x to 1001.x",
-    snapshot="noob-1000.json",
-    pickle_prefix=PICKLE_PREFIX,
-    pickle_module="types",
 )
 """noob 1000.x to 1001.x (epochs as tuples of segments): wire-format version 4."""
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from helpers import table_row
 from noobwire import bench, cli, codec
 from noobwire.bench import codecs as bench_codecs
 from noobwire.bench.array_ext import array_from_payload, array_payload
@@ -45,18 +46,6 @@ def result(workload: str, codec: str, encode_us: float, decode_us: float, size: 
         size=size,
         noobwire_backend=codec in ("pure", "compiled"),
     )
-
-
-def table_row(report: str, workload: str, name: str) -> list[str]:
-    """The cells of codec ``name``'s row in the table of ``workload``."""
-    lines = report.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(f"{workload}:"))
-    for line in lines[start + 2 :]:
-        if not line.strip():
-            break
-        if line.strip().startswith(name):
-            return line.strip()[len(name) :].split()
-    raise AssertionError(f"no row {name!r} in the table of {workload}")
 
 
 # --- arguments ---------------------------------------------------------------------------------

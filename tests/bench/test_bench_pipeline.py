@@ -6,21 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from helpers import table_row
 from noobwire import cli
 from noobwire.bench import pipeline
 from noobwire.bench.pipeline import PipelineResult, format_pipeline_report
 from noobwire.bench.pipeline_nodes import PIPELINES, Counter, double, frame_stamp, pipeline_spec, stamp_of
-
-
-def _row(report: str, pipeline_name: str, runner: str) -> list[str]:
-    lines = report.splitlines()
-    start = lines.index(next(line for line in lines if line.startswith(f"{pipeline_name}:")))
-    for line in lines[start + 2 :]:
-        if not line.strip():
-            break
-        if line.strip().startswith(runner):
-            return line.strip()[len(runner) :].split()
-    raise AssertionError(f"no row {runner!r} under {pipeline_name}")
 
 
 def test_the_table_gives_medians_and_per_round_ratios() -> None:
@@ -36,9 +26,9 @@ def test_the_table_gives_medians_and_per_round_ratios() -> None:
     report = format_pipeline_report([result])
     assert report.startswith("A1M: uint8 (1024, 1024), 1 MiB, source to sink\n")
     # noobwire / noob per round: 10, 5, 2.5 -> median 5; noobwire / raw: 0.25, 0.2, 0.5 -> 0.25
-    assert _row(report, "A1M", pipeline.NAMES["noobwire"]) == ["100.0", "5.000", "0.250"]
-    assert _row(report, "A1M", pipeline.NAMES["noob"]) == ["20.0", "1.000", "0.040"]  # 0.025, 0.04, 0.2
-    assert _row(report, "A1M", pipeline.NAMES["sync"]) == ["1,000.0", "50.0", "2.500"]
+    assert table_row(report, "A1M", pipeline.NAMES["noobwire"]) == ["100.0", "5.000", "0.250"]
+    assert table_row(report, "A1M", pipeline.NAMES["noob"]) == ["20.0", "1.000", "0.040"]  # 0.025, 0.04, 0.2
+    assert table_row(report, "A1M", pipeline.NAMES["sync"]) == ["1,000.0", "50.0", "2.500"]
 
 
 def test_a_pipeline_without_raw_says_why_and_leaves_its_ratio_out() -> None:
@@ -48,7 +38,7 @@ def test_a_pipeline_without_raw_says_why_and_leaves_its_ratio_out() -> None:
         not_measured={"raw": "raw pyzmq sends an array: array pipelines only"},
     )
     report = format_pipeline_report([result])
-    assert _row(report, "small", pipeline.NAMES["noobwire"]) == ["440.0", "1.100", "-"]
+    assert table_row(report, "small", pipeline.NAMES["noobwire"]) == ["440.0", "1.100", "-"]
     assert "not measured: raw pyzmq sends an array" in report
 
 

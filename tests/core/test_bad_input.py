@@ -180,6 +180,12 @@ def _msgpack_objects(ext_codes: st.SearchStrategy[int]) -> st.SearchStrategy[Any
     )  # fmt: skip
 
 
+def _message_frame(code: int, fields: list[Any]) -> bytes:
+    """A reference frame of the message type ``code`` whose node_id, timestamp and value are ``fields``."""
+    node_id, timestamp, value = fields
+    return msgpack.packb([1, code, 0, node_id, timestamp, value], use_bin_type=True)
+
+
 # With pickle on, not EXT_PICKLE or EXT_EXCEPTION_TYPE: random pickles and module names are trusted.
 msgpack_objects = _msgpack_objects(st.integers(0, 127).filter(lambda code: code not in (8, 9)))
 any_msgpack_objects = _msgpack_objects(st.integers(0, 127) | st.sampled_from([8, 9]))
@@ -189,8 +195,7 @@ any_msgpack_objects = _msgpack_objects(st.integers(0, 127) | st.sampled_from([8,
 def test_well_formed_frames_with_wrong_fields_are_refused_or_decoded(
     backend: Backend, fields: list, code: int
 ) -> None:
-    node_id, timestamp, value = fields
-    frame = msgpack.packb([1, code, 0, node_id, timestamp, value], use_bin_type=True)
+    frame = _message_frame(code, fields)
     result = decodes_or_refuses(backend.decode, frame)
     if isinstance(result, Message):
         assert isinstance(result.node_id, str)
@@ -203,8 +208,7 @@ def test_well_formed_frames_with_wrong_fields_are_refused_or_decoded(
 def test_well_formed_frames_with_any_extension_with_pickle_off(
     locked: _Guarded, fields: list, code: int
 ) -> None:
-    node_id, timestamp, value = fields
-    frame = msgpack.packb([1, code, 0, node_id, timestamp, value], use_bin_type=True)
+    frame = _message_frame(code, fields)
     decodes_or_refuses(locked.decode, frame)
 
 

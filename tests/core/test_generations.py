@@ -124,7 +124,7 @@ def test_the_compiled_backend_takes_the_toy_generation_itself() -> None:
     ("event", "error"),
     [
         ([1, msgpack.Timestamp(0, 0), "cam", "s", 3, None], "must be an array of 7 fields"),
-        ([1, msgpack.Timestamp(0, 0), "cam", "s", 3, None, 7], "unit must be a str"),
+        ([1, msgpack.Timestamp(0, 0), "cam", "s", 3, None, 7], r"event 0\['unit'\] must be a str"),
     ],
 )
 def test_a_toy_frame_that_breaks_the_toy_schema_is_refused(

@@ -431,7 +431,7 @@ def test_publishing_returns_once_zeromq_has_let_go_of_the_buffer(
             await sockets.subscribed()
             await asyncio.wait_for(sockets.node.publish_events(first), 10)
             publishing = asyncio.ensure_future(sockets.node.publish_events(second))
-            await asyncio.sleep(0.3)
+            await asyncio.wait({publishing}, timeout=0.3)  # ends early if it returns without waiting
             returned_early = publishing.done()
             got_first = bytes((await sockets.receive()).value[:1])
             got_second = bytes((await sockets.receive()).value[:1])

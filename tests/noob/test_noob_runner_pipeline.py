@@ -12,6 +12,7 @@ import ctypes
 import gc
 import itertools
 import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +37,7 @@ except ImportError as exc:  # the reference's noob: a runner of another layout
 
 import runner_nodes  # noqa: E402
 from runner_nodes import LARGE, expected_arrays, mismatches, over_zmq_frame  # noqa: E402
+from zmq.utils.monitor import recv_monitor_message  # noqa: E402
 
 from noobwire import Codec  # noqa: E402
 from noobwire.bench.pipeline_nodes import pipeline_spec, stamp_of  # noqa: E402
@@ -94,7 +96,15 @@ class _Spy:
         self.context = zmq.Context()
         self.socket = self.context.socket(zmq.SUB)
         self.socket.setsockopt(zmq.SUBSCRIBE, b"event")
-        self.socket.connect(address)
+        monitor = self.socket.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED)
+        try:
+            self.socket.connect(address)
+            # The subscription goes out right after the handshake: wait for that, not for a guessed time.
+            assert monitor.poll(10_000), f"no connection to {address} in 10 s"
+            assert recv_monitor_message(monitor)["event"] == zmq.EVENT_HANDSHAKE_SUCCEEDED
+        finally:
+            self.socket.disable_monitor()
+            monitor.close(linger=0)
 
     def messages(self) -> list[list[bytes]]:
         received = []
@@ -123,12 +133,10 @@ def _wire_problems(frames: list[bytes], count: int) -> list[str]:
     return problems
 
 
-def _check_what_the_command_node_saw(messages: list[Any], epochs: int) -> set[int]:
+def _check_what_the_command_node_saw(seen: _SourceEvents, epochs: int) -> set[int]:
     """Check the source's event messages that reached the command node (noob's own ``EventMsg``, each
     array as sent and a view of a received frame); return the epochs' counts."""
-    deadline = time.monotonic() + 10
-    while len(messages) < epochs and time.monotonic() < deadline:  # sync callbacks run in threads
-        time.sleep(0.05)
+    messages = seen.wait_for(epochs)
     assert all(type(msg) is noob_message.EventMsg for msg in messages)
     by_count = {msg.value[0]["value"]["count"]: msg.value[0]["value"]["arrays"] for msg in messages}
     assert set(range(1, epochs + 1)) <= set(by_count)  # the source may have run ahead of the return
@@ -143,10 +151,19 @@ class _SourceEvents:
 
     def __init__(self) -> None:
         self.messages: list[Any] = []
+        self._arrived = threading.Condition()
 
-    def __call__(self, msg: Any) -> None:
+    def __call__(self, msg: Any) -> None:  # (in a thread of the command node's: noob runs sync callbacks so)
         if msg.node_id == "source":
-            self.messages.append(msg)
+            with self._arrived:
+                self.messages.append(msg)
+                self._arrived.notify_all()
+
+    def wait_for(self, count: int, timeout: float = 10) -> list[Any]:
+        """The messages kept, once there are ``count`` of them (or ``timeout`` seconds have passed)."""
+        with self._arrived:
+            self._arrived.wait_for(lambda: len(self.messages) >= count, timeout)
+            return list(self.messages)
 
 
 def test_arrays_of_every_layout_arrive_exactly_at_the_sink_and_at_the_command_node(
@@ -160,7 +177,6 @@ def test_arrays_of_every_layout_arrive_exactly_at_the_sink_and_at_the_command_no
         runner.command.add_callback("inbox", seen_by_command)
         spy = _Spy(runner.command._nodes["source"]["outbox"])
         try:
-            time.sleep(0.3)  # let the spy's subscription reach the outbox
             reports = runner.run(epochs)
             on_the_wire = spy.messages()
         finally:
@@ -175,7 +191,7 @@ def test_arrays_of_every_layout_arrive_exactly_at_the_sink_and_at_the_command_no
         assert report["write"] is None, report
         assert report["kept_mismatches"] == [], report
 
-    counts_seen = _check_what_the_command_node_saw(seen_by_command.messages, epochs)
+    counts_seen = _check_what_the_command_node_saw(seen_by_command, epochs)
     assert hooked.received_frames >= epochs
 
     assert on_the_wire, "the spy saw no event message"
@@ -197,7 +213,6 @@ def test_small_values_go_as_single_noobwire_frames(hooked: RunnerPatch) -> None:
     with runner:
         spy = _Spy(runner.command._nodes["source"]["outbox"])
         try:
-            time.sleep(0.3)  # let the spy's subscription reach the outbox
             results = runner.run(20)
             on_the_wire = spy.messages()
         finally:
@@ -210,6 +225,28 @@ def test_small_values_go_as_single_noobwire_frames(hooked: RunnerPatch) -> None:
         assert len(frames) == 2
         assert frames[0] == b"event"
         assert frames[1][:2] == bytes([0x96, version])
+
+
+def _cpu_ticks(pid: int) -> int:
+    """The CPU time ``pid`` has used so far, in clock ticks (user and system, from /proc)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime and stime: fields 14 and 15 of stat(5)
+
+
+def wait_until_idle(pids: Any, quiet: float = 0.2, timeout: float = 30) -> None:
+    """Return once no process of ``pids`` has used CPU time for ``quiet`` seconds: what was queued for
+    them is handled. (No process says when it has drained its inbox, so this polls what it can see;
+    the wait ends as soon as they are idle, rather than after a guessed time.)"""
+    deadline = time.monotonic() + timeout
+    ticks = {pid: _cpu_ticks(pid) for pid in pids}
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = {pid: _cpu_ticks(pid) for pid in pids}
+        if now == ticks:
+            return
+        ticks = now
+    raise AssertionError(f"the processes {sorted(pids)} were still busy after {timeout} s")
 
 
 def _rss_kib(pid: int) -> int:
@@ -247,7 +284,7 @@ def _settled_rss_kib(runner: Any, pids: dict[str, int]) -> dict[str, int]:
     epochs its nodes ran ahead of ``run(n)``'s last result (with noob alone as with the hook): they are
     dropped first, or they would count as growth."""
     runner.store.clear()
-    time.sleep(0.5)  # let every inbox drain
+    wait_until_idle(pids.values())  # every inbox drained: the nodes that ran ahead have stopped working
     return {name: _rss_kib(pid) for name, pid in pids.items()}
 
 

@@ -41,14 +41,7 @@ def test_every_python_block_is_one_that_runs(page: Path) -> None:
 
 
 def test_the_pages_with_python_blocks_are_collected() -> None:
-    collected = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "README.md", "docs"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    collected = _pytest(ROOT, "--collect-only", "-q", "README.md", "docs")
     assert collected.returncode == 0, collected.stdout + collected.stderr
     items = [line for line in collected.stdout.splitlines() if "::line:" in line]
     for page in PAGES:
@@ -65,14 +58,7 @@ def test_a_block_that_raises_fails_its_test(tmp_path: Path) -> None:
         "```python\nassert value == 2, 'the docs rotted'\n```\n",
         encoding="utf-8",
     )
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "README.md"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    run = _pytest(tmp_path, "-q", "-p", "no:cacheprovider", "README.md")
     assert run.returncode == 1, run.stdout
     assert "1 failed, 1 passed" in run.stdout
     assert "the docs rotted" in run.stdout
@@ -96,3 +82,15 @@ def test_the_api_reference_documents_every_public_name() -> None:
     documented = set(re.findall(r"^::: noobwire\.(\w+)$", reference, flags=re.MULTILINE))
     assert set(noobwire.__all__) - documented == set()
     assert {"zmq", "noob"} <= documented
+
+
+def _pytest(folder: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """pytest run with ``arguments`` in ``folder``, in a process of its own, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", *arguments],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

@@ -11,7 +11,6 @@ docs/wire-format.md). Run from the repository root:
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -24,7 +23,8 @@ sys.path.insert(0, str(HERE.parent))
 
 import noobwire  # noqa: E402
 from noobwire.bench import workloads  # noqa: E402
-from tagged import message_to_tagged  # noqa: E402
+from noobwire.generations import REFERENCE  # noqa: E402
+from tagged import write_vectors  # noqa: E402
 
 T = workloads.TIMESTAMP
 
@@ -278,30 +278,7 @@ REJECTED: dict[str, tuple[str, str]] = {
 
 
 def main() -> None:
-    written = 0
-    for name, (description, build) in CATALOGUE.items():
-        path = HERE / f"{name}.json"
-        if path.exists():
-            continue
-        msg = build()
-        vector = {
-            "name": name,
-            "description": description,
-            "hex": noobwire.get_backend("pure").encode(msg).hex(),
-            "message": message_to_tagged(msg),
-        }
-        path.write_text(json.dumps(vector, indent=2, ensure_ascii=False) + "\n")
-        written += 1
-    rejected_dir = HERE / "rejected"
-    rejected_dir.mkdir(exist_ok=True)
-    for name, (description, frame_hex) in REJECTED.items():
-        path = rejected_dir / f"{name}.json"
-        if path.exists():
-            continue
-        vector = {"name": name, "description": description, "hex": frame_hex, "error": "DecodeError"}
-        path.write_text(json.dumps(vector, indent=2) + "\n")
-        written += 1
-    print(f"wrote {written} new vectors; {len(CATALOGUE)} + {len(REJECTED)} rejected in the catalogues")
+    write_vectors(HERE, CATALOGUE, REJECTED, REFERENCE)
 
 
 if __name__ == "__main__":

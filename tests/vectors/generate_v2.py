@@ -11,7 +11,6 @@ once written, is the format: this script never rewrites one. Run from the reposi
 
 from __future__ import annotations
 
-import json
 import sys
 import warnings
 from datetime import UTC, datetime
@@ -30,9 +29,8 @@ with warnings.catch_warnings():
     from noob.tube import TubeSpecification
     from noob_core import Epoch
 
-import noobwire  # noqa: E402
 from noobwire.generations import NOOB_1003  # noqa: E402
-from tagged import message_to_tagged  # noqa: E402
+from tagged import write_vectors  # noqa: E402
 
 T = datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)
 ROOT = Epoch(42)
@@ -195,31 +193,7 @@ REJECTED: dict[str, tuple[str, str]] = {
 
 
 def main() -> None:
-    written = 0
-    HERE.mkdir(exist_ok=True)
-    for name, (description, build) in CATALOGUE.items():
-        path = HERE / f"{name}.json"
-        if path.exists():
-            continue
-        msg = build()
-        vector = {
-            "name": name,
-            "description": description,
-            "hex": noobwire.get_backend("pure").encode(msg, NOOB_1003, noobwire.Options()).hex(),
-            "message": message_to_tagged(msg, NOOB_1003),
-        }
-        path.write_text(json.dumps(vector, indent=2, ensure_ascii=False) + "\n")
-        written += 1
-    rejected_dir = HERE / "rejected"
-    rejected_dir.mkdir(exist_ok=True)
-    for name, (description, frame_hex) in REJECTED.items():
-        path = rejected_dir / f"{name}.json"
-        if path.exists():
-            continue
-        vector = {"name": name, "description": description, "hex": frame_hex, "error": "DecodeError"}
-        path.write_text(json.dumps(vector, indent=2) + "\n")
-        written += 1
-    print(f"wrote {written} new vectors; {len(CATALOGUE)} + {len(REJECTED)} rejected in the catalogues")
+    write_vectors(HERE, CATALOGUE, REJECTED, NOOB_1003)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,8 @@ cdef extern from "Python.h":
     PyObject* PyList_GET_ITEM(object o, Py_ssize_t i)
     Py_ssize_t PyTuple_GET_SIZE(object o)
     PyObject* PyTuple_GET_ITEM(object o, Py_ssize_t i)
+    Py_ssize_t Py_SIZE(object o)  # (of a list or a tuple: its length)
+    PyObject** PySequence_Fast_ITEMS(object o)  # (of a list or a tuple: its items, borrowed)
 
     object _PyDict_NewPresized(Py_ssize_t n)
     PyObject* PyDict_GetItem(object d, object key)

@@ -229,6 +229,22 @@ cdef inline void put64(char* at, uint64_t v) noexcept:
     put32(at + 4, <uint32_t>v)
 
 
+cdef inline int write_marked(Enc* e, uint8_t marker, uint64_t v, Py_ssize_t size) except -1:
+    """A marker byte and, after it, ``v`` big-endian in ``size`` bytes (1, 2, 4 or 8: a constant at
+    every call, so the C compiler keeps one branch)."""
+    cdef char* at = enc_reserve(e, 1 + size)
+    at[0] = <char>marker
+    if size == 1:
+        at[1] = <char>v
+    elif size == 2:
+        put16(at + 1, <uint16_t>v)
+    elif size == 4:
+        put32(at + 1, <uint32_t>v)
+    else:
+        put64(at + 1, v)
+    return 0
+
+
 cdef inline int write_byte(Enc* e, uint8_t b) except -1:
     enc_reserve(e, 1)[0] = <char>b
     return 0
@@ -242,21 +258,14 @@ cdef inline int write_bytes(Enc* e, const char* data, Py_ssize_t size) except -1
 cdef inline int write_header(Enc* e, Py_ssize_t n, uint8_t fix, uint8_t fix_limit, uint8_t m8,
                              uint8_t m16, uint8_t m32) except -1:
     """A length header: fix | n below fix_limit, else the 8 (if any), 16 or 32-bit form."""
-    cdef char* at
     if n < fix_limit:
         enc_reserve(e, 1)[0] = <char>(fix | n)
     elif m8 != 0 and n <= 0xFF:
-        at = enc_reserve(e, 2)
-        at[0] = <char>m8
-        at[1] = <char>n
+        write_marked(e, m8, <uint64_t>n, 1)
     elif n <= 0xFFFF:
-        at = enc_reserve(e, 3)
-        at[0] = <char>m16
-        put16(at + 1, <uint16_t>n)
+        write_marked(e, m16, <uint64_t>n, 2)
     elif n <= SSIZE_U32_MAX:
-        at = enc_reserve(e, 5)
-        at[0] = <char>m32
-        put32(at + 1, <uint32_t>n)
+        write_marked(e, m32, <uint64_t>n, 4)
     else:
         raise ValueError("too long for MessagePack")
     return 0
@@ -345,28 +354,19 @@ cdef int write_int(Enc* e, object value) except -1:
         return write_uint(e, <unsigned long long>v)
     v = PyLong_AsLongLongAndOverflow(value, &overflow)
     cdef unsigned long long u
-    cdef char* at
     if overflow == 0:
         if v >= 0:
             return write_uint(e, <unsigned long long>v)
         if v >= -32:
             enc_reserve(e, 1)[0] = <char>v
         elif v >= -128:
-            at = enc_reserve(e, 2)
-            at[0] = <char>0xD0
-            at[1] = <char>v
+            write_marked(e, 0xD0, <uint64_t>v, 1)
         elif v >= -32768:
-            at = enc_reserve(e, 3)
-            at[0] = <char>0xD1
-            put16(at + 1, <uint16_t>v)
+            write_marked(e, 0xD1, <uint64_t>v, 2)
         elif v >= -2147483648:
-            at = enc_reserve(e, 5)
-            at[0] = <char>0xD2
-            put32(at + 1, <uint32_t>v)
+            write_marked(e, 0xD2, <uint64_t>v, 4)
         else:
-            at = enc_reserve(e, 9)
-            at[0] = <char>0xD3
-            put64(at + 1, <uint64_t>v)
+            write_marked(e, 0xD3, <uint64_t>v, 8)
         return 0
     if overflow > 0 and value < 18446744073709551616:
         return write_uint(e, PyLong_AsUnsignedLongLong(value))
@@ -374,25 +374,16 @@ cdef int write_int(Enc* e, object value) except -1:
 
 
 cdef inline int write_uint(Enc* e, unsigned long long u) except -1:
-    cdef char* at
     if u < 128:
         enc_reserve(e, 1)[0] = <char>u
     elif u <= 0xFF:
-        at = enc_reserve(e, 2)
-        at[0] = <char>0xCC
-        at[1] = <char>u
+        write_marked(e, 0xCC, <uint64_t>u, 1)
     elif u <= 0xFFFF:
-        at = enc_reserve(e, 3)
-        at[0] = <char>0xCD
-        put16(at + 1, <uint16_t>u)
+        write_marked(e, 0xCD, <uint64_t>u, 2)
     elif u <= U32_MAX:
-        at = enc_reserve(e, 5)
-        at[0] = <char>0xCE
-        put32(at + 1, <uint32_t>u)
+        write_marked(e, 0xCE, <uint64_t>u, 4)
     else:
-        at = enc_reserve(e, 9)
-        at[0] = <char>0xCF
-        put64(at + 1, u)
+        write_marked(e, 0xCF, <uint64_t>u, 8)
     return 0
 
 
@@ -770,6 +761,15 @@ cdef class CompiledGeneration:
         value = PyLong_AsLongLongAndOverflow(number, &overflow)
         return overflow == 0 and self.epoch_min <= value <= self.epoch_max
 
+    cdef bint is_segment(self, object segment, type kind) noexcept:
+        """Whether ``segment`` is a ``kind`` (a list as read, a tuple as noob_core's ``to_wire()`` gives
+        it) of a node id and an epoch number in range."""
+        cdef PyObject** items
+        if type(segment) is not kind or Py_SIZE(segment) != 2:
+            return False
+        items = PySequence_Fast_ITEMS(segment)
+        return type(<object>items[0]) is str and self.epoch_number_ok(<object>items[1])
+
     cdef object path_epoch(self, list wire):
         """The epoch of a path's wire form ``[root, [node_id, n], ...]`` (as read: lists), made by the
         epoch class itself; None for anything else, which ``records`` then reads (or refuses)."""
@@ -779,12 +779,7 @@ cdef class CompiledGeneration:
         segments = PyList_New(n - 1)
         for i in range(1, n):
             segment = wire[i]
-            if (
-                type(segment) is not list
-                or len(<list>segment) != 2
-                or type((<list>segment)[0]) is not str
-                or not self.epoch_number_ok((<list>segment)[1])
-            ):
+            if not self.is_segment(segment, list):
                 return None
             item = ((<list>segment)[0], (<list>segment)[1])
             Py_INCREF(item)
@@ -895,12 +890,7 @@ cdef bint write_epoch_wire(Enc* e, CompiledGeneration c, object wire) except -1:
     write_int(e, (<list>wire)[0])
     for i in range(1, n):
         segment = (<list>wire)[i]
-        if (
-            type(segment) is not tuple
-            or len(<tuple>segment) != 2
-            or type((<tuple>segment)[0]) is not str
-            or not c.epoch_number_ok((<tuple>segment)[1])
-        ):
+        if not c.is_segment(segment, tuple):
             return False
         write_array_header(e, 2)
         write_str(e, (<tuple>segment)[0])
@@ -1537,24 +1527,11 @@ cdef object read_timestamp(Dec* d, const uint8_t* payload, Py_ssize_t size):
     return result
 
 
-cdef inline object read_exact_str(Dec* d, object buf, int depth):
-    value = read_short_str(d, buf, depth)
-    if type(value) is not str:
-        raise _Refused("not a str")
-    return value
-
-
-cdef inline object read_exact_int(Dec* d, object buf, int depth):
-    value = read_value(d, depth, buf)
-    if type(value) is not int:
-        raise _Refused("not an int")
-    return value
-
-
-cdef inline object read_exact_datetime(Dec* d, object buf, int depth):
-    value = read_value(d, depth, buf)
-    if type(value) is not DATETIME:
-        raise _Refused("not a timestamp")
+cdef inline object read_exact(Dec* d, object buf, int depth, type kind, str refusal):
+    """A value that must be of exactly the type ``kind`` (a str, an int or a datetime)."""
+    value = read_short_str(d, buf, depth) if kind is str else read_value(d, depth, buf)
+    if type(value) is not kind:
+        raise _Refused(refusal)
     return value
 
 
@@ -1688,9 +1665,9 @@ cdef object read_field(Dec* d, CompiledGeneration c, int kind, object buf, int l
         if start < d.end and start[0] <= 0x7F:  # a positive fixint: an event's id, most often
             d.pos = start + 1
             return PyLong_FromLongLong(start[0])
-        return read_exact_int(d, buf, level)
+        return read_exact(d, buf, level, int, "not an int")
     if kind == KIND_STR:
-        return read_exact_str(d, buf, level)
+        return read_exact(d, buf, level, str, "not a str")
     if kind == KIND_DATETIME:
         return read_datetime_field(d, buf, level)
     if kind == KIND_ANY:
@@ -1713,7 +1690,7 @@ cdef object read_datetime_field(Dec* d, object buf, int level):
     cdef PyObject* known = repeated(d, &d.field_datetime)
     if known != NULL:
         return <object>known
-    return remember(d, &d.field_datetime, read_exact_datetime(d, buf, level), start)
+    return remember(d, &d.field_datetime, read_exact(d, buf, level, DATETIME, "not a timestamp"), start)
 
 
 cdef object read_record(Dec* d, CompiledGeneration c, CompiledRecord t, object buf, Py_ssize_t index):

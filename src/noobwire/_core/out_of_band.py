@@ -154,29 +154,19 @@ def _substitute(obj: Any, out_of_band: OutOfBand, depth: int, path: set[int]) ->
         return obj
     path.add(id(obj))
     try:
-        if kind is dict:
-            changed_items: dict[Any, Any] | None = None
-            for key, item in obj.items():
-                if type(item) in _PLAIN:
-                    continue
-                new = _substitute(item, out_of_band, depth + 1, path)
-                if new is not item:
-                    if changed_items is None:
-                        changed_items = dict(obj)
-                    changed_items[key] = new
-            return obj if changed_items is None else changed_items
-        changed: list[Any] | None = None
-        for i, item in enumerate(obj):
+        items = obj.items() if kind is dict else enumerate(obj)
+        changed: Any = None  # a copy of obj (a list for a tuple), made at the first item replaced
+        for key, item in items:
             if type(item) in _PLAIN:
                 continue
             new = _substitute(item, out_of_band, depth + 1, path)
             if new is not item:
                 if changed is None:
-                    changed = list(obj)
-                changed[i] = new
+                    changed = dict(obj) if kind is dict else list(obj)
+                changed[key] = new
         if changed is None:
             return obj
-        return changed if kind is list else tuple(changed)
+        return tuple(changed) if kind is tuple else changed
     finally:
         path.discard(id(obj))
 

@@ -114,12 +114,8 @@ def _writer(record: Record, listed: bool) -> list[str]:
                 f"{indent}v{i} = cache[3]",
             ]
     values = f"[{', '.join(f'v{i}' for i in range(len(fields)))}]"
-    if listed:
-        lines += [f"{body}out.append({values})", f"{body}continue"]
-        lines += [f"{pad}out.append(_general(row, {row_path}, cache))", "    return out"]
-    else:
-        lines += [f"{body}return {values}", f"{pad}return _general(row, path, cache)"]
-    return lines
+    general = f"_general(row, {row_path}, cache)" if listed else "_general(row, path, cache)"
+    return lines + _ending(listed, body, values, pad, general)
 
 
 def _reader(record: Record, listed: bool) -> list[str]:
@@ -162,9 +158,17 @@ def _reader(record: Record, listed: bool) -> list[str]:
             meta, f"row[{node}]", f"row[{signal}]", f"row[{value}]", f"w{value}", body
         )
     made = f"{{{', '.join(f'{item.name!r}: w{i}' for i, item in enumerate(fields))}}}"
+    return lines + _ending(listed, body, made, pad, f"_general(row, {what}, cache, index)")
+
+
+def _ending(listed: bool, body: str, made: str, pad: str, general: str) -> list[str]:
+    """The last lines of a generated function: what the fast path ``made`` of a row (at indent
+    ``body``), else what the ``general`` path makes of it (at ``pad``); for a list of rows, appended."""
     if listed:
-        lines += [f"{body}out.append({made})", f"{body}continue"]
-        lines += [f"{pad}out.append(_general(row, {what}, cache, index))", "    return out"]
-    else:
-        lines += [f"{body}return {made}", f"{pad}return _general(row, {what}, cache, index)"]
-    return lines
+        return [
+            f"{body}out.append({made})",
+            f"{body}continue",
+            f"{pad}out.append({general})",
+            "    return out",
+        ]
+    return [f"{body}return {made}", f"{pad}return {general}"]

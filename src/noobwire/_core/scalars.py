@@ -9,39 +9,40 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from noobwire.errors import EncodeError
 from noobwire.layout import Kind
 
 __all__ = ["as_int", "as_optional_dict", "as_str", "writer"]
 
+_Plain = TypeVar("_Plain")
+
 
 def as_str(value: Any, path: str) -> str:
     """A field the schema types as ``str``: a subclass (a ``StrEnum`` member) is written as a str."""
-    if type(value) is str:
-        return value
-    if isinstance(value, str):
-        return str.__str__(value)
-    raise EncodeError(f"expected str, got {type(value).__qualname__}", path)
+    return value if type(value) is str else _as_plain(value, path, str, str.__str__, "str")
 
 
 def as_int(value: Any, path: str) -> int:
     """A field the schema types as ``int``: a subclass (``bool``, an ``IntEnum``) is written as an int."""
-    if type(value) is int:
-        return value
-    if isinstance(value, int):
-        return int.__index__(value)
-    raise EncodeError(f"expected int, got {type(value).__qualname__}", path)
+    return value if type(value) is int else _as_plain(value, path, int, int.__index__, "int")
 
 
 def as_optional_dict(value: Any, path: str) -> dict[Any, Any] | None:
     """A field the schema types as ``dict | None``: a dict subclass is written as a dict."""
     if value is None or type(value) is dict:
         return value
-    if isinstance(value, dict):
-        return dict(value)
-    raise EncodeError(f"expected a dict or None, got {type(value).__qualname__}", path)
+    return _as_plain(value, path, dict, dict, "a dict or None")
+
+
+def _as_plain(
+    value: Any, path: str, kind: type[_Plain], plain: Callable[[Any], _Plain], expected: str
+) -> _Plain:
+    """A value of a subclass of ``kind`` as the plain ``kind``; anything else an :class:`EncodeError`."""
+    if isinstance(value, kind):
+        return plain(value)
+    raise EncodeError(f"expected {expected}, got {type(value).__qualname__}", path)
 
 
 def _as_datetime(value: Any, path: str) -> datetime:

@@ -12,24 +12,13 @@ form. Importing this module needs msgspec and noob_core; :func:`from_message` ne
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypedDict
 
-import msgspec
 from noob_core import Epoch
 
-from noobwire.bench.msgspec_codec import (
-    DeinitMsg,
-    ErrorMsg,
-    InitMsg,
-    PingMsg,
-    StartMsg,
-    StatusMsg,
-    StopMsg,
-    enc_hook,
-    error_type_name,
-    ext_hook,
-)
+from noobwire.bench.msgspec_codec import VALUE_TYPES, MsgspecSchema, enc_hook
 
 __all__ = ["NoobMessage", "decode", "encode", "from_message"]
 
@@ -62,53 +51,6 @@ class AnnounceValue(TypedDict):
     nodes: dict[str, IdentifyValue]
 
 
-class _Base(msgspec.Struct, tag_field="type"):
-    node_id: str
-    timestamp: datetime
-
-
-class AnnounceMsg(_Base, tag="announce"):
-    value: AnnounceValue
-
-
-class IdentifyMsg(_Base, tag="identify"):
-    value: IdentifyValue
-
-
-class ProcessMsg(_Base, tag="process"):
-    value: ProcessValue
-
-
-class EventMsg(_Base, tag="event"):
-    value: list[Event]
-
-
-class EpochEndedMsg(_Base, tag="epoch_ended"):
-    value: Epoch
-
-
-class SpecMsg(_Base, tag="spec"):
-    value: dict[str, Any]
-
-
-NoobMessage = (
-    AnnounceMsg
-    | IdentifyMsg
-    | ProcessMsg
-    | InitMsg
-    | DeinitMsg
-    | PingMsg
-    | StartMsg
-    | StatusMsg
-    | StopMsg
-    | EventMsg
-    | ErrorMsg
-    | EpochEndedMsg
-    | SpecMsg
-)
-"""Any of noob 1003's thirteen message types, told apart by the ``type`` tag."""
-
-
 def _epoch_to_wire(value: Any) -> Any:
     return value.to_wire() if type(value) is Epoch else enc_hook(value)
 
@@ -123,32 +65,32 @@ def _epoch_from_wire(kind: type, wire: Any) -> Any:
     return Epoch(wire[0], [tuple(segment) for segment in wire[1:]])
 
 
-_encoder = msgspec.msgpack.Encoder(enc_hook=_epoch_to_wire)
-_decoder: msgspec.msgpack.Decoder[NoobMessage] = msgspec.msgpack.Decoder(
-    NoobMessage, ext_hook=ext_hook, dec_hook=_epoch_from_wire
-)
-
-
-def from_message(msg: Any) -> NoobMessage:
-    """The msgspec Struct holding the same data as a noob 1003 message (its epochs the same objects)."""
-    data = msg.model_dump()
-    data["type"] = str(getattr(data["type"], "value", data["type"]))
-    if data["type"] == "error":
-        data["value"] = {**data["value"], "err_type": error_type_name(data["value"]["err_type"])}
-    return msgspec.convert(data, NoobMessage, dec_hook=_keep_epoch)  # type: ignore[no-any-return]
-
-
 def _keep_epoch(kind: type, value: Any) -> Any:
     if kind is Epoch and type(value) is Epoch:
         return value
     raise NotImplementedError(f"not a {kind.__qualname__}: {type(value).__qualname__}")
 
 
-def encode(msg: NoobMessage) -> bytes:
-    """The MessagePack frame of a message Struct, its epochs written in their wire form."""
-    return _encoder.encode(msg)
+SCHEMA = MsgspecSchema(
+    {
+        **VALUE_TYPES,  # the seven whose shape has not changed since the reference
+        "announce": AnnounceValue,
+        "identify": IdentifyValue,
+        "process": ProcessValue,
+        "event": list[Event],
+        "epoch_ended": Epoch,
+        "spec": dict[str, Any],
+    },
+    enc_hook=_epoch_to_wire,
+    dec_hook=_epoch_from_wire,
+    convert_hook=_keep_epoch,
+)
+NoobMessage: Any = SCHEMA.union
+"""Any of noob 1003's thirteen message types, told apart by the ``type`` tag."""
 
-
-def decode(frame: Any) -> NoobMessage:
-    """The message Struct of a frame, validated against the tagged union of noob 1003's message types."""
-    return _decoder.decode(frame)
+from_message: Callable[[Any], Any] = SCHEMA.from_message
+"""The msgspec Struct holding the same data as a noob 1003 message (its epochs the same objects)."""
+encode = SCHEMA.encode
+"""The MessagePack frame of a message Struct, its epochs written in their wire form."""
+decode = SCHEMA.decode
+"""The message Struct of a frame, validated against the tagged union of noob 1003's message types."""

@@ -26,6 +26,15 @@ examples:
 """
 
 
+_COMMANDS = (
+    ("bench", cli_bench, "time the built-in workloads with every codec"),
+    ("inspect", cli_inspect, "decode a captured frame, or the frames of one message, and print the message"),
+    ("schema", cli_schema, "print the JSON schemas of the messages"),
+)
+"""Each command: its name, its module (``DESCRIPTION``, ``EXAMPLES``, ``add_arguments``, ``run``) and
+the line ``noobwire --help`` gives it."""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="noobwire",
@@ -35,9 +44,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"noobwire {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
-    cli_bench.add_command(commands)
-    cli_inspect.add_command(commands)
-    cli_schema.add_command(commands)
+    for name, command, summary in _COMMANDS:
+        sub = commands.add_parser(
+            name,
+            help=summary,
+            description=command.DESCRIPTION,
+            epilog=command.EXAMPLES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        command.add_arguments(sub)
+        sub.set_defaults(run=command.run, refuse=sub.error)  # refuse: stop on arguments run() finds bad
     return parser
 
 

@@ -15,7 +15,7 @@ from noobwire.bench.pipeline_nodes import PIPELINES
 from noobwire.bench.plot import chart_format
 from noobwire.bench.workloads import WORKLOADS
 
-__all__ = ["add_command", "chart_path", "run"]
+__all__ = ["DESCRIPTION", "EXAMPLES", "add_arguments", "chart_path", "run"]
 
 QUICK_SECONDS = 1.2
 """Seconds per workload of ``--quick`` (about ten seconds for all eight)."""
@@ -28,7 +28,7 @@ PIPELINE_QUICK_ROUNDS = 3
 PIPELINE_SECONDS = 2.0
 PIPELINE_ROUNDS = 5
 
-_EXAMPLES = """\
+EXAMPLES = """\
 examples:
   noobwire bench --quick                       every workload and codec, about 10 s
   noobwire bench --workload E4,P --codec compiled,msgspec
@@ -74,19 +74,17 @@ def chart_path(text: str) -> Path:
     return Path(text)
 
 
-def add_command(commands: Any) -> None:
-    """Register ``bench`` with the ``noobwire`` command line's subcommands."""
-    parser = commands.add_parser(
-        "bench",
-        help="time the built-in workloads with every codec",
-        description="Encode and decode each workload with every codec, interleaved in one process, and\n"
-        "print the median time per message, the frame size, and each codec's time divided by that of\n"
-        "noobwire's fastest backend (e.g. 12.5 = 12.5 times as long as noobwire). Each noobwire row\n"
-        "names the backend it ran on; with NOOBWIRE_PURE=1 only the pure backend runs. Progress goes\n"
-        "to stderr, the tables to stdout.",
-        epilog=_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+DESCRIPTION = """\
+Encode and decode each workload with every codec, interleaved in one process, and
+print the median time per message, the frame size, and each codec's time divided by that of
+noobwire's fastest backend (e.g. 12.5 = 12.5 times as long as noobwire). Each noobwire row
+names the backend it ran on; with NOOBWIRE_PURE=1 only the pure backend runs. Progress goes
+to stderr, the tables to stdout.
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare this command's arguments on its ``parser``."""
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -138,7 +136,6 @@ def add_command(commands: Any) -> None:
         help="also draw a bar chart (log scale, codecs grouped by workload) as PNG, SVG or PDF, by the file "
         "name's ending (chart.png, chart.svg, chart.pdf); needs matplotlib: pip install 'noobwire[plot]'",
     )
-    parser.set_defaults(run=run, refuse=parser.error)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -160,8 +157,7 @@ def run(args: argparse.Namespace) -> int:
         if missing:
             args.refuse("; ".join(f"codec {key} is not available: {why}" for key, why in missing.items()))
     workloads = list(dict.fromkeys(args.workload)) if args.workload else list(WORKLOADS)
-    seconds = args.seconds or (QUICK_SECONDS if args.quick else DEFAULT_SECONDS)
-    repeats = args.repeats or (QUICK_REPEATS if args.quick else DEFAULT_REPEATS)
+    seconds, repeats = _budget(args, (QUICK_SECONDS, QUICK_REPEATS), (DEFAULT_SECONDS, DEFAULT_REPEATS))
 
     print(
         f"noobwire bench: {codec.backend} backend active; {seconds:g} s x {len(workloads)} workloads",
@@ -177,10 +173,7 @@ def run(args: argparse.Namespace) -> int:
     print(bench.format_report(outcome.results, outcome.not_measured), end="")
     if args.json:
         settings = {"workloads": workloads, "codecs": codec_keys, "seconds": seconds, "repeats": repeats}
-        with open(args.json, "w", encoding="utf-8") as file:
-            json.dump(bench.results_to_json(outcome.results, outcome.not_measured, settings), file, indent=1)
-            file.write("\n")
-        print(f"raw results written to {args.json}", file=sys.stderr)
+        _save_json(args.json, bench.results_to_json(outcome.results, outcome.not_measured, settings))
     if args.plot and outcome.results:
         plot_results(outcome.results, args.plot)
         print(f"chart written to {args.plot} ({chart_format(args.plot).upper()})", file=sys.stderr)
@@ -200,8 +193,9 @@ def _run_pipelines(args: argparse.Namespace) -> int:
         print(f"noobwire bench --pipeline: {missing}", file=sys.stderr)
         return 2
     names = list(dict.fromkeys(args.pipeline))
-    seconds = args.seconds or (PIPELINE_QUICK_SECONDS if args.quick else PIPELINE_SECONDS)
-    rounds = args.repeats or (PIPELINE_QUICK_ROUNDS if args.quick else PIPELINE_ROUNDS)
+    seconds, rounds = _budget(
+        args, (PIPELINE_QUICK_SECONDS, PIPELINE_QUICK_ROUNDS), (PIPELINE_SECONDS, PIPELINE_ROUNDS)
+    )
     print(
         f"noobwire bench --pipeline: {codec.backend} backend; {seconds:g} s x {rounds} rounds per runner",
         file=sys.stderr,
@@ -214,8 +208,18 @@ def _run_pipelines(args: argparse.Namespace) -> int:
     print(pipeline.format_pipeline_report(results), end="")
     if args.json:
         settings = {"pipelines": names, "seconds": seconds, "rounds": rounds}
-        with open(args.json, "w", encoding="utf-8") as file:
-            json.dump(pipeline.results_to_json(results, settings), file, indent=1)
-            file.write("\n")
-        print(f"raw results written to {args.json}", file=sys.stderr)
+        _save_json(args.json, pipeline.results_to_json(results, settings))
     return 0
+
+
+def _budget(args: argparse.Namespace, quick: tuple[float, int], full: tuple[float, int]) -> tuple[float, int]:
+    """The seconds and the rounds of a run: as given, else ``--quick``'s or the full run's."""
+    seconds, rounds = quick if args.quick else full
+    return args.seconds or seconds, args.repeats or rounds
+
+
+def _save_json(path: str, results: Any) -> None:
+    with open(path, "w", encoding="utf-8") as file:
+        json.dump(results, file, indent=1)
+        file.write("\n")
+    print(f"raw results written to {path}", file=sys.stderr)

@@ -33,7 +33,9 @@ from noobwire.noob.compat import recognize
 
 __all__ = [
     "CAPTURE_LENGTH",
-    "add_command",
+    "DESCRIPTION",
+    "EXAMPLES",
+    "add_arguments",
     "describe_frame",
     "describe_frames",
     "format_message",
@@ -46,7 +48,7 @@ __all__ = [
 CAPTURE_LENGTH = struct.Struct(">I")
 """In a binary capture file (``--frames``), each frame is preceded by its length: 4 bytes, big-endian."""
 
-_EXAMPLES = """\
+EXAMPLES = """\
 examples:
   noobwire inspect frame.bin          a frame saved from a socket: open("frame.bin", "wb").write(frames[-1])
   noobwire inspect --hex frame.hex    the same frame written as hex text
@@ -65,18 +67,16 @@ class InspectError(Exception):
     """Input that ``inspect`` cannot show: unreadable, not hex, or not a valid frame."""
 
 
-def add_command(commands: Any) -> None:
-    """Register ``inspect`` with the ``noobwire`` command line's subcommands."""
-    parser = commands.add_parser(
-        "inspect",
-        help="decode a captured frame, or the frames of one message, and print the message",
-        description="Decode one frame (noobwire MessagePack or the reference's JSON: the first byte tells\n"
-        "them apart), or the frames of one zero-copy message, and print the message: its type, node_id\n"
-        "and timestamp, each event on a line, arrays as dtype, shape and first values. Frames that do\n"
-        "not decode give the error, with the byte offset where it was found, and exit status 1.",
-        epilog=_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+DESCRIPTION = """\
+Decode one frame (noobwire MessagePack or the reference's JSON: the first byte tells
+them apart), or the frames of one zero-copy message, and print the message: its type, node_id
+and timestamp, each event on a line, arrays as dtype, shape and first values. Frames that do
+not decode give the error, with the byte offset where it was found, and exit status 1.
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare this command's arguments on its ``parser``."""
     parser.add_argument(
         "files",
         metavar="FILE",
@@ -102,7 +102,6 @@ def add_command(commands: Any) -> None:
         action="store_true",
         help="decode pickled values (refused by default: unpickling runs code chosen by the frame's writer)",
     )
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,37 +9,34 @@ from typing import Any
 
 from noobwire.messages import MESSAGE_CLASSES, Message
 
-__all__ = ["add_command", "message_schemas", "run"]
+__all__ = ["DESCRIPTION", "EXAMPLES", "add_arguments", "message_schemas", "run"]
 
 _MODELS: dict[str, type[Message]] = {
     "Message": Message,
     **{cls.__name__: cls for cls in MESSAGE_CLASSES.values()},
 }
 
-_EXAMPLES = """\
+EXAMPLES = """\
 examples:
   noobwire schema                 all twelve schemas, one JSON object keyed by title
   noobwire schema EventMsg        one model's schema (by class name, or by message type: event)
 """
 
 
-def add_command(commands: Any) -> None:
-    """Register ``schema`` with the ``noobwire`` command line's subcommands."""
-    parser = commands.add_parser(
-        "schema",
-        help="print the JSON schemas of the messages",
-        description="Print the JSON schema of each message model (Message and the eleven *Msg classes) "
-        "exactly as pydantic prints the reference's with Model.model_json_schema().",
-        epilog=_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+DESCRIPTION = """\
+Print the JSON schema of each message model (Message and the eleven *Msg classes) exactly as
+pydantic prints the reference's with Model.model_json_schema().
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare this command's arguments on its ``parser``."""
     parser.add_argument(
         "model",
         metavar="MODEL",
         nargs="?",
         help=f"one model: {', '.join(_MODELS)} (or a message type such as 'event')",
     )
-    parser.set_defaults(run=run)
 
 
 def message_schemas() -> dict[str, dict[str, Any]]:

@@ -6,32 +6,5 @@ and :mod:`noobwire.noob.runner_hook` hooks noob's ZeroMQ runner so that large bu
 their own. What a user calls is here.
 """
 
-from noobwire.noob.install import (
-    DEFAULT_MODULE,
-    ENV_INSTALL,
-    ENV_JSON_FALLBACK,
-    ENV_ZERO_COPY,
-    IncompatibleNoobError,
-    Installation,
-    active_installation,
-    frame_codec,
-    hook_runner,
-    install,
-    install_from_environment,
-    uninstall,
-)
-
-__all__ = [
-    "DEFAULT_MODULE",
-    "ENV_INSTALL",
-    "ENV_JSON_FALLBACK",
-    "ENV_ZERO_COPY",
-    "IncompatibleNoobError",
-    "Installation",
-    "active_installation",
-    "frame_codec",
-    "hook_runner",
-    "install",
-    "install_from_environment",
-    "uninstall",
-]
+from noobwire.noob.install import *  # noqa: F403 (what a user calls, as install.__all__ lists it)
+from noobwire.noob.install import __all__ as __all__

@@ -273,6 +273,16 @@ def _function_tree(owner: type, name: str) -> tuple[Any, ast.AST | None, str | N
     return function, ast.parse(source), None
 
 
+def _coroutine_tree(owner: type, name: str) -> tuple[ast.AST | None, str]:
+    """The parsed source of the coroutine function ``owner.name``; else None, and why."""
+    function, tree, why = _function_tree(owner, name)
+    if why or tree is None:
+        return None, why or f"{owner.__name__}.{name} cannot be read"
+    if not inspect.iscoroutinefunction(function):
+        return None, f"{owner.__name__}.{name} is not a coroutine function"
+    return tree, ""
+
+
 def _calls(tree: ast.AST, attribute: str) -> list[ast.Call]:
     """The calls ``<anything>.attribute(...)`` in ``tree``."""
     return [
@@ -293,11 +303,9 @@ def _register_socket_problems(mixin: type) -> list[str]:
 
 
 def _receive_problems(mixin: type) -> list[str]:
-    function, tree, why = _function_tree(mixin, "_poll_receiver")
-    if why or tree is None:
-        return [why or "EventloopMixin._poll_receiver cannot be read"]
-    if not inspect.iscoroutinefunction(function):
-        return ["EventloopMixin._poll_receiver is not a coroutine function"]
+    tree, why = _coroutine_tree(mixin, "_poll_receiver")
+    if tree is None:
+        return [why]
     receives = _calls(tree, "recv_multipart")
     if len(receives) != 1 or receives[0].args or receives[0].keywords:
         return ["EventloopMixin._poll_receiver does not receive with one plain recv_multipart()"]
@@ -307,11 +315,9 @@ def _receive_problems(mixin: type) -> list[str]:
 
 
 def _publish_problems(runner: type) -> list[str]:
-    function, tree, why = _function_tree(runner, "publish_events")
-    if why or tree is None:
-        return [why or "NodeRunner.publish_events cannot be read"]
-    if not inspect.iscoroutinefunction(function):
-        return ["NodeRunner.publish_events is not a coroutine function"]
+    tree, why = _coroutine_tree(runner, "publish_events")
+    if tree is None:
+        return [why]
     encodes = _calls(tree, "to_bytes")
     sends = [
         call
