@@ -97,6 +97,7 @@ class DecodeError(_PlacedError):
         self.offset = offset
         super().__init__(message, offset)
 
+
 class SchemaError(DecodeError):
     """Well-formed MessagePack of the right version whose fields break the message schema.
 

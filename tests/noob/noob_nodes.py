@@ -10,7 +10,6 @@ from collections.abc import Generator
 from typing import Annotated, Any
 
 import numpy as np
-
 from noob import Name
 
 

@@ -29,7 +29,6 @@ from noobwire.noob.compat import recognize, schema_differences
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # noob warns about its runtime directory on import
     import noob.event as noob_event
-
     from noob import Tube
 
 T = datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)

@@ -24,10 +24,9 @@ np = pytest.importorskip("numpy")
 zmq = pytest.importorskip("zmq")
 noob = pytest.importorskip("noob", reason="noob is not installed")
 try:
+    from noob import Tube
     from noob.network import message as noob_message
     from noob.runner.zmq import ZMQRunner
-
-    from noob import Tube
 except ImportError as exc:  # the reference's noob: a runner of another layout
     if os.environ.get("NOOBWIRE_REQUIRE_NOOB_RUNNER") == "1":
         raise
