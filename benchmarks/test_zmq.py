@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import statistics
 import sys
+from typing import Any
 
 import pytest
 
@@ -94,11 +95,11 @@ paths also race the raw ceilings alone: the copying codecs' rounds (the referenc
 leave the receiver's heap in states that slow the next round down, whichever it is."""
 
 
-def interleaved_tables(rounds: int) -> str:
-    """The throughput tables of each race over each transport, every codec of a race that this
-    installation has taking turns with the others on one link (see
-    :func:`noobwire.bench.throughput.interleaved_rates`)."""
-    tables = []
+def interleaved_races(rounds: int) -> list[dict[str, Any]]:
+    """Each race over each transport, every codec of a race that this installation has taking turns
+    with the others on one link (see :func:`noobwire.bench.throughput.interleaved_rates`): its title,
+    the size of the workload's frame, and every round's rate of each codec."""
+    races = []
     for workload, race, counts in RACES:
         keys = [key for key in counts if not sender_missing(key, workload)]
         nbytes = len(encode(make_workload(workload)))  # the one frame's size; in MB/s
@@ -106,9 +107,25 @@ def interleaved_tables(rounds: int) -> str:
             with ThroughputLink(workload, transport, keys) as link:
                 rates = interleaved_rates(link, counts, rounds)
             title = f"{workload} over {transport}:// PUSH/PULL, {race}, {rounds} rounds"
-            tables.append(format_throughput(title, rates, CODEC_NAMES, nbytes))
-    return "\n\n".join(tables)
+            races.append(
+                {
+                    "title": title,
+                    "workload": workload,
+                    "transport": transport,
+                    "race": race,
+                    "nbytes": nbytes,
+                    "rates": rates,
+                }
+            )
+    return races
+
+
+def format_races(races: list[dict[str, Any]]) -> str:
+    """The tables of :func:`interleaved_races`, one per race and transport."""
+    return "\n\n".join(
+        format_throughput(race["title"], race["rates"], CODEC_NAMES, race["nbytes"]) for race in races
+    )
 
 
 if __name__ == "__main__":
-    print(interleaved_tables(int(sys.argv[1]) if len(sys.argv) > 1 else 15))
+    print(format_races(interleaved_races(int(sys.argv[1]) if len(sys.argv) > 1 else 15)))

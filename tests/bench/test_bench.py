@@ -24,7 +24,7 @@ from noobwire.bench.array_ext import array_from_payload, array_payload
 from noobwire.bench.check import first_difference
 from noobwire.bench.codecs import CODEC_KEYS, BenchCodec, available_codecs, frame_size, load_codec
 from noobwire.bench.progress import Progress
-from noobwire.bench.report import baseline, format_ratio, format_report, results_to_json
+from noobwire.bench.report import baseline, format_ratio, format_report, results_from_json, results_to_json
 from noobwire.bench.timing import DecodeMismatch, Result, check_round_trip, measure
 from noobwire.bench.workloads import WORKLOADS, make_workload, workload_generation
 from noobwire.cli import bench as cli_bench
@@ -210,12 +210,27 @@ def test_format_ratio(ratio: float, text: str) -> None:
 # --- raw results -------------------------------------------------------------------------------
 
 
+def test_saved_results_read_back_as_they_were() -> None:
+    results = [
+        Result("E4", "compiled", "noobwire compiled", 1.5, 2.5, 160, True, (1.5, 1.6), (2.5, 2.4), 100, 90),
+        Result("E4", "json", "reference JSON", 40.0, 30.0, 550, False, (40.0,), (30.0,), 5, 6),
+    ]
+    saved = json.loads(json.dumps(results_to_json(results, {"msgspec": "not installed"}, {"seconds": 1})))
+    assert results_from_json(saved) == results
+    assert saved["missing"] == {"msgspec": "not installed"}
+
+
 def test_json_output_holds_every_sample(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "bench.json"
     argv = ["bench", "--workload", "S", "--codec", "pure,json", "--seconds", "0.02", "--repeats", "2"]
     assert cli.main([*argv, "--json", str(path)]) == 0
     data = json.loads(path.read_text())
-    assert set(data) == {"noobwire", "active_backend", "python", "platform", "settings", "missing", "results"}
+    assert set(data) == {
+        "noobwire",
+        "active_backend",
+        *("recorded", "python", "platform", "processor", "cores", "noob"),
+        *("settings", "missing", "results"),
+    }
     assert data["settings"] == {"workloads": ["S"], "codecs": ["pure", "json"], "seconds": 0.02, "repeats": 2}
     assert [row["codec"] for row in data["results"]] == ["pure", "json"]
     msg = make_workload("S")

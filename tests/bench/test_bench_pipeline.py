@@ -4,6 +4,8 @@ on a time."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from helpers import table_row
@@ -144,3 +146,13 @@ def test_the_pipelines_can_be_chosen(
     assert cli.main(["bench", "--pipeline"]) == 0
     assert chosen == [["small", "A1M"], list(PIPELINES)]
     assert "small: small values through 3 nodes" in capsys.readouterr().out
+
+
+def test_saved_pipeline_results_read_back_as_they_were() -> None:
+    results = [
+        PipelineResult("A1M", {"noob": [60.0, 70.0], "noobwire": [300.0, 350.0]}, {"raw": "not here"}),
+        PipelineResult("small", {"noob": [500.0]}),
+    ]
+    saved = json.loads(json.dumps(pipeline.results_to_json(results, {"rounds": 2})))
+    assert pipeline.results_from_json(saved) == results
+    assert saved["settings"] == {"rounds": 2}

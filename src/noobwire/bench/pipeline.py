@@ -46,6 +46,7 @@ __all__ = [
     "PipelineResult",
     "format_pipeline_report",
     "noob_missing",
+    "results_from_json",
     "results_to_json",
     "run_pipelines",
 ]
@@ -340,13 +341,12 @@ def format_pipeline_report(results: Sequence[PipelineResult]) -> str:
 
 
 def results_to_json(results: Sequence[PipelineResult], settings: dict[str, Any]) -> dict[str, Any]:
-    """The raw results (every round's rate) and the settings, for ``--json``."""
-    import platform
+    """The raw results (every round's rate), the settings and the machine, for ``--json``."""
+    from noobwire.bench.report import machine
 
     return {
         "settings": settings,
-        "python": platform.python_version(),
-        "noob": _version("noob"),
+        **machine(),
         "pipelines": [
             {"pipeline": result.pipeline, "rates": result.rates, "not_measured": result.not_measured}
             for result in results
@@ -354,13 +354,12 @@ def results_to_json(results: Sequence[PipelineResult], settings: dict[str, Any])
     }
 
 
-def _version(distribution: str) -> str | None:
-    from importlib import metadata
-
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return None
+def results_from_json(record: dict[str, Any]) -> list[PipelineResult]:
+    """The results of a run as :func:`results_to_json` saved them."""
+    return [
+        PipelineResult(item["pipeline"], dict(item["rates"]), dict(item.get("not_measured", {})))
+        for item in record["pipelines"]
+    ]
 
 
 def _cell(ratio: float | None) -> str:

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
+from datetime import UTC, datetime
 from typing import Any
 
 from noobwire.bench.timing import Result
 from noobwire.bench.workloads import WORKLOADS
 
-__all__ = ["baseline", "format_ratio", "format_report", "results_to_json", "workload_title"]
+__all__ = [
+    "baseline",
+    "format_ratio",
+    "format_report",
+    "machine",
+    "results_from_json",
+    "results_to_json",
+    "workload_title",
+]
 
 
 def baseline(rows: Sequence[Result]) -> Result:
@@ -143,9 +153,53 @@ def results_to_json(
     return {
         "noobwire": __version__,
         "active_backend": codec.backend,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
+        **machine(),
         "settings": dict(settings),
         "missing": dict(missing),
         "results": rows,
     }
+
+
+_RESULT_FIELDS = frozenset(field.name for field in fields(Result))
+
+
+def results_from_json(record: Mapping[str, Any]) -> list[Result]:
+    """The results of a run as :func:`results_to_json` saved them (what ``--json`` writes), in order."""
+    rows = []
+    for row in record["results"]:
+        given = {key: value for key, value in row.items() if key in _RESULT_FIELDS}
+        for samples in ("encode_samples_us", "decode_samples_us"):
+            given[samples] = tuple(given.get(samples, ()))
+        rows.append(Result(**given))
+    return rows
+
+
+def machine() -> dict[str, Any]:
+    """Where and when a run is made: the date (UTC), the Python, the platform, the processor and its
+    cores, and the noob installed (None if none): what a saved run says of itself."""
+    from importlib import metadata
+
+    try:
+        noob: str | None = metadata.version("noob")
+    except metadata.PackageNotFoundError:
+        noob = None
+    return {
+        "recorded": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "processor": _processor(),
+        "cores": os.cpu_count(),
+        "noob": noob,
+    }
+
+
+def _processor() -> str:
+    """The processor's model name (from /proc/cpuinfo on Linux), else what ``platform`` knows."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
