@@ -86,6 +86,7 @@ class Codec:
         }
         self.generation: Generation = as_generation(generation)
         """The generation of the schema this codec reads and writes."""
+        _check_bound(self.generation)
         self.options = Options(**{name: value for name, value in settings.items() if value is not None})
         """The settings, as both backends read them."""
         self.backend: Backend = ACTIVE if backend is None else get_backend(backend)
@@ -125,3 +126,18 @@ class Codec:
         out-of-band buffers is."""
         generation = self.generation if generation is None else generation
         return self._frames.decode_frames(frames, generation, self.options, buffers_as=buffers_as)
+
+
+def _check_bound(generation: Generation) -> None:
+    """Refuse a generation whose module, where it can be imported, is not of that generation (a codec
+    of noob 1000's schema in a process of noob 1003's would fail on every frame)."""
+    try:
+        missing = generation.unresolved()
+    except ImportError:  # not installed here: the codec says so when it is used
+        return
+    if missing:
+        raise ValueError(
+            f"the {generation.name} generation does not describe the module {generation.module} of this "
+            f"process: it has no {', '.join(missing)} (noobwire.noob.compat.recognize() names the "
+            "generation of the installed noob)"
+        )

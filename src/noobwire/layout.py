@@ -328,6 +328,24 @@ class Generation:
             return None
         return resolve(self.bound_module, self.epochs.segment)
 
+    def unresolved(self) -> list[str]:
+        """The names this description gives that its bound module does not have (its message classes,
+        its epoch and segment classes, its meta-signal enum): empty when the module is of this
+        generation. A generation of one noob bound to another noob's module lists what differs."""
+        module = self.bound_module
+        names = [layout.cls for layout in self.messages if self.classes_given is None]
+        if self.epochs is not None:
+            names += [self.epochs.cls, *([self.epochs.segment] if self.epochs.segment else [])]
+        if self.meta_signal is not None:
+            names.append(self.meta_signal)
+        missing = []
+        for name in names:
+            try:
+                resolve(module, name)
+            except (AttributeError, ImportError):
+                missing.append(name)
+        return missing
+
     def bind(self, module: ModuleType) -> Generation:
         """This description, with its classes and enums taken from ``module``."""
         return _bound(self, module)

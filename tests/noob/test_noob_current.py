@@ -190,6 +190,20 @@ def test_a_frame_of_another_generation_is_refused_saying_whose() -> None:
         noob_message.Message.from_bytes([reference_frame])
 
 
+def test_a_codec_of_a_generation_this_noob_is_not_is_refused_when_made() -> None:
+    # Before: Codec(generation=NOOB_1000) beside noob 1003 was made, then every frame failed with an
+    # OverflowError or AttributeError from noob's epoch classes rather than a DecodeError.
+    from noobwire.generations import GENERATIONS
+
+    Codec(generation=GENERATION)
+    others = [generation for generation in GENERATIONS[1:] if generation.version != GENERATION.version]
+    refused = [generation for generation in others if generation.unresolved()]
+    assert refused, "every other generation of noob names something this noob lacks"
+    for generation in refused:
+        with pytest.raises(ValueError, match=f"the {generation.name} generation does not describe"):
+            Codec(generation=generation)
+
+
 def test_with_pickle_off_a_json_frame_with_a_pickle_is_refused() -> None:
     msg = noob_message.EventMsg(
         node_id="cam", timestamp=T, value=[{**_messages()[0].value[0], "value": Opaque("frame")}]

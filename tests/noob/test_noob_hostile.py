@@ -120,6 +120,12 @@ PLACES = {
     "a bytes value": lambda s: event_msg(event(s.encode())),
     "a bytearray in a list": lambda s: event_msg(event([bytearray(s.encode())])),
     "a numpy str scalar": lambda s: event_msg(event(np.str_(s))),
+    # numpy's bytes too: noob's JSON (and the reference's) writes a bytes_ as the str of its UTF-8
+    "a numpy bytes scalar": lambda s: event_msg(event(np.bytes_(s.encode()))),
+    "an item of a numpy bytes array": lambda s: event_msg(event(np.array([b"ok", s.encode()]))),
+    "a bytes field of a structured array": lambda s: event_msg(
+        event(np.array([(1, s.encode())], dtype=[("a", "<i4"), ("b", "S200")]))
+    ),
     "a field of a structured array": lambda s: event_msg(
         event(np.array([(1, s)], dtype=[("a", "<i4"), ("b", "U200")]))
     ),
@@ -433,6 +439,85 @@ if "spec" in GENERATION.type_codes:
         assert "planted_by_the_sender" not in sys.modules
         assert not (tmp_path / "imported").exists()
 
+    def _planted_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+        """A spec whose nodes name a module the sender planted (its import writes a file) and, for a
+        tube node, a YAML file (noob's nodeinfo would read, back up and rewrite it)."""
+        (tmp_path / "planted_by_the_sender.py").write_text(f"open({str(tmp_path / 'imported')!r}, 'w')\n")
+        (tmp_path / "victim.yaml").write_text("noob_id: victim\n")
+        monkeypatch.syspath_prepend(str(tmp_path))
+        return {
+            "x": {"id": "x", "type": "planted_by_the_sender.run"},
+            "t": {"id": "t", "type": "tube", "params": {"tube": str(tmp_path / "victim.yaml")}},
+        }
+
+    def _touched_nothing(tmp_path: Path) -> None:
+        assert "planted_by_the_sender" not in sys.modules
+        assert sorted(path.name for path in tmp_path.iterdir()) == ["planted_by_the_sender.py", "victim.yaml"]
+        assert (tmp_path / "victim.yaml").read_text() == "noob_id: victim\n"
+
+    def test_a_legacy_json_spec_decodes_without_importing_or_touching_a_file(
+        backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Before: a JSON frame is written again as a noobwire frame before it is accepted, and writing
+        # the spec as its class's JSON computed nodeinfo: the named module was imported and ran, and the
+        # YAML file was backed up and rewritten, in every process that received the frame.
+        nodes = _planted_spec(tmp_path, monkeypatch)
+        frame = json.dumps(
+            {
+                "type": "spec",
+                "node_id": "command",
+                "timestamp": "2026-01-01T00:00:00Z",
+                "value": {"noob_id": "t", "nodes": nodes},
+            }
+        ).encode()
+        msg = locked(backend).decode(frame)
+        assert msg.value.nodes["x"].type_ == "planted_by_the_sender.run"
+        with install(allow_pickle=False, zero_copy=False):
+            assert noob_message.Message.from_bytes([frame]).value == msg.value
+        _touched_nothing(tmp_path)
+
+    def test_a_decoded_spec_is_written_again_without_importing_or_touching_a_file(
+        backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Before: forwarding a received spec (encode, encode_frames, the installed to_bytes()) computed
+        # nodeinfo; and a spec naming a module that is not there decoded, but could not be written again.
+        nodes = {**_planted_spec(tmp_path, monkeypatch), "gone": {"id": "gone", "type": "no_such_package.x"}}
+        codec = locked(backend)
+        msg = codec.decode(_spec_frame(_spec_with_nodes(nodes)))
+        frames = [codec.encode(msg), codec.encode_frames(msg)[-1]]
+        with install(allow_pickle=False, zero_copy=False):
+            frames.append(msg.to_bytes())
+        for frame in frames:
+            assert codec.decode(frame).value == msg.value
+            assert b"nodeinfo" not in frame
+        _touched_nothing(tmp_path)
+
+    def test_a_spec_with_many_unknown_keys_under_a_long_key_costs_what_its_size_pays_for(
+        backend: Backend,
+    ) -> None:
+        # Before: noob's specifications forbid unknown keys, and pydantic named every one of them, each
+        # with the long key in its place (model fields do not fail fast): 80 KB cost 200 MB, and the
+        # report kept as the error's cause rendered as 51 MB of traceback for 40 KB.
+        import traceback
+
+        from hostile import resident_peak_growth
+
+        def frame(size: int) -> bytes:
+            node = {"id": "a", "type": "math.floor", **{str(i): 0 for i in range(size // 16)}}
+            return _spec_frame(json.dumps({"noob_id": "t", "nodes": {"k" * (size // 2): node}}))
+
+        def refused(data: bytes) -> SchemaError:
+            with pytest.raises(SchemaError, match="Extra inputs are not permitted") as info:
+                locked(backend).decode(data)
+            return info.value
+
+        refused(frame(400))
+        big = frame(80_000)
+        errors: list[SchemaError] = []
+        growth = resident_peak_growth(lambda: errors.append(refused(big)))
+        assert growth <= 120 * len(big) + 4 * 2**20, f"{growth / len(big):.0f} x N"
+        assert len("".join(traceback.format_exception(errors[0]))) <= 4 * len(big)
+
 
 # --- noob 1000 and 1001: epochs made by Python code, shared between threads --------------------------
 
@@ -468,3 +553,34 @@ print("decoded")
         done = subprocess.run([sys.executable, "-c", RACE], capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr[-2000:]
         assert done.stdout.strip() == "decoded"
+
+    def _epochs_frame(epochs: list[Any]) -> bytes:
+        rows = [[i, msgpack.Timestamp(0), "a", "s", wire, 0] for i, wire in enumerate(epochs)]
+        return msgpack.packb(
+            [GENERATION.version, GENERATION.type_codes["event"], 0, "cam", msgpack.Timestamp(0), rows]
+        )
+
+    def test_epochs_made_to_share_one_hash_are_refused(backend: Backend) -> None:
+        # n and n + 2**61 - 1 hash alike, and noob 1000's epochs hash as tuples of their numbers: 2,000
+        # distinct epochs of one hash made noob's EventStore.add, which the runner calls for every event
+        # it receives, take 1.5 s (quadratic; 6.6 s for 4,000).
+        import itertools
+
+        twins = [5 + k * (2**61 - 1) for k in range(8)]
+        colliding = [[root, *(["a", n] for n in rest)] for root, *rest in itertools.product(twins, repeat=3)]
+        assert (
+            len(
+                {
+                    hash(locked(backend).decode(_epochs_frame([wire])).value[0]["epoch"])
+                    for wire in colliding[:40]
+                }
+            )
+            == 1
+        )
+        with pytest.raises(SchemaError, match="distinct epochs of one hash value"):
+            locked(backend).decode(_epochs_frame(colliding[:33]))
+        with install(allow_pickle=False, zero_copy=False), pytest.raises(ValueError, match="one hash value"):
+            noob_message.Message.from_bytes([b"event", _epochs_frame(colliding[:33])])
+        honest = [[k, ["a", 1]] for k in range(500)] + [[7, ["a", 1]]] * 100  # distinct ones, and repeats
+        assert len(locked(backend).decode(_epochs_frame(honest)).value) == 600
+        assert len(locked(backend).decode(_epochs_frame(colliding[:32] * 3)).value) == 96

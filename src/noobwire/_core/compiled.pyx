@@ -679,6 +679,7 @@ cdef class CompiledGeneration:
     cdef object epoch_class
     cdef int64_t epoch_fast_max  # roots up to this are made (and remembered) here; others by records
     cdef bint epoch_paths_fast  # paths (noob_core's epochs) are written and made here; others by records
+    cdef bint epochs_hashed_by_python  # Python tuples of segments, whose hashes a frame can choose
     cdef int64_t epoch_min
     cdef Py_ssize_t epoch_max_levels
     cdef int64_t epoch_max
@@ -720,6 +721,7 @@ cdef class CompiledGeneration:
         self.epoch_paths_fast = (
             epochs is not None and epochs.segment is None and 0 <= epochs.min <= epochs.max <= INT64_MAX
         )
+        self.epochs_hashed_by_python = generation.segment_class is not None
         self.epoch_min = epochs.min if self.epoch_paths_fast else 0
         self.epoch_max_levels = epochs.max_levels if epochs is not None else 0
         self.epoch_max = epochs.max if self.epoch_paths_fast else -1
@@ -1751,6 +1753,8 @@ cdef object read_records(Dec* d, CompiledGeneration c, CompiledRecord t, object 
         row = read_record(d, c, t, buf, i)
         Py_INCREF(row)
         PyList_SET_ITEM(rows, i, <PyObject*>row)
+    if c.epochs_hashed_by_python and n > MAX_SHARED_HASH:
+        epochs.refuse_shared_hashes(c.generation, t.record, rows)
     return rows
 
 

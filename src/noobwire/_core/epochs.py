@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from noobwire._core.extensions import MAX_SHARED_HASH
 from noobwire._core.scalars import as_str
 from noobwire.errors import EncodeError, SchemaError, describe
-from noobwire.layout import Generation
+from noobwire.layout import Generation, Kind, Record
 
-__all__ = ["epoch_from_wire", "epoch_to_wire"]
+__all__ = ["epoch_from_wire", "epoch_to_wire", "refuse_shared_hashes"]
 
 
 def epoch_to_wire(generation: Generation, epoch: Any, path: str) -> int | list[Any]:
@@ -103,3 +104,27 @@ def _segment(generation: Generation, segment: Any, what: str) -> tuple[str, int]
     ):
         raise SchemaError(f"{what} must be an epoch whose sub-epochs are arrays [node_id, n]")
     return segment[0], _checked_number(generation, segment[1], what)
+
+
+def refuse_shared_hashes(generation: Generation, record: Record, rows: list[dict[str, Any]]) -> None:
+    """Refuse (:class:`SchemaError`) the records of one message if more than ``MAX_SHARED_HASH`` of
+    their distinct epochs share a hash value, in a generation whose epochs are Python tuples of
+    segments (noob 1000 to 1001): their numbers' hashes are the frame's to choose (``n`` and
+    ``n + 2**61 - 1`` hash alike), and noob's event store, which files every received event by its
+    epoch, would compare each new epoch with all the others. Honest epochs share a hash almost never."""
+    if generation.segment_class is None or len(rows) <= MAX_SHARED_HASH:
+        return
+    fields = [item.name for item in record.fields if item.shape in (Kind.EPOCH, Kind.OPTIONAL_EPOCH)]
+    groups: dict[int, list[Any]] = {}
+    for row in rows:
+        for field in fields:
+            epoch = row[field]
+            group = groups.setdefault(hash(epoch), [])
+            if any(known is epoch or known == epoch for known in group):  # (at most MAX_SHARED_HASH)
+                continue
+            group.append(epoch)
+            if len(group) > MAX_SHARED_HASH:
+                raise SchemaError(
+                    f"more than {MAX_SHARED_HASH} distinct epochs of one hash value in one message: a "
+                    "frame made to slow down noob's event store"
+                )

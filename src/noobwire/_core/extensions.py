@@ -386,15 +386,15 @@ _MAX_DTYPE_NESTING = 32
 _MAX_CODE_POINT = 0x10FFFF
 
 
-def str_parts(array: Any, depth: int = 0) -> list[Any]:
-    """The parts of a numpy array whose items are numpy strs (dtype kind ``U``): itself, or its fields'
-    (and theirs)."""
+def str_parts(array: Any, kinds: str = "U", depth: int = 0) -> list[Any]:
+    """The parts of a numpy array whose items are numpy strs (dtype kind ``U``; with ``kinds="US"``,
+    numpy bytes too): itself, or its fields' (and theirs)."""
     dtype = array.dtype
-    if dtype.kind == "U":
+    if dtype.kind in kinds:
         return [array]
     if dtype.names is None or depth > _MAX_DTYPE_NESTING:
         return []
-    return [part for name in dtype.names for part in str_parts(array[name], depth + 1)]
+    return [part for name in dtype.names for part in str_parts(array[name], kinds, depth + 1)]
 
 
 def check_str_items(array: Any) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError, from_json, to_jsonable_python
 
+from noobwire._core.epochs import refuse_shared_hashes
 from noobwire._core.extensions import PICKLE_OFF
 from noobwire._core.pickled_strs import find
 from noobwire._core.shapes import construct_message
@@ -124,6 +125,9 @@ def decode_json(buf: Any, generation: GenerationLike = REFERENCE, options: Optio
         raise
     except Exception as exc:  # a validator of the classes (unpickling a pck__ value) failed
         raise DecodeError(f"invalid JSON frame ({type(exc).__name__}: {exc})") from exc
+    layout = generation.layout(str(getattr(msg.type_, "value", msg.type_)))
+    if layout is not None and layout.listed and isinstance(msg.value, list):
+        refuse_shared_hashes(generation, layout.record, msg.value)  # (noob's epochs are made by now)
     if not mirror or generation is REFERENCE:
         return msg
     type_name = str(msg.type_)

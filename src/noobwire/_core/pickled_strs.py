@@ -57,7 +57,7 @@ def find(root: Any, prefix: str, path: str, keys: bool = True) -> str | None:
         if kind is str or isinstance(obj, str):
             if obj.startswith(prefix):
                 return _path(steps, how, label)
-        elif kind is bytes or kind is bytearray or kind is memoryview:
+        elif kind is memoryview or isinstance(obj, bytes | bytearray):  # (numpy's bytes_ too)
             if bytes(obj[: len(raw)]) == raw:
                 return _path(steps, how, label)
         elif kind is dict:
@@ -70,7 +70,7 @@ def find(root: Any, prefix: str, path: str, keys: bool = True) -> str | None:
             stack.append(("element", None, item) for item in obj)
             steps.append((how, label))
         elif _holds_prefixed_item(obj, prefix):
-            return _path(steps, how, label) + " (an item of a numpy str array)"
+            return _path(steps, how, label) + " (an item of a numpy str or bytes array)"
     return None
 
 
@@ -100,15 +100,19 @@ def _step(how: str, label: Any) -> str:
 
 
 def _holds_prefixed_item(obj: Any, prefix: str) -> bool:
-    """Whether ``obj`` is a numpy array or scalar with a str item (in any field of a structured dtype)
-    that begins with ``prefix``, or a structured dtype whose field name or title does."""
+    """Whether ``obj`` is a numpy array or scalar with a str or bytes item (in any field of a structured
+    dtype) that begins with ``prefix``, or a structured dtype whose field name or title does."""
     np = sys.modules.get("numpy")
     if np is None or not (type(obj) is np.ndarray or isinstance(obj, np.generic)):
         return False
     array = np.asarray(obj)
     if _names_prefixed(array.dtype, prefix, 0):
         return True
-    return any(bool(np.char.startswith(part, prefix).any()) for part in str_parts(array))
+    raw = prefix.encode("utf-8")  # a numpy bytes item is written by JSON as the str of its UTF-8
+    return any(
+        bool(np.char.startswith(part, prefix if part.dtype.kind == "U" else raw).any())
+        for part in str_parts(array, "US")
+    )
 
 
 def _names_prefixed(dtype: Any, prefix: str, depth: int) -> bool:

@@ -564,7 +564,11 @@ def _malformed(buf: Any, options: Options, error: Exception | None) -> DecodeErr
 def _records_from_wire(plan: _Plan, value: Any) -> list[dict[str, Any]]:
     if type(value) is not list:
         raise SchemaError(f"the value of an event message must be an array of {plan.record.name}s")
-    return plan.code.read_all(value, [None, None])  # (the last root epoch read, and its object)
+    rows: list[dict[str, Any]] = plan.code.read_all(
+        value, [None, None]
+    )  # (the last root epoch read, and its object)
+    epochs.refuse_shared_hashes(plan.generation, plan.record, rows)
+    return rows
 
 
 def _record_from_wire(plan: _Plan, row: Any, what: str, cache: list[Any], index: int) -> dict[str, Any]:

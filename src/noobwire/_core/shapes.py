@@ -108,12 +108,16 @@ def _dict_name(record: Record) -> str:
 
 
 def _model_json(value: Any, path: str) -> str:
-    """A pydantic model as the JSON text its own class writes (by alias, as noob's messages write)."""
+    """A pydantic model as the JSON text its own class writes (by alias, as noob's messages write),
+    without its computed fields: they are not data but what the class computes from it, and computing
+    them may run code the data names (noob 1003's ``NodeSpecification.nodeinfo`` imports the module a
+    node's ``type`` names, and reads and rewrites the file a tube node's ``params`` name); the class
+    drops them on reading anyway."""
     dump = getattr(value, "model_dump_json", None)
     if dump is None:
         raise EncodeError(f"expected a pydantic model, got {type(value).__qualname__}", path)
     try:
-        text: str = dump(by_alias=True)
+        text: str = dump(by_alias=True, exclude_computed_fields=True)
     except Exception as exc:
         raise EncodeError(f"cannot write this {type(value).__qualname__} as JSON ({exc})", path) from exc
     return text

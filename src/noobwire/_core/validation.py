@@ -6,7 +6,7 @@ on whatever it is handed. It also reports *every* problem it finds, each with th
 frame of many bad items under one long key makes an error whose size is their product. So before a
 class validates a value that noobwire cannot check against a layout of its own (a model carried as its
 JSON, a legacy JSON frame with pickle off), a *checking validator* reads it: the class's own pydantic
-core schema, its validators kept, with three changes.
+core schema, its validators kept, with four changes.
 
 - A validator that is handed the value before the schema it wraps (a before or wrap validator) is
   handed it only if it is of the kind that schema declares: an object where a model, typed dict or
@@ -14,6 +14,8 @@ core schema, its validators kept, with three changes.
   reaches a validator that would take it for a tube's id: it is refused as not an object.
 - Every list, tuple, set, frozenset, dict and generator stops at its first bad item (pydantic's
   ``fail_fast``), so a refusal names a bounded number of problems, whatever the frame's size.
+- A model or typed dict that forbids keys other than its fields stops at the first such key (pydantic
+  would report every one, each with its whole path).
 - A model or dataclass is built as a stand-in (its ``__init__`` and ``model_post_init`` are not called:
   pydantic would otherwise reuse the class's own validator for it, containers and all); computed
   fields and serializers are left out.
@@ -32,7 +34,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError, SchemaValidator
 
-from noobwire.errors import SchemaError, validation_summary
+from noobwire.errors import SchemaError, describe, validation_summary
 
 __all__ = ["JsonText", "checking_validator", "validate_control_message"]
 
@@ -139,9 +141,53 @@ def _checking(schema: Any, refs: dict[str, Any]) -> Any:
     elif kind in ("model", "dataclass"):
         checking["cls"] = _StandIn  # (else pydantic reuses the class's own validator, not failing fast)
         checking.pop("generic_origin", None)
+        if kind == "model" and schema.get("config", {}).get("extra_fields_behavior") == "forbid":
+            checking["schema"] = _known_keys_first(checking["schema"])
     elif kind == "typed-dict":
         checking.pop("cls", None)
+        if schema.get("extra_behavior") == "forbid":
+            checking = _keys_guard(checking)
     return checking
+
+
+def _known_keys_first(schema: Any) -> Any:
+    """A model's inner schema whose fields (``model-fields``, under the validators that wrap it) refuse
+    an unknown key at once: pydantic reports every unknown key of a model that forbids them, each with
+    the whole path to it, and model fields do not fail fast."""
+    if schema.get("type") == "model-fields":
+        return _keys_guard(schema)
+    if schema.get("type") in _WRAPPING and isinstance(schema.get("schema"), dict):
+        return {**schema, "schema": _known_keys_first(schema["schema"])}
+    return schema
+
+
+def _keys_guard(fields_schema: Any) -> Any:
+    """``fields_schema`` (model fields or a typed dict that forbid other keys), handed only a dict whose
+    keys are all its fields' names or aliases: the first other key is its one problem."""
+    known = set()
+    for name, field in fields_schema["fields"].items():
+        known.add(name)
+        alias = field.get("validation_alias")
+        for choice in [alias] if isinstance(alias, str) else alias or []:
+            first = choice if isinstance(choice, str) else choice[0] if choice else None
+            if isinstance(first, str):
+                known.add(first)
+    known_keys = frozenset(known)
+
+    def known_keys_only(value: Any) -> Any:
+        if isinstance(value, dict):
+            for key in value:
+                if key not in known_keys:
+                    raise PydanticCustomError(
+                        "extra_forbidden", "Extra inputs are not permitted: {key}", {"key": describe(key)}
+                    )
+        return value
+
+    return {
+        "type": "function-before",
+        "function": {"type": "no-info", "function": known_keys_only},
+        "schema": fields_schema,
+    }
 
 
 def _references(schema: Any, found: dict[str, Any]) -> dict[str, Any]:
