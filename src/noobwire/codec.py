@@ -16,7 +16,7 @@ from typing import Any
 from noobwire._core.backends import ACTIVE, Backend, BackendName, get_backend
 from noobwire.generations import REFERENCE, GenerationLike, as_generation
 from noobwire.layout import Generation
-from noobwire.multipart import DEFAULT_THRESHOLD, BuffersAs, FrameCodec
+from noobwire.multipart import DEFAULT_THRESHOLD, BoundFrames, BuffersAs, FrameCodec
 from noobwire.options import Options
 
 __all__ = ["Backend", "Codec", "backend", "decode", "encode", "get_backend"]
@@ -91,7 +91,9 @@ class Codec:
         """The settings, as both backends read them."""
         self.backend: Backend = ACTIVE if backend is None else get_backend(backend)
         """The implementation this codec runs on."""
-        self._frames = FrameCodec(self.backend)
+        self.frames: BoundFrames = FrameCodec(self.backend).bound(self.generation, self.options)
+        """``encode_frames`` / ``decode_frames`` of this codec's generation and settings, called with no
+        layer between (on the compiled backend, its own functions): what noob's runner hook takes."""
 
     def __repr__(self) -> str:
         return f"<noobwire.Codec {self.backend.name} {self.generation.name} {self.options}>"
@@ -111,8 +113,7 @@ class Codec:
     ) -> list[Any]:
         """Encode ``msg`` as a header frame and its large buffers out of band (see
         :func:`noobwire.encode_frames`) under this codec's settings."""
-        generation = self.generation if generation is None else generation
-        return self._frames.encode_frames(msg, generation, self.options, threshold=threshold)
+        return self.frames.encode_frames(msg, generation, threshold=threshold)
 
     def decode_frames(
         self,
@@ -124,8 +125,7 @@ class Codec:
         """Decode the frames of one message (see :func:`noobwire.decode_frames`) under this codec's
         settings: the limits and the pickle policy hold for the header frame, where every value but the
         out-of-band buffers is."""
-        generation = self.generation if generation is None else generation
-        return self._frames.decode_frames(frames, generation, self.options, buffers_as=buffers_as)
+        return self.frames.decode_frames(frames, generation, buffers_as=buffers_as)
 
 
 def _check_bound(generation: Generation) -> None:

@@ -12,7 +12,7 @@ socket type, and an envelope frame is never parsed (``docs/wire-format.md``, sec
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from noobwire import wire
 from noobwire._core.backends import ACTIVE, Backend
@@ -25,6 +25,7 @@ from noobwire.options import DEFAULT_OPTIONS, Options
 
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "BoundFrames",
     "BuffersAs",
     "FrameCodec",
     "decode_frames",
@@ -48,6 +49,10 @@ class FrameCodec:
         self._encode = backend.encode
         self._decode = backend.decode
         self._decode_frame = backend.decode_frame
+        functions = backend.frame_functions  # the compiled backend's one pass, or None
+        self._compiled = (
+            None if functions is None else functions(REFERENCE, DEFAULT_OPTIONS, self.decode_frames_general)
+        )
 
     def __repr__(self) -> str:
         return f"<noobwire FrameCodec on {self.backend.name!r}>"
@@ -71,6 +76,9 @@ class FrameCodec:
         result is ``[encode(msg)]``. Raises :class:`noobwire.EncodeError` as ``encode`` does. The frames
         are of ``generation``'s format (the reference's by default).
         """
+        if self._compiled is not None:
+            frames: list[Any] = self._compiled.encode_frames(msg, generation, options, threshold=threshold)
+            return frames
         out_of_band = OutOfBand(threshold)
         header = self._encode(msg, generation, options, out_of_band)
         frames = out_of_band.buffers
@@ -140,6 +148,20 @@ class FrameCodec:
         header that counts more buffer frames than precede it, refers to one that is not there or to
         one twice, leaves one unreferred, or whose array does not fit its frame's length.
         """
+        if self._compiled is not None:
+            return self._compiled.decode_frames(frames, generation, options, buffers_as=buffers_as)
+        return self.decode_frames_general(frames, generation, options, buffers_as=buffers_as)
+
+    def decode_frames_general(
+        self,
+        frames: Sequence[Any],
+        generation: GenerationLike = REFERENCE,
+        options: Options = DEFAULT_OPTIONS,
+        *,
+        buffers_as: BuffersAs = "bytes",
+    ) -> Any:
+        """:meth:`decode_frames` in Python: every form of frames, and what each refusal says (the compiled
+        backend reads the common forms in one pass, and hands the others here)."""
         if (
             type(frames) is list
             and frames
@@ -148,6 +170,80 @@ class FrameCodec:
         ):
             return self._decode(frames[-1], generation, options)  # a small message: read at once
         return self.decode_multipart(frames, generation, options, buffers_as=buffers_as)[1]
+
+    def bound(self, generation: GenerationLike, options: Options) -> BoundFrames:
+        """``encode_frames`` / ``decode_frames`` of one generation and options (each still takes another
+        per call): the compiled backend's own, which no Python code stands between, or the methods above."""
+        if self.backend.frame_functions is not None:
+            bound: BoundFrames = self.backend.frame_functions(generation, options, self.decode_frames_general)
+            return bound
+        return _BoundInPython(self, generation, options)
+
+
+class BoundFrames(Protocol):
+    """:meth:`FrameCodec.bound`'s functions: ``encode_frames`` and ``decode_frames`` whose generation and
+    options, when not given, are those it was made with, and ``encode_frames_at(msg, threshold)``, the form
+    noob's runner hook calls."""
+
+    def encode_frames(
+        self,
+        msg: Any,
+        generation: GenerationLike | None = None,
+        options: Options | None = None,
+        *,
+        threshold: int = ...,
+    ) -> list[Any]: ...
+
+    def encode_frames_at(self, msg: Any, threshold: int) -> list[Any]: ...
+
+    def decode_frames(
+        self,
+        frames: Sequence[Any],
+        generation: GenerationLike | None = None,
+        options: Options | None = None,
+        *,
+        buffers_as: BuffersAs = ...,
+    ) -> Any: ...
+
+
+class _BoundInPython:
+    """:class:`BoundFrames` of a backend without its own (the pure one)."""
+
+    def __init__(self, codec: FrameCodec, generation: GenerationLike, options: Options) -> None:
+        self._codec, self._generation, self._options = codec, generation, options
+
+    def encode_frames(
+        self,
+        msg: Any,
+        generation: GenerationLike | None = None,
+        options: Options | None = None,
+        *,
+        threshold: int = DEFAULT_THRESHOLD,
+    ) -> list[Any]:
+        return self._codec.encode_frames(
+            msg,
+            self._generation if generation is None else generation,
+            options or self._options,
+            threshold=threshold,
+        )
+
+    def encode_frames_at(self, msg: Any, threshold: int) -> list[Any]:
+        return self._codec.encode_frames(msg, self._generation, self._options, threshold=threshold)
+
+    def decode_frames(
+        self,
+        frames: Sequence[Any],
+        generation: GenerationLike | None = None,
+        options: Options | None = None,
+        *,
+        buffers_as: BuffersAs = "bytes",
+    ) -> Any:
+        return self._codec.decode_frames(
+            frames,
+            self._generation if generation is None else generation,
+            options or self._options,
+            buffers_as=buffers_as,
+        )
 
 
 def _buffer(frame: Any, position: int, max_frame_size: int) -> Any:
@@ -217,13 +313,14 @@ def _n_buffers(header: Any) -> int | None:
 
 
 _active = FrameCodec(ACTIVE)
+_functions = _active.bound(REFERENCE, DEFAULT_OPTIONS)  # (the compiled backend's own, where it is active)
 
-encode_frames = _active.encode_frames
+encode_frames = _functions.encode_frames
 """``encode_frames(msg, generation=REFERENCE, options=DEFAULT_OPTIONS, *, threshold=65536) -> list``:
 ``msg`` as ``[buffer_0, ..., buffer_n-1, header]`` on the active backend, for
 ``socket.send_multipart(frames, copy=False)``; see :meth:`FrameCodec.encode_frames`."""
 
-decode_frames = _active.decode_frames
+decode_frames = _functions.decode_frames
 """``decode_frames(frames, generation=REFERENCE, options=DEFAULT_OPTIONS, *, buffers_as="bytes") ->
 Message``: the message of ``frames`` (as ``socket.recv_multipart()`` returns them) on the active
 backend, its arrays views of their frames; see :meth:`FrameCodec.decode_frames`."""

@@ -26,11 +26,12 @@ def test_the_table_gives_medians_and_per_round_ratios() -> None:
         },
     )
     report = format_pipeline_report([result])
-    assert report.startswith("A1M: uint8 (1024, 1024), 1 MiB, source to sink\n")
-    # noobwire / noob per round: 10, 5, 2.5 -> median 5; noobwire / raw: 0.25, 0.2, 0.5 -> 0.25
-    assert table_row(report, "A1M", pipeline.NAMES["noobwire"]) == ["100.0", "5.000", "0.250"]
-    assert table_row(report, "A1M", pipeline.NAMES["noob"]) == ["20.0", "1.000", "0.040"]  # 0.025, 0.04, 0.2
-    assert table_row(report, "A1M", pipeline.NAMES["sync"]) == ["1,000.0", "50.0", "2.500"]
+    assert report.startswith("A1M: uint8 (1024, 1024), 1 MiB, source to sink, 3 rounds\n")
+    # noobwire / noob per round: 10, 5, 2.5 -> median 5, spread 2.5 to 10; noobwire / raw: 0.25, 0.2, 0.5
+    assert table_row(report, "A1M", pipeline.NAMES["noobwire"]) == ["100.0", "5.000", "2.500-10.0", "0.250"]
+    noob = ["20.0", "1.000", "1.000-1.000", "0.040"]  # against raw: 0.025, 0.04, 0.2
+    assert table_row(report, "A1M", pipeline.NAMES["noob"]) == noob
+    assert table_row(report, "A1M", pipeline.NAMES["sync"]) == ["1,000.0", "50.0", "25.0-100.0", "2.500"]
 
 
 def test_a_pipeline_without_raw_says_why_and_leaves_its_ratio_out() -> None:
@@ -40,7 +41,7 @@ def test_a_pipeline_without_raw_says_why_and_leaves_its_ratio_out() -> None:
         not_measured={"raw": "raw pyzmq sends an array: array pipelines only"},
     )
     report = format_pipeline_report([result])
-    assert table_row(report, "small", pipeline.NAMES["noobwire"]) == ["440.0", "1.100", "-"]
+    assert table_row(report, "small", pipeline.NAMES["noobwire"]) == ["440.0", "1.100", "1.100-1.100", "-"]
     assert "not measured: raw pyzmq sends an array" in report
 
 

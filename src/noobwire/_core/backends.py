@@ -83,6 +83,10 @@ class Backend:
         self.encode: Encoder = module.encode
         self.decode: Decoder = module.decode
         self.decode_frame: FrameDecoder = module.decode_frame
+        self.frame_functions: Any = getattr(module, "FrameFunctions", None)
+        """The compiled backend's ``FrameFunctions(generation, options, general)``: ``encode_frames`` /
+        ``decode_frames`` of one generation and options in one pass, handing what they do not read to
+        ``general``; None for a backend without (the pure one: ``noobwire.multipart`` does it all)."""
 
     def __repr__(self) -> str:
         return f"<noobwire backend {self.name!r}>"

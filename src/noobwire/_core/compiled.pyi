@@ -1,6 +1,7 @@
 """Type stub of the compiled backend (``compiled.pyx``): the same functions as ``noobwire._core.pure``."""
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 from noobwire._core.out_of_band import OutOfBand, ReceivedBuffers
 from noobwire.generations import GenerationLike
@@ -28,3 +29,42 @@ def decode_frame(
 
 def decode(data: Any, generation: GenerationLike = ..., options: Options = ...) -> Any:
     """Decode a noobwire MessagePack frame or a legacy JSON frame (see :func:`noobwire.decode`)."""
+
+def encode_frames(
+    msg: Any, generation: GenerationLike = ..., options: Options = ..., threshold: int = ...
+) -> list[Any]:
+    """``[buffer_0, ..., buffer_n-1, header]`` of ``msg`` (see :func:`noobwire.encode_frames`), a hot
+    message written in one pass."""
+
+def decode_frames(
+    frames: Sequence[Any],
+    generation: GenerationLike = ...,
+    options: Options = ...,
+    as_memoryview: bool = False,
+) -> Any:
+    """The message of ``frames`` read in one pass, or None where ``noobwire.multipart`` must read them."""
+
+class FrameFunctions:
+    """``encode_frames`` / ``decode_frames`` of one generation and options, in one pass where they can."""
+
+    def __init__(self, generation: GenerationLike, options: Options, general: Callable[..., Any]) -> None: ...
+    def encode_frames(
+        self,
+        msg: Any,
+        generation: GenerationLike | None = None,
+        options: Options | None = None,
+        *,
+        threshold: int = ...,
+    ) -> list[Any]:
+        """``[buffer_0, ..., header]`` of ``msg``: see :func:`noobwire.encode_frames`."""
+    def encode_frames_at(self, msg: Any, threshold: int) -> list[Any]:
+        """``encode_frames(msg, threshold=threshold)``, as noob's runner hook calls it."""
+    def decode_frames(
+        self,
+        frames: Sequence[Any],
+        generation: GenerationLike | None = None,
+        options: Options | None = None,
+        *,
+        buffers_as: Literal["bytes", "memoryview"] = "bytes",
+    ) -> Any:
+        """The message of ``frames``: see :func:`noobwire.decode_frames`."""

@@ -6,7 +6,7 @@ description (:mod:`noobwire.layout`) is compiled once into tables (:class:`Compi
 hot record, its keys, the kind of each field and a template dict. The hot messages are then written
 straight into one growing ``bytes`` and read straight into their classes' instances, field by field as
 the tables say; the rare value kinds (big ints, offset datetimes, arrays, pickles, exception classes,
-epoch paths) call back into ``values`` and ``records``, and control messages are converted and checked
+epoch paths) call back into ``extensions`` and ``shapes``, and control messages are converted and checked
 by the shared code. Whenever this backend refuses a message or a frame, the pure backend is asked to
 explain why, so that both raise the same error.
 """
@@ -43,12 +43,16 @@ from noobwire import wire
 from noobwire._core import epochs, extensions, meta_events, pickled_strs, pure, shapes
 from noobwire._core.framing import check_prefix, frame_buffer, frame_to_decode, is_json
 from noobwire._core.legacy_json import decode_json, written_again
-from noobwire._core.out_of_band import MAX_BUFFER_DEPTH, finish_header, take_out_of_band
+from noobwire._core.out_of_band import MAX_BUFFER_DEPTH, OutOfBand, finish_header, take_out_of_band
+from noobwire._core.out_of_band import with_n_buffers
+from noobwire._core.out_of_band import _known_dtype as known_dtype
+from noobwire._core.out_of_band import _reference as python_reference
 from noobwire._core.scalars import as_str
 from noobwire._core.validation import validate_control_message
 from noobwire.generations import REFERENCE, as_generation
 from noobwire.layout import FREE_KINDS, Kind
 from noobwire.options import DEFAULT_OPTIONS
+from noobwire.wire import DEFAULT_BUFFER_THRESHOLD
 
 import_datetime()
 
@@ -92,6 +96,45 @@ cdef int64_t length_limit(object options) except -1:
     limit") is the largest one, as for ``frame_limit``."""
     limit = options.max_length
     return limit if limit < INT64_MAX else INT64_MAX
+
+
+cdef class COptions:
+    """An ``Options`` (frozen) as the C values the encoder and decoder read: found once per object, not
+    attribute by attribute on every call."""
+
+    cdef object options  # (held: the cache below is keyed by its identity)
+    cdef int max_depth
+    cdef int64_t max_length
+    cdef int64_t max_frame_size
+    cdef bint allow_pickle
+
+
+cdef COptions make_c_options(object options):
+    cdef COptions co = COptions.__new__(COptions)
+    co.options = options
+    co.max_depth = options.max_depth
+    co.max_length = length_limit(options)
+    co.max_frame_size = frame_limit(options)
+    co.allow_pickle = options.allow_pickle
+    return co
+
+
+cdef COptions DEFAULT_C_OPTIONS = make_c_options(DEFAULT_OPTIONS)
+cdef object _last_c_options = (DEFAULT_OPTIONS, DEFAULT_C_OPTIONS)
+
+
+cdef inline COptions c_options(object options):
+    """The C values of ``options``; the last one asked for is remembered (one tuple, so a thread never
+    sees half of a pair), as a codec asks for its own each call."""
+    global _last_c_options
+    if options is _DEFAULT_OPTIONS:
+        return DEFAULT_C_OPTIONS
+    last = _last_c_options
+    if (<tuple>last)[0] is options:
+        return <COptions>(<tuple>last)[1]
+    co = make_c_options(options)
+    _last_c_options = (options, co)
+    return co
 
 
 cdef object _UTC = UTC
@@ -161,6 +204,12 @@ cdef struct Enc:
     int max_depth
     bint allow_pickle
     PyObject* meta_type  # the generation's meta-signal enum (borrowed): its members are written as such
+    # Out of band (encode_frames): buffers of at least ``threshold`` bytes in a free value (whose level is
+    # ``oob_base``; -1 outside free values and in dict keys) go into ``oob``, a list made at the first.
+    Py_ssize_t threshold  # -1: nothing goes out of band
+    int oob_base
+    PyObject* oob  # owned, or NULL
+    PyObject* oob_object  # an OutOfBand over ``oob`` for out_of_band's rare cases (owned), or NULL
     char stack[STACK_SIZE]
 
 
@@ -172,12 +221,22 @@ cdef inline void enc_init(Enc* e, int max_depth, bint allow_pickle, PyObject* me
     e.length = 0
     e.capacity = STACK_SIZE
     e.max_depth = max_depth
+    e.threshold = -1
+    e.oob_base = -1
+    e.oob = NULL
+    e.oob_object = NULL
 
 
 cdef void enc_free(Enc* e) noexcept:
     if e.out != NULL:
         Py_DECREF(<object>e.out)
         e.out = NULL
+    if e.oob != NULL:
+        Py_DECREF(<object>e.oob)
+        e.oob = NULL
+    if e.oob_object != NULL:
+        Py_DECREF(<object>e.oob_object)
+        e.oob_object = NULL
 
 
 cdef object enc_finish(Enc* e):
@@ -455,6 +514,7 @@ cdef int write_dict(Enc* e, object mapping, int depth) except -1:
     cdef Py_ssize_t written = 0
     cdef PyObject* key
     cdef PyObject* item
+    cdef int base
     write_map_header(e, n)
     while PyDict_Next(mapping, &pos, &key, &item):
         written += 1
@@ -466,7 +526,10 @@ cdef int write_dict(Enc* e, object mapping, int depth) except -1:
         try:
             if is_hashable_container(<object>key) and key_too_deep(<object>key, MAX_KEY_DEPTH):
                 raise ValueError("a key nested too deep")  # (the pure encoder names it)
+            base = e.oob_base
+            e.oob_base = -1  # (a key stays in band)
             write_value(e, <object>key, depth + 1)
+            e.oob_base = base
             write_value(e, <object>item, depth + 1)
         finally:
             decref(key)
@@ -551,14 +614,20 @@ cdef int write_value(Enc* e, object obj, int depth) except -1:
             return write_tuple(e, obj, depth)
         return write_set(e, obj, EXT_SET if kind is <PyTypeObject*>set else EXT_FROZENSET, depth)
     if kind is <PyTypeObject*>bytes:
+        if e.oob_base >= 0 and PyBytes_GET_SIZE(obj) >= e.threshold and depth - e.oob_base <= MAX_OOB_DEPTH:
+            return write_bytes_reference(e, obj)
         return write_bin(e, <bytes>obj, len(<bytes>obj))
     if kind is <PyTypeObject*>DATETIME:
         return write_datetime(e, obj)
     if kind is <PyTypeObject*>e.meta_type:
         return write_ext_bytes(e, EXT_META_SIGNAL, extensions.meta_signal_payload(obj))
     if kind is <PyTypeObject*>bytearray:
+        if e.oob_base >= 0 and PyByteArray_GET_SIZE(obj) >= e.threshold and depth - e.oob_base <= MAX_OOB_DEPTH:
+            return write_bytes_reference(e, obj)
         return write_bin(e, PyByteArray_AS_STRING(obj), PyByteArray_GET_SIZE(obj))
     if kind is <PyTypeObject*>memoryview:
+        if e.oob_base >= 0 and depth - e.oob_base <= MAX_OOB_DEPTH and write_python_reference(e, obj):
+            return 0
         return write_buffer(e, obj)
     if kind is <PyTypeObject*>ExtType:
         return write_ext_type(e, obj)
@@ -566,6 +635,12 @@ cdef int write_value(Enc* e, object obj, int depth) except -1:
         return write_msgpack_timestamp(e, obj)
     if PyType_Check(obj) and PyType_IsSubtype(<PyTypeObject*>obj, <PyTypeObject*>BaseException):
         return write_ext_bytes(e, EXT_EXCEPTION_TYPE, extensions.exception_type_payload(obj, e.allow_pickle))
+    array_type = _ndarray_type if _numpy_seen else ndarray_type()
+    if array_type is not None and kind is <PyTypeObject*>array_type:
+        if e.oob_base >= 0 and depth - e.oob_base <= MAX_OOB_DEPTH and write_array_reference(e, obj):
+            return 0
+        if write_ndarray_c(e, obj):
+            return 0
     if extensions.is_numpy_value(obj):
         parts = extensions.ndarray_parts(obj)
         if parts is not None:
@@ -604,6 +679,447 @@ cdef int write_msgpack_timestamp(Enc* e, object stamp) except -1:
     if not 0 <= nanoseconds <= 999_999_999:
         raise ValueError("Timestamp with out-of-range nanoseconds")
     return write_timestamp(e, seconds, <uint32_t>nanoseconds)
+
+
+# --- numpy arrays, in C --------------------------------------------------------------------------------
+#
+# An exact ``numpy.ndarray`` that is C- or F-contiguous, of a dtype met before, is written here straight from
+# its memory (in band, ``EXT_NDARRAY``, or out of band, a reference); an ``EXT_NDARRAY`` or a reference in
+# the common form (fix arrays, unsigned ints, a dtype str that passed ``extensions.check_array_header`` before)
+# is read here. Anything else goes to the Python code of ``extensions`` and ``out_of_band``, which decides.
+
+cdef extern from "Python.h":
+    object PyByteArray_FromStringAndSize(const char* s, Py_ssize_t n)
+    Py_ssize_t PyBytes_GET_SIZE(object o)
+    bint PyList_Check(object o)
+    bint PyTuple_Check(object o)
+    object PyTuple_New(Py_ssize_t n)
+    void PyTuple_SET_ITEM(object o, Py_ssize_t i, PyObject* item)
+    object PyLong_FromSsize_t(Py_ssize_t v)
+    bint PyMemoryView_Check(object o)
+    Py_ssize_t PySet_GET_SIZE(object o)
+    int PySet_Contains(object s, object key) except -1
+    Py_buffer* PyMemoryView_GET_BUFFER(object o)
+    Py_ssize_t PY_SSIZE_T_MAX
+    int PyBuffer_IsContiguous(Py_buffer* view, char order)
+
+cdef extern from *:
+    """
+    /* The fields that numpy's own C API macros (PyArray_DATA, PyArray_NDIM, PyArray_DIMS, PyArray_DESCR,
+       PyArray_FLAGS) read from an ndarray: the start of PyArrayObject_fields, the same in numpy 1.x and
+       2.x. noobwire does not build against numpy's headers (numpy is optional), so numpy_layout_ok checks
+       this layout against what Python sees on a few arrays before any of it is used. */
+    typedef struct {
+        PyObject_HEAD
+        char *data;
+        int nd;
+        Py_ssize_t *dimensions;
+        Py_ssize_t *strides;
+        PyObject *base;
+        PyObject *descr;
+        int flags;
+    } noobwire_ndarray;
+    static inline char *noobwire_nd_data(PyObject *o) { return ((noobwire_ndarray *)o)->data; }
+    static inline int noobwire_nd_ndim(PyObject *o) { return ((noobwire_ndarray *)o)->nd; }
+    static inline Py_ssize_t *noobwire_nd_dims(PyObject *o) { return ((noobwire_ndarray *)o)->dimensions; }
+    static inline PyObject *noobwire_nd_descr(PyObject *o) { return ((noobwire_ndarray *)o)->descr; }
+    static inline int noobwire_nd_flags(PyObject *o) { return ((noobwire_ndarray *)o)->flags; }
+    """
+    char* nd_data "noobwire_nd_data" (object o)
+    int nd_ndim "noobwire_nd_ndim" (object o)
+    Py_ssize_t* nd_dims "noobwire_nd_dims" (object o)
+    PyObject* nd_descr "noobwire_nd_descr" (object o)
+    int nd_flags "noobwire_nd_flags" (object o)
+
+DEF ND_C_CONTIGUOUS = 0x0001
+DEF ND_F_CONTIGUOUS = 0x0002
+DEF ND_WRITEABLE = 0x0400
+DEF DTYPE_CACHE_SIZE = 64
+DEF MAX_FAST_NDIM = 15  # a fixarray: longer shapes go to the Python code
+
+cdef int LAYOUT_C = wire.LAYOUT_C
+cdef int LAYOUT_F = wire.LAYOUT_F
+cdef int EXT_BUFFER_NDARRAY = wire.EXT_BUFFER_NDARRAY
+cdef int EXT_BUFFER_BYTES = wire.EXT_BUFFER_BYTES
+cdef int MAX_OOB_DEPTH = MAX_BUFFER_DEPTH
+
+cdef object _ndarray_type = None
+"""numpy.ndarray, once numpy is imported and its array layout checked (it stays None if the check fails)."""
+cdef bint _numpy_seen = False
+
+
+cdef object ndarray_type():
+    """``numpy.ndarray`` if numpy is imported and its arrays are laid out as this module reads them; None
+    otherwise (no array can exist before numpy is imported; the Python code handles every array then)."""
+    global _ndarray_type, _numpy_seen
+    if _numpy_seen:
+        return _ndarray_type
+    np = sys.modules.get("numpy")
+    if np is None or getattr(np, "ndarray", None) is None:  # (not imported, or still being imported)
+        return None
+    _numpy_seen = True
+    if numpy_layout_ok(np):
+        _ndarray_type = np.ndarray
+    return _ndarray_type
+
+
+cdef bint numpy_layout_ok(object np):
+    """Whether the fields read above are where this numpy keeps them, checked on arrays of each kind."""
+    cdef int i, flags
+    try:
+        samples = [
+            np.arange(6, dtype="<u2").reshape(2, 3),
+            np.asfortranarray(np.arange(12, dtype="<f8").reshape(3, 4)),
+            np.arange(20, dtype=">i4")[::3],
+            np.frombuffer(b"abcd", dtype="u1"),
+            np.zeros((), dtype="<c16"),
+        ]
+        for a in samples:
+            dtype = a.dtype
+            flags = nd_flags(a)
+            if (nd_ndim(a) != a.ndim or nd_descr(a) != <PyObject*>dtype
+                    or <size_t>nd_data(a) != a.__array_interface__["data"][0]
+                    or tuple([nd_dims(a)[i] for i in range(nd_ndim(a))]) != a.shape
+                    or bool(flags & ND_C_CONTIGUOUS) != a.flags.c_contiguous
+                    or bool(flags & ND_F_CONTIGUOUS) != a.flags.f_contiguous
+                    or bool(flags & ND_WRITEABLE) != a.flags.writeable):
+                return False
+        return True
+    except Exception:
+        return False
+
+
+cdef inline Py_ssize_t uint_size(uint64_t u) noexcept:
+    """The bytes of ``u`` as MessagePack writes it (``write_uint``)."""
+    return 1 if u < 128 else 2 if u <= 0xFF else 3 if u <= 0xFFFF else 5 if u <= U32_MAX else 9
+
+
+cdef inline Py_ssize_t array_header_size(Py_ssize_t n) noexcept:
+    return 1 if n < 16 else 3 if n <= 0xFFFF else 5
+
+
+cdef class DtypeOut:
+    """How arrays of one dtype are written: its descr as MessagePack (as ``extensions.ndarray_parts`` packs
+    it), and its item size."""
+
+    cdef bytes descr
+    cdef Py_ssize_t itemsize
+
+
+cdef dict _dtypes_out = {}
+"""dtype -> DtypeOut, or None for a dtype that is pickled (objects, no size); at most DTYPE_CACHE_SIZE."""
+
+
+cdef object _last_dtype_out = (None, None)
+"""The dtype last written and its DtypeOut, as one tuple: consecutive arrays most often share one."""
+
+
+cdef DtypeOut dtype_out(object dtype):
+    global _last_dtype_out
+    last = _last_dtype_out
+    if (<tuple>last)[0] is dtype:
+        return <DtypeOut>(<tuple>last)[1]
+    entry = dtype_out_lookup(dtype)
+    _last_dtype_out = (dtype, entry)
+    return entry
+
+
+cdef DtypeOut dtype_out_lookup(object dtype):
+    cdef PyObject* found = PyDict_GetItem(_dtypes_out, dtype)
+    if found != NULL:
+        return None if found == <PyObject*>None else <DtypeOut>found
+    cdef DtypeOut entry = None
+    if not dtype.hasobject and dtype.itemsize != 0:
+        entry = DtypeOut.__new__(DtypeOut)
+        entry.descr = extensions._header_packer.pack(extensions.dtype_descr(dtype))
+        entry.itemsize = dtype.itemsize
+    if len(_dtypes_out) < DTYPE_CACHE_SIZE:
+        _dtypes_out[dtype] = entry
+    return entry
+
+
+cdef inline int contiguous_layout(object array) noexcept:
+    """LAYOUT_C or LAYOUT_F for an array whose memory holds its items in that order, else -1 (an array of
+    any other strides is made contiguous by the Python code)."""
+    cdef int flags = nd_flags(array)
+    if flags & ND_C_CONTIGUOUS:
+        return LAYOUT_C
+    if flags & ND_F_CONTIGUOUS:
+        return LAYOUT_F
+    return -1
+
+
+cdef Py_ssize_t write_array_header_items(Enc* e, object array, DtypeOut dt, int layout) except -1:
+    """The dtype, shape and layout of an array's header (its ``[..., dtype, shape, layout]`` items)."""
+    cdef int i, nd = nd_ndim(array)
+    cdef Py_ssize_t* dims = nd_dims(array)
+    write_bytes(e, dt.descr, len(dt.descr))
+    write_array_header(e, nd)
+    for i in range(nd):
+        write_uint(e, <uint64_t>dims[i])
+    write_byte(e, <uint8_t>layout)
+    return 0
+
+
+cdef inline Py_ssize_t array_header_items_size(object array, DtypeOut dt) noexcept:
+    cdef int i, nd = nd_ndim(array)
+    cdef Py_ssize_t* dims = nd_dims(array)
+    cdef Py_ssize_t size = len(dt.descr) + array_header_size(nd) + 1
+    for i in range(nd):
+        size += uint_size(<uint64_t>dims[i])
+    return size
+
+
+cdef inline Py_ssize_t array_nbytes(object array, DtypeOut dt) noexcept:
+    cdef int i, nd = nd_ndim(array)
+    cdef Py_ssize_t* dims = nd_dims(array)
+    cdef Py_ssize_t nbytes = dt.itemsize
+    for i in range(nd):
+        nbytes *= dims[i]  # (an array that exists: its size fits)
+    return nbytes
+
+
+cdef bint write_ndarray_c(Enc* e, object array) except -1:
+    """An exact ndarray as ``EXT_NDARRAY``, its items copied from its memory; False (nothing written) where
+    the Python code must write it: not contiguous, or of a dtype that is pickled."""
+    cdef DtypeOut dt = dtype_out(<object>nd_descr(array))  # (first: it may call Python code)
+    cdef int layout = contiguous_layout(array)
+    if dt is None or layout < 0:
+        return False
+    cdef Py_ssize_t nbytes = array_nbytes(array, dt)
+    write_ext_header(e, 1 + array_header_items_size(array, dt) + nbytes, EXT_NDARRAY)
+    write_byte(e, 0x93)
+    write_array_header_items(e, array, dt, layout)
+    write_bytes(e, nd_data(array), nbytes)
+    return True
+
+
+# --- numpy arrays, read ----------------------------------------------------------------------------------
+
+cdef class DtypeIn:
+    """A dtype str met before, as its bytes on the wire, and the dtype it passed as."""
+
+    cdef bytes key
+    cdef object dtype
+    cdef Py_ssize_t itemsize
+
+
+cdef list _dtypes_in = []
+"""The DtypeIn of the dtype strs met so far (at most DTYPE_CACHE_SIZE, looked through in order)."""
+
+
+cdef object dtype_in(const uint8_t* data, Py_ssize_t n, Py_ssize_t* itemsize):
+    """The dtype of a dtype str of ``n`` bytes at ``data`` if ``out_of_band._known_dtype`` takes it (checked
+    once, as ``extensions.check_array_header`` checks it) and its items need no check of their own (not
+    numpy strs), else None."""
+    cdef DtypeIn entry
+    for item in _dtypes_in:
+        entry = <DtypeIn>item
+        if PyBytes_GET_SIZE(entry.key) == n and memcmp(PyBytes_AS_STRING(<PyObject*>entry.key), data, n) == 0:
+            itemsize[0] = entry.itemsize
+            return entry.dtype
+    try:
+        descr = PyUnicode_DecodeUTF8(<const char*>data, n, NULL)
+    except UnicodeDecodeError:
+        return None
+    dtype = known_dtype(descr)
+    if dtype is None or dtype.kind == "U":  # (numpy strs: the Python code checks their code points)
+        return None
+    entry = DtypeIn.__new__(DtypeIn)
+    entry.key = PyBytes_FromStringAndSize_obj(<const char*>data, n)
+    entry.dtype = dtype
+    entry.itemsize = dtype.itemsize
+    if len(_dtypes_in) < DTYPE_CACHE_SIZE:
+        _dtypes_in.append(entry)
+    itemsize[0] = entry.itemsize
+    return dtype
+
+
+cdef inline Py_ssize_t read_uint_at(const uint8_t* p, Py_ssize_t size, Py_ssize_t pos, uint64_t* out) noexcept:
+    """An unsigned int as MessagePack writes it at ``pos``: the position after it, or -1."""
+    cdef uint8_t b
+    if pos >= size:
+        return -1
+    b = p[pos]
+    if b <= 0x7F:
+        out[0] = b
+        return pos + 1
+    if b == 0xCC and size - pos >= 2:
+        out[0] = p[pos + 1]
+        return pos + 2
+    if b == 0xCD and size - pos >= 3:
+        out[0] = get16(p + pos + 1)
+        return pos + 3
+    if b == 0xCE and size - pos >= 5:
+        out[0] = get32(p + pos + 1)
+        return pos + 5
+    if b == 0xCF and size - pos >= 9:
+        out[0] = get64(p + pos + 1)
+        return pos + 9
+    return -1
+
+
+cdef struct ArrayHeader:
+    # What the common form of an array header holds, read by read_array_items.
+    Py_ssize_t ndim
+    Py_ssize_t dims[MAX_FAST_NDIM]
+    Py_ssize_t count  # the number of items (no dimension is 0)
+    Py_ssize_t itemsize
+    int layout
+
+
+cdef object read_array_items(const uint8_t* p, Py_ssize_t size, Py_ssize_t* at, ArrayHeader* h):
+    """The ``dtype, shape, layout`` items of an array header at ``pos``, in the common form: a str dtype
+    that passed its check before (or passes it now), a fixarray shape of unsigned ints none of them 0, a
+    layout of 0 or 1. Returns the dtype, ``at`` moved past them; or None, ``at`` -1 (nothing is refused
+    here: the Python code reads, or refuses, every other form)."""
+    cdef Py_ssize_t pos = at[0]
+    at[0] = -1
+    cdef Py_ssize_t n, i
+    cdef uint64_t dim
+    cdef uint8_t b
+    if pos >= size:
+        return None
+    b = p[pos]
+    if 0xA0 <= b <= 0xBF:
+        n = b & 0x1F
+        pos += 1
+    elif b == 0xD9 and size - pos >= 2:
+        n = p[pos + 1]
+        pos += 2
+    else:
+        return None
+    if n > size - pos:
+        return None
+    dtype = dtype_in(p + pos, n, &h.itemsize)
+    if dtype is None:
+        return None
+    pos += n
+    if pos >= size or not 0x90 <= p[pos] <= 0x90 + MAX_FAST_NDIM:
+        return None
+    h.ndim = p[pos] & 0x0F
+    pos += 1
+    h.count = 1
+    for i in range(h.ndim):
+        pos = read_uint_at(p, size, pos, &dim)
+        if pos < 0 or dim == 0 or dim > <uint64_t>PY_SSIZE_T_MAX:
+            return None
+        if <uint64_t>h.count > <uint64_t>PY_SSIZE_T_MAX / dim:
+            return None
+        h.dims[i] = <Py_ssize_t>dim
+        h.count *= <Py_ssize_t>dim
+    if pos >= size or p[pos] > 1:
+        return None  # (layout 2, a numpy scalar, is read by the Python code)
+    h.layout = p[pos]
+    at[0] = pos + 1
+    return dtype
+
+
+cdef inline bint holds_items(ArrayHeader* h, Py_ssize_t nbytes) noexcept:
+    """Whether ``nbytes`` are exactly the items of the array ``h`` describes."""
+    return h.count <= nbytes / h.itemsize and h.count * h.itemsize == nbytes
+
+
+cdef object new_ndarray(ArrayHeader* h, object dtype, object memory):
+    """``numpy.ndarray(shape, dtype, memory, order=...)``: a view of ``memory`` (checked to hold it)."""
+    cdef Py_ssize_t i
+    shape = PyTuple_New(h.ndim)
+    for i in range(h.ndim):
+        dim = PyLong_FromSsize_t(h.dims[i])
+        Py_INCREF(dim)
+        PyTuple_SET_ITEM(shape, i, <PyObject*>dim)
+    if h.layout == LAYOUT_F:
+        return _ndarray_type(shape, dtype, memory, 0, None, "F")
+    return _ndarray_type(shape, dtype, memory)
+
+
+cdef object read_ndarray_c(const uint8_t* p, Py_ssize_t size):
+    """An ``EXT_NDARRAY`` payload in the common form as a new writable array (a copy of the items); None
+    for any other payload (``extensions.ndarray_from_payload`` reads it, or refuses it)."""
+    cdef ArrayHeader h
+    cdef Py_ssize_t pos
+    if _ndarray_type is None and ndarray_type() is None:
+        return None
+    if size < 1 or p[0] != 0x93:
+        return None
+    pos = 1
+    dtype = read_array_items(p, size, &pos, &h)
+    if dtype is None or not holds_items(&h, size - pos):
+        return None
+    # A copy into a bytearray, as extensions.ndarray_from_payload makes it: writable, and the same bytes.
+    return new_ndarray(&h, dtype, PyByteArray_FromStringAndSize(<const char*>p + pos, size - pos))
+
+
+# --- buffers out of band, written ------------------------------------------------------------------------
+#
+# encode_frames writes a hot message in one pass: a large buffer in a free value (where
+# out_of_band.take_out_of_band would find it: in lists, tuples and dict values, at most MAX_BUFFER_DEPTH deep,
+# never in dict keys or set elements) is added to the encoder's frames and written as its reference, in
+# the order the pre-pass would have numbered it (both follow the order the values are written in).
+
+cdef Py_ssize_t add_frame(Enc* e, object frame) except -1:
+    """Add a buffer frame; its index."""
+    if e.oob == NULL:
+        frames = []
+        Py_INCREF(frames)
+        e.oob = <PyObject*>frames
+    cdef Py_ssize_t index = PyList_GET_SIZE(<object>e.oob)
+    (<list>e.oob).append(frame)
+    return index
+
+
+cdef int write_bytes_reference(Enc* e, object frame) except -1:
+    """A ``bytes`` or ``bytearray`` value out of band: itself as a frame, and an ``EXT_BUFFER_BYTES``."""
+    cdef Py_ssize_t index = add_frame(e, frame)
+    write_ext_header(e, uint_size(<uint64_t>index), EXT_BUFFER_BYTES)
+    return write_uint(e, <uint64_t>index)
+
+
+cdef bint write_array_reference(Enc* e, object array) except -1:
+    """An exact ndarray of at least ``threshold`` bytes out of band: a byte view of its memory as a frame,
+    and an ``EXT_BUFFER_NDARRAY``; False (nothing written) if it stays in band. Arrays that are not
+    contiguous, or whose memory has no buffer format, go to out_of_band's own code."""
+    cdef DtypeOut dt = dtype_out(<object>nd_descr(array))
+    if dt is None:
+        return False  # (pickled, in band)
+    cdef int layout = contiguous_layout(array)
+    if layout < 0:
+        return write_python_reference(e, array)
+    if array_nbytes(array, dt) < e.threshold:
+        return False
+    try:
+        frame = PyMemoryView_FromObject(array if layout == LAYOUT_C else array.T).cast("B")
+    except (ValueError, TypeError, BufferError):
+        return write_python_reference(e, array)
+    cdef Py_ssize_t index = add_frame(e, frame)
+    write_ext_header(e, 1 + uint_size(<uint64_t>index) + array_header_items_size(array, dt), EXT_BUFFER_NDARRAY)
+    write_byte(e, 0x94)
+    write_uint(e, <uint64_t>index)
+    write_array_header_items(e, array, dt, layout)
+    return True
+
+
+cdef bint write_python_reference(Enc* e, object obj) except -1:
+    """``out_of_band._reference`` (the rare cases: memoryviews, arrays that are not contiguous), on an
+    ``OutOfBand`` whose buffers are this encoder's frames; False if ``obj`` stays in band."""
+    if e.oob_object == NULL:
+        if e.oob == NULL:
+            frames = []
+            Py_INCREF(frames)
+            e.oob = <PyObject*>frames
+        out_of_band = OutOfBand(e.threshold)
+        out_of_band.buffers = <list>e.oob
+        Py_INCREF(out_of_band)
+        e.oob_object = <PyObject*>out_of_band
+    reference = python_reference(obj, <object>e.oob_object)
+    if reference is None:
+        return False
+    write_ext_type(e, reference)
+    return True
+
+
+class _NotFast(Exception):
+    """encode_frames meets what only the general path writes (it then writes the whole message)."""
 
 
 # --- a generation, compiled ----------------------------------------------------------------------------
@@ -938,12 +1454,18 @@ cdef int write_record(Enc* e, CompiledGeneration c, CompiledRecord t, object row
                     break
                 write_shared_datetime(e, <object>fields[i], s)
             elif t.kinds[i] == KIND_ANY:
+                if e.threshold >= 0:
+                    e.oob_base = t.level  # a free value: its buffers may go out of band
                 write_value(e, <object>fields[i], t.level)
+                e.oob_base = -1
             elif t.kinds[i] == KIND_OPTIONAL_DICT:
                 if kind is not <PyTypeObject*>dict and fields[i] != <PyObject*>None:
                     taken = False
                     break
+                if e.threshold >= 0:
+                    e.oob_base = t.level
                 write_value(e, <object>fields[i], t.level)
+                e.oob_base = -1
             elif t.kinds[i] == KIND_OPTIONAL_EPOCH and fields[i] == <PyObject*>None:
                 write_byte(e, 0xC0)
             else:
@@ -962,6 +1484,8 @@ cdef int write_record(Enc* e, CompiledGeneration c, CompiledRecord t, object row
 
 
 cdef int write_checked_record(Enc* e, CompiledGeneration c, CompiledRecord t, object row) except -1:
+    if e.threshold >= 0 and t.has_free:
+        raise _NotFast()  # (records converts it: take_out_of_band's pre-pass decides what goes out of band)
     checked = shapes.record_to_wire(c.generation, t.record, row, "")
     cdef Py_ssize_t i
     write_array_header(e, t.n)
@@ -999,39 +1523,123 @@ cdef inline int message_type_code(CompiledGeneration c, object type_name) except
 cdef object encode_hot(CompiledGeneration c, int code, object node_id, object timestamp, object value,
                        bint allow_pickle, int64_t max_frame_size):
     cdef Enc e
-    cdef Shared s
-    cdef CompiledRecord t = <CompiledRecord>c.records[code]
-    cdef Py_ssize_t i, n
     enc_init(&e, MAX_DEPTH, allow_pickle, <PyObject*>c.meta_signal_type)
-    shared_init(&s)
     try:
-        at = enc_reserve(&e, 4)
-        at[0] = <char>FRAME_ARRAY
-        at[1] = <char>c.version
-        at[2] = <char>code
-        at[3] = 0
-        write_str(&e, node_id if type(node_id) is str else as_str(node_id, "node_id"))
-        if type(timestamp) is DATETIME:
-            write_datetime(&e, timestamp)
-        else:
-            write_value(&e, pure._schema_datetime(timestamp, "timestamp"), MAX_DEPTH)
-        if not t.listed:
-            write_record(&e, c, t, value, &s)
-        else:
-            if type(value) is not list:
-                raise ValueError("not a list of records")
-            n = PyList_GET_SIZE(value)
-            write_array_header(&e, n)
-            for i in range(n):
-                if i >= PyList_GET_SIZE(value):
-                    raise RuntimeError("list changed size while it was written")
-                row = <object>PyList_GET_ITEM(value, i)
-                write_record(&e, c, t, row, &s)
-        if e.length > max_frame_size:
-            raise ValueError("frame larger than max_frame_size")
+        write_hot(&e, c, code, node_id, timestamp, value, max_frame_size)
         return enc_finish(&e)
     finally:
         enc_free(&e)
+
+
+cdef int write_hot(Enc* e, CompiledGeneration c, int code, object node_id, object timestamp, object value,
+                   int64_t max_frame_size) except -1:
+    """A hot message's frame, its value written through the records' fast path."""
+    cdef Shared s
+    cdef CompiledRecord t = <CompiledRecord>c.records[code]
+    cdef Py_ssize_t i, n
+    shared_init(&s)
+    at = enc_reserve(e, 4)
+    at[0] = <char>FRAME_ARRAY
+    at[1] = <char>c.version
+    at[2] = <char>code
+    at[3] = 0
+    write_str(e, node_id if type(node_id) is str else as_str(node_id, "node_id"))
+    if type(timestamp) is DATETIME:
+        write_datetime(e, timestamp)
+    else:
+        write_value(e, pure._schema_datetime(timestamp, "timestamp"), MAX_DEPTH)
+    if not t.listed:
+        write_record(e, c, t, value, &s)
+    else:
+        if type(value) is not list:
+            raise ValueError("not a list of records")
+        n = PyList_GET_SIZE(value)
+        write_array_header(e, n)
+        for i in range(n):
+            if i >= PyList_GET_SIZE(value):
+                raise RuntimeError("list changed size while it was written")
+            row = <object>PyList_GET_ITEM(value, i)
+            write_record(e, c, t, row, &s)
+    if e.length > max_frame_size:
+        raise ValueError("frame larger than max_frame_size")
+    return 0
+
+
+# --- messages, written as frames ---------------------------------------------------------------------------
+#
+# encode_frames writes a hot message in one pass: its large buffers go out of band as they are met
+# (write_value), numbered in the order the pure backend's pre-pass (out_of_band.take_out_of_band) numbers
+# them. Anything else, and anything this cannot write, goes to the general path: an OutOfBand and
+# ``encode``, which writes it or says what is wrong.
+
+cdef list encode_hot_frames(CompiledGeneration c, int code, object node_id, object timestamp, object value,
+                            bint allow_pickle, int64_t max_frame_size, Py_ssize_t threshold):
+    """``[buffer_0, ..., header]`` of a hot message, its buffers of at least ``threshold`` bytes (-1: none)
+    taken out of band as it is written."""
+    cdef Enc e
+    cdef Py_ssize_t count = 0
+    enc_init(&e, MAX_DEPTH, allow_pickle, <PyObject*>c.meta_signal_type)
+    e.threshold = threshold
+    try:
+        write_hot(&e, c, code, node_id, timestamp, value, max_frame_size)
+        if e.oob == NULL:
+            return [enc_finish(&e)]
+        frames = <list>e.oob
+        count = PyList_GET_SIZE(frames)
+        if count < 128:
+            e.data[3] = <char>count  # n_buffers, a positive fixint
+            header = enc_finish(&e)
+        else:
+            header = with_n_buffers(enc_finish(&e), count)
+        frames.append(header)
+        return frames
+    finally:
+        enc_free(&e)
+
+
+cdef object encode_frames_hot(CompiledGeneration c, object msg, Py_ssize_t threshold, COptions co):
+    """The frames of a hot message of ``c``'s generation whose fields are as pydantic holds them, written in
+    one pass; None for anything else, and for any error (the general path then writes it, or says what
+    is wrong)."""
+    cdef PyObject* fields[4]
+    cdef int code
+    if not message_fields(msg, fields):
+        return None
+    type_name = <object>fields[0]
+    try:
+        code = message_type_code(c, type_name)
+        if code < 0 or c.records[code] is None:
+            return None
+        frames = encode_hot_frames(
+            c, code, <object>fields[1], <object>fields[2], <object>fields[3], co.allow_pickle,
+            co.max_frame_size, threshold if (<CompiledRecord>c.records[code]).has_free else -1,
+        )
+        if c.pickle_prefix is not None and not co.allow_pickle:
+            # (with buffers out of band, their items are not in the header: look at the message itself)
+            pickled_strs.refuse_encoded(frames[0] if len(frames) == 1 else None, msg, c.pickle_prefix)
+        return frames
+    except Exception:
+        return None
+
+
+cdef list encode_frames_general(object msg, CompiledGeneration c, object options, object threshold):
+    out_of_band = OutOfBand(threshold)
+    header = encode(msg, c.generation, options, out_of_band)
+    frames = out_of_band.buffers
+    frames.append(header)
+    return frames
+
+
+def encode_frames(msg, generation=REFERENCE, options=DEFAULT_OPTIONS, threshold=DEFAULT_BUFFER_THRESHOLD):
+    """``[buffer_0, ..., buffer_n-1, header]`` of ``msg`` (see :func:`noobwire.encode_frames`): a hot
+    message in one pass, its buffers taken out of band as it is written; anything else as ``encode``
+    writes it with an :class:`~noobwire._core.out_of_band.OutOfBand`."""
+    cdef CompiledGeneration c = tables_of(generation)
+    if type(threshold) is int and 0 <= threshold <= PY_SSIZE_T_MAX:
+        frames = encode_frames_hot(c, msg, threshold, c_options(options))
+        if frames is not None:
+            return frames
+    return encode_frames_general(msg, c, options, threshold)
 
 
 cdef bint may_hold_buffer(object obj, Py_ssize_t threshold, int depth, Py_ssize_t* budget):
@@ -1110,8 +1718,10 @@ cdef object encode_message(object msg, CompiledGeneration c, object options):
     cdef PyObject* fields[4]
     cdef bint allow_pickle = DEFAULT_ALLOW_PICKLE
     cdef int64_t max_frame_size = DEFAULT_MAX_FRAME
+    cdef COptions co
     if options is not _DEFAULT_OPTIONS:
-        allow_pickle, max_frame_size = options.allow_pickle, frame_limit(options)
+        co = c_options(options)
+        allow_pickle, max_frame_size = co.allow_pickle, co.max_frame_size
     if message_fields(msg, fields):
         type_name = <object>fields[0]
         node_id = <object>fields[1]
@@ -1159,6 +1769,18 @@ cdef struct Repeat:
     PyObject* value
 
 
+DEF MAX_FAST_BUFFERS = 32
+
+
+cdef struct Received:
+    # The buffer frames of a message as decode_frames holds them: a list (borrowed) of bytes and
+    # one-dimensional memoryviews of bytes, and which of them a reference has named.
+    PyObject* frames
+    Py_ssize_t n
+    bint as_memoryview
+    char used[MAX_FAST_BUFFERS]
+
+
 cdef struct Dec:
     const uint8_t* start
     const uint8_t* pos
@@ -1172,6 +1794,7 @@ cdef struct Dec:
     bint allow_pickle
     PyObject* compiled  # the CompiledGeneration being read (borrowed)
     PyObject* buffers  # the ReceivedBuffers of a multi-frame message (borrowed), or NULL
+    Received* received  # or the buffer frames as decode_frames holds them, or NULL
     # the last timestamp extension read, and the datetime it made: events of one call share one
     const uint8_t* last_stamp
     Py_ssize_t last_stamp_size
@@ -1475,7 +2098,12 @@ cdef object read_ext(Dec* d, Py_ssize_t size, object buf):
     if code == EXT_META_SIGNAL and size == 0 and (<CompiledGeneration>d.compiled).no_event is not None:
         return (<CompiledGeneration>d.compiled).no_event
     if code == EXT_NDARRAY:
+        array = read_ndarray_c(payload, size)
+        if array is not None:
+            return array
         return extensions.ndarray_from_payload(PyMemoryView_FromObject(buf)[offset:offset + size])
+    if d.received != NULL and FIRST_BUFFER_CODE <= code <= LAST_BUFFER_CODE:
+        return resolve_received(d.received, code, payload, size)
     data = PyBytes_FromStringAndSize_obj(<const char*>payload, size)
     if code == EXT_DATETIME:
         return extensions.datetime_from_payload(data)
@@ -1770,6 +2398,22 @@ cdef Py_ssize_t PRIVATE_OFFSET = slot_offset(BaseModel, K_PRIVATE)
 cdef dict FIELDS_TEMPLATE = {K_TYPE: None, K_NODE_ID: None, K_TIMESTAMP: None, K_VALUE: None}
 
 
+cdef object _shared_fields_set = set(_FIELDS_SET)
+"""The ``__pydantic_fields_set__`` of the messages decoded here: one set, shared, as pydantic's own
+``model_construct(_fields_set=...)`` keeps the set it is given (a set per message cost a tenth of a
+small message's decoding). pydantic adds a field's name to it on assignment, which every message holds
+already; a set that no longer holds exactly the four (changed by hand) is left to the messages that have
+it, and a new one is made."""
+
+
+cdef inline object fields_set():
+    global _shared_fields_set
+    shared = _shared_fields_set
+    if PySet_GET_SIZE(shared) != 4:
+        shared = _shared_fields_set = PySet_New(_FIELDS_SET)
+    return shared
+
+
 cdef object construct(object cls, str type_name, object node_id, object timestamp, object value):
     """``shapes.construct_message`` in C: the instance without a second validation."""
     cdef PyObject* items[4]
@@ -1778,7 +2422,7 @@ cdef object construct(object cls, str type_name, object node_id, object timestam
     fields = dict_from_template(FIELDS_TEMPLATE, MESSAGE_KEYS, items, 4)
     msg = new_instance(cls, BASE_MODEL)
     if msg is not None:  # a zeroed pydantic model, whose slots are filled here
-        set_new_slot(msg, FIELDS_SET_OFFSET, PySet_New(_FIELDS_SET))
+        set_new_slot(msg, FIELDS_SET_OFFSET, fields_set())
         set_new_slot(msg, EXTRA_OFFSET, None)
         set_new_slot(msg, PRIVATE_OFFSET, None)
         PyObject_GenericSetDict(msg, fields, NULL)
@@ -1794,10 +2438,11 @@ cdef object construct(object cls, str type_name, object node_id, object timestam
 # --- frames, read ----------------------------------------------------------------------------------
 
 cdef object decode_view(object buf, const uint8_t* data, Py_ssize_t size, CompiledGeneration c,
-                        object options, object buffers):
+                        object options, object buffers, Received* received):
     cdef Dec d
     d.compiled = <PyObject*>c
     d.buffers = NULL if buffers is None else <PyObject*>buffers
+    d.received = received
     d.start = data
     d.pos = data
     d.end = data + size
@@ -1814,18 +2459,12 @@ cdef object decode_view(object buf, const uint8_t* data, Py_ssize_t size, Compil
 
 
 cdef object decode_fields(Dec* d, CompiledGeneration c, object buf, Py_ssize_t size, object options):
-    if options is _DEFAULT_OPTIONS:
-        d.max_depth = DEFAULT_MAX_DEPTH
-        d.max_length = DEFAULT_MAX_LENGTH
-        d.allow_pickle = DEFAULT_ALLOW_PICKLE
-        if size > DEFAULT_MAX_FRAME:
-            raise _Refused("frame size")
-    else:
-        d.max_depth = options.max_depth
-        d.max_length = length_limit(options)
-        d.allow_pickle = options.allow_pickle
-        if size > options.max_frame_size:
-            raise _Refused("frame size")
+    cdef COptions co = c_options(options)
+    d.max_depth = co.max_depth
+    d.max_length = co.max_length
+    d.allow_pickle = co.allow_pickle
+    if size > co.max_frame_size:
+        raise _Refused("frame size")
     if size >= 2 and d.start[0] == FRAME_ARRAY and d.start[1] == c.version:
         d.pos += 2
     else:
@@ -1841,11 +2480,13 @@ cdef object decode_fields(Dec* d, CompiledGeneration c, object buf, Py_ssize_t s
         if type(code_obj) is not int or not 0 <= code_obj < c.n_types:
             raise _Refused("type code")
         code = code_obj
-    if d.buffers == NULL and d.pos < d.end and d.pos[0] == 0:  # no buffers: the common case
+    if d.buffers == NULL and d.received == NULL and d.pos < d.end and d.pos[0] == 0:  # no buffers: the common case
         d.pos += 1
     else:
         n_buffers = read_value(d, LEVEL_FIELD, buf)
-        if type(n_buffers) is not int or n_buffers != (0 if d.buffers == NULL else len(<object>d.buffers)):
+        if type(n_buffers) is not int or n_buffers != (
+            d.received.n if d.received != NULL else 0 if d.buffers == NULL else len(<object>d.buffers)
+        ):
             raise _Refused("n_buffers")
     node_id = read_short_str(d, buf, LEVEL_FIELD)
     if type(node_id) is not str:
@@ -1869,7 +2510,7 @@ cdef object decode_fields(Dec* d, CompiledGeneration c, object buf, Py_ssize_t s
     if table is None:
         return ControlFields(cls, type_name, node_id, timestamp, value, c.shapes[code], d.allow_pickle, buf)
     if c.pickle_prefix is not None and not d.allow_pickle:
-        pickled_strs.refuse_decoded(buf, d.buffers != NULL, node_id, value, c.pickle_prefix)
+        pickled_strs.refuse_decoded(buf, d.buffers != NULL or d.received != NULL, node_id, value, c.pickle_prefix)
     return construct(cls, type_name, node_id, timestamp, value)
 
 
@@ -1903,10 +2544,10 @@ cdef object decode_buffer(object buf, CompiledGeneration c, object options, obje
     cdef Py_buffer view
     if type(buf) is bytes:
         return decode_view(buf, <const uint8_t*>PyBytes_AS_STRING(<PyObject*>buf), len(<bytes>buf),
-                           c, options, buffers)
+                           c, options, buffers, NULL)
     PyObject_GetBuffer(buf, &view, PyBUF_SIMPLE)
     try:
-        return decode_view(buf, <const uint8_t*>view.buf, view.len, c, options, buffers)
+        return decode_view(buf, <const uint8_t*>view.buf, view.len, c, options, buffers, NULL)
     finally:
         PyBuffer_Release(&view)
 
@@ -1971,7 +2612,7 @@ cdef object decode_direct(object data, CompiledGeneration c, object options):
     that the compiled path refuses goes to the pure backend to be explained, as in ``decode_frame``."""
     cdef Py_buffer view
     cdef const uint8_t* start
-    cdef int64_t limit = frame_limit(options)
+    cdef int64_t limit = c_options(options).max_frame_size
     try:
         PyObject_GetBuffer(data, &view, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS)
     except Exception:  # a released memoryview, a non-contiguous one
@@ -1982,7 +2623,7 @@ cdef object decode_direct(object data, CompiledGeneration c, object options):
                 and 2 <= view.len <= limit and start[0] == FRAME_ARRAY and start[1] == c.version):
             return None
         try:
-            decoded = decode_view(data, start, view.len, c, options, None)
+            decoded = decode_view(data, start, view.len, c, options, None, NULL)
         except Exception:
             pass
         else:
@@ -1999,7 +2640,7 @@ def decode(data, generation=REFERENCE, options=DEFAULT_OPTIONS):
     cdef CompiledGeneration c = tables_of(generation)
     if type(data) is bytes:
         size = len(<bytes>data)
-        if (size and size <= frame_limit(options)
+        if (size and size <= c_options(options).max_frame_size
                 and not IS_JSON_FIRST_BYTE[(<const uint8_t*>PyBytes_AS_STRING(<PyObject*>data))[0]]):
             return decode_checked(data, c, options, None)
     elif reads_directly(data):
@@ -2012,3 +2653,199 @@ def decode(data, generation=REFERENCE, options=DEFAULT_OPTIONS):
         written_again(msg, encode, c.generation, options)
         return msg
     return decode_checked(buf, c, options, None)
+
+
+# --- frames, read in one pass ------------------------------------------------------------------------------
+#
+# decode_frames reads the common forms here: a header that is bytes or a buffer of bytes (a zmq.Frame),
+# starting as every noobwire encoder starts it, and buffer frames that are bytes or zmq.Frames; the
+# references read by resolve_received. For anything else, and whenever this refuses something, the
+# general path (multipart.FrameCodec) reads the frames again, and decodes them or says what is wrong.
+
+cdef object GENERAL = object()
+"""decode_frames_c: the general path must read these frames."""
+cdef object JSON_HEADER = object()
+"""decode_frames_c: the header is a legacy JSON frame."""
+
+
+cdef object take_received(Received* r, uint64_t index):
+    if index >= <uint64_t>r.n or r.used[index]:
+        raise _Refused("reference")
+    r.used[index] = 1
+    return <object>PyList_GET_ITEM(<object>r.frames, <Py_ssize_t>index)
+
+
+cdef object resolve_received(Received* r, int code, const uint8_t* p, Py_ssize_t size):
+    """A reference (extension code 16 to 31) to a buffer frame, in the common form: the frame's bytes, or an
+    array that is a view of it; anything else is refused here (and read, or refused, by the general path)."""
+    cdef uint64_t index = 0
+    cdef Py_ssize_t pos
+    cdef ArrayHeader h
+    if code == EXT_BUFFER_BYTES:
+        if read_uint_at(p, size, 0, &index) != size:
+            raise _Refused("bytes reference")
+        frame = take_received(r, index)
+        if r.as_memoryview:
+            return frame if type(frame) is memoryview else PyMemoryView_FromObject(frame)
+        return frame if type(frame) is bytes else bytes(frame)
+    if code == EXT_BUFFER_NDARRAY:
+        if size < 1 or p[0] != 0x94 or (_ndarray_type is None and ndarray_type() is None):
+            raise _Refused("array reference")
+        pos = read_uint_at(p, size, 1, &index)
+        dtype = read_array_items(p, size, &pos, &h) if pos > 0 else None
+        if dtype is None or pos != size:
+            raise _Refused("array reference")
+        frame = take_received(r, index)
+        if not holds_items(&h, len(frame)):
+            raise _Refused("array reference length")
+        return new_ndarray(&h, dtype, frame)
+    raise _Refused("reference")
+
+
+cdef bint one_dimension_of_bytes(object view) noexcept:
+    cdef Py_buffer* b = PyMemoryView_GET_BUFFER(view)
+    return (b.ndim == 1 and b.itemsize == 1 and (b.format == NULL or strcmp(b.format, b"B") == 0)
+            and PyBuffer_IsContiguous(b, b'C'))
+
+
+cdef object decode_frames_c(object frames, CompiledGeneration c, object options, bint as_memoryview):
+    """The message of ``frames`` (a list or tuple, header last) in the common forms; GENERAL for the
+    general path, JSON_HEADER for a legacy JSON header."""
+    cdef Py_buffer view
+    cdef bint has_view = False
+    cdef const uint8_t* p
+    cdef Py_ssize_t size, count, n_buffers, first, i
+    cdef int64_t limit
+    cdef Received r
+    cdef bint is_list = PyList_Check(frames)  # (a list or tuple, or a subclass: the runner hook's frames)
+    if not (is_list or PyTuple_Check(frames)):
+        return GENERAL
+    count = PyList_GET_SIZE(frames) if is_list else PyTuple_GET_SIZE(frames)
+    if count == 0:
+        return GENERAL
+    header = <object>(PyList_GET_ITEM(frames, count - 1) if is_list else PyTuple_GET_ITEM(frames, count - 1))
+    if type(header) is bytes:
+        p = <const uint8_t*>PyBytes_AS_STRING(<PyObject*>header)
+        size = PyBytes_GET_SIZE(header)
+    elif reads_directly(header):  # a zmq.Frame, a bytearray, a memoryview
+        try:
+            PyObject_GetBuffer(header, &view, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS)
+        except Exception:
+            return GENERAL
+        has_view = True
+        p = <const uint8_t*>view.buf
+        size = view.len
+        if not (view.ndim == 1 and view.itemsize == 1 and (view.format == NULL or strcmp(view.format, b"B") == 0)):
+            PyBuffer_Release(&view)
+            return GENERAL
+    else:
+        return GENERAL
+    try:
+        if size >= 1 and IS_JSON_FIRST_BYTE[p[0]]:
+            return JSON_HEADER
+        if not (size >= 4 and p[0] == FRAME_ARRAY and p[1] == c.version and p[2] < 0x80 and p[3] < 0x80):
+            return GENERAL
+        n_buffers = p[3]
+        if n_buffers == 0:
+            try:
+                return decode_view(header, p, size, c, options, None, NULL)
+            except Exception:
+                return GENERAL
+        if n_buffers >= count or n_buffers > MAX_FAST_BUFFERS:
+            return GENERAL
+        limit = c_options(options).max_frame_size
+        first = count - 1 - n_buffers
+        held = PyList_New(n_buffers)
+        for i in range(n_buffers):
+            frame = <object>(PyList_GET_ITEM(frames, first + i) if is_list else PyTuple_GET_ITEM(frames, first + i))
+            if type(frame) is not bytes:  # (as multipart._buffer reads it: bytes kept, else a byte view)
+                if not (type(frame) is bytearray or type(frame) is memoryview
+                        or (_ZMQ_FRAME is not None and type(frame) is _ZMQ_FRAME)):
+                    return GENERAL
+                try:  # a view of its own (a zmq.Frame's is what its .buffer is, without its __getattr__)
+                    frame = PyMemoryView_FromObject(frame)
+                except Exception:  # a released memoryview: the general path says so
+                    return GENERAL
+                if not one_dimension_of_bytes(frame):
+                    return GENERAL
+            if len(frame) > limit:
+                return GENERAL
+            Py_INCREF(frame)
+            PyList_SET_ITEM(held, i, <PyObject*>frame)
+            r.used[i] = 0
+        r.frames = <PyObject*>held
+        r.n = n_buffers
+        r.as_memoryview = as_memoryview
+        try:
+            msg = decode_view(header, p, size, c, options, None, &r)
+        except Exception:
+            return GENERAL
+        for i in range(n_buffers):
+            if not r.used[i]:
+                return GENERAL
+        return msg
+    finally:
+        if has_view:
+            PyBuffer_Release(&view)
+
+
+cdef object decode_frames_read(object frames, CompiledGeneration c, object options, bint as_memoryview):
+    """The message of ``frames`` read in one pass, a control message validated by its class; GENERAL or
+    JSON_HEADER where the general path must read them."""
+    decoded = decode_frames_c(frames, c, options, as_memoryview)
+    if decoded is GENERAL or decoded is JSON_HEADER:
+        return decoded
+    return validated(decoded, c)  # (outside decode_frames_c: a class's refusal is the verdict)
+
+
+def decode_frames(frames, generation=REFERENCE, options=DEFAULT_OPTIONS, bint as_memoryview=False):
+    """The message of ``frames`` (see :func:`noobwire.decode_frames`) read in one pass, or None where the
+    general path (``noobwire.multipart.FrameCodec``) must read them: any other form, a legacy JSON header,
+    anything refused (which the general path then refuses, saying what is wrong)."""
+    msg = decode_frames_read(frames, tables_of(generation), options, as_memoryview)
+    return None if msg is GENERAL or msg is JSON_HEADER else msg
+
+
+cdef class FrameFunctions:
+    """``encode_frames`` / ``decode_frames`` of one generation and options on the compiled backend, with no
+    layer of Python between their caller and this module: what the package-level functions, a
+    :class:`noobwire.Codec` and noob's runner hook call. Frames that ``decode_frames`` does not read in one
+    pass go to ``general`` (``noobwire.multipart.FrameCodec.decode_frames_general``), which reads them or
+    says what is wrong."""
+
+    cdef CompiledGeneration c
+    cdef object options
+    cdef COptions co
+    cdef object general
+
+    def __init__(self, generation, options, general):
+        self.c = tables_of(generation)
+        self.options = options
+        self.co = make_c_options(options)
+        self.general = general
+
+    def encode_frames(self, msg, generation=None, options=None, *, threshold=DEFAULT_BUFFER_THRESHOLD):
+        """``[buffer_0, ..., header]`` of ``msg``: see :func:`noobwire.encode_frames`."""
+        cdef CompiledGeneration c = self.c if generation is None else tables_of(generation)
+        cdef COptions co = self.co if options is None or options is self.options else c_options(options)
+        if type(threshold) is int and 0 <= threshold <= PY_SSIZE_T_MAX:
+            frames = encode_frames_hot(c, msg, threshold, co)
+            if frames is not None:
+                return frames
+        return encode_frames_general(msg, c, self.options if options is None else options, threshold)
+
+    def encode_frames_at(self, msg, threshold):
+        """``encode_frames(msg, threshold=threshold)``, as noob's runner hook calls it."""
+        return self.encode_frames(msg, threshold=threshold)
+
+    def decode_frames(self, frames, generation=None, options=None, *, buffers_as="bytes"):
+        """The message of ``frames``: see :func:`noobwire.decode_frames`."""
+        cdef CompiledGeneration c = self.c if generation is None else tables_of(generation)
+        if options is None:
+            options = self.options
+        if buffers_as == "bytes" or buffers_as == "memoryview":
+            msg = decode_frames_read(frames, c, options, buffers_as == "memoryview")
+            if msg is not GENERAL and msg is not JSON_HEADER:
+                return msg
+        return self.general(frames, c.generation if generation is None else generation, options,
+                            buffers_as=buffers_as)

@@ -321,18 +321,21 @@ def _ratio(rates: dict[str, list[float]], mine: str, theirs: str) -> float | Non
 
 def format_pipeline_report(results: Sequence[PipelineResult]) -> str:
     """One table per pipeline: each variant's median epochs per second (messages per second for raw
-    pyzmq), and its rate divided by noob alone's and by raw pyzmq's, round by round."""
+    pyzmq), its rate divided by noob alone's (the median of the rounds' ratios, and the least and the
+    most of them: the spread) and by raw pyzmq's, round by round."""
     lines = []
     for result in results:
         title = {"A16M": "float32 (2048, 2048), 16 MiB", "A1M": "uint8 (1024, 1024), 1 MiB"}.get(
             result.pipeline, "small values through 3 nodes"
         )
-        lines.append(f"{result.pipeline}: {title}, source to sink")
-        lines.append(f"  {'runner':<30}{'epochs/s':>12}{'x noob':>10}{'x raw':>9}")
+        lines.append(f"{result.pipeline}: {title}, source to sink, {_rounds(result)} rounds")
+        lines.append(f"  {'runner':<30}{'epochs/s':>12}{'x noob':>10}{'spread':>16}{'x raw':>9}")
         for variant, samples in result.rates.items():
             cells = [_cell(_ratio(result.rates, variant, base)) for base in ("noob", "raw")]
+            spread = _spread(result.rates, variant, "noob")
             lines.append(
-                f"  {NAMES[variant]:<30}{statistics.median(samples):>12,.1f}{cells[0]:>10}{cells[1]:>9}"
+                f"  {NAMES[variant]:<30}{statistics.median(samples):>12,.1f}{cells[0]:>10}{spread:>16}"
+                f"{cells[1]:>9}"
             )
         for variant, why in result.not_measured.items():
             lines.append(f"  {NAMES[variant]:<30}  not measured: {why}")
@@ -360,6 +363,18 @@ def results_from_json(record: dict[str, Any]) -> list[PipelineResult]:
         PipelineResult(item["pipeline"], dict(item["rates"]), dict(item.get("not_measured", {})))
         for item in record["pipelines"]
     ]
+
+
+def _rounds(result: PipelineResult) -> int:
+    return max((len(samples) for samples in result.rates.values()), default=0)
+
+
+def _spread(rates: dict[str, list[float]], mine: str, theirs: str) -> str:
+    """The least and the most of the rounds' ratios of ``mine``'s rate to ``theirs``."""
+    if mine not in rates or theirs not in rates:
+        return "-"
+    ratios = [a / b for a, b in zip(rates[mine], rates[theirs], strict=True)]
+    return f"{_cell(min(ratios))}-{_cell(max(ratios))}"
 
 
 def _cell(ratio: float | None) -> str:

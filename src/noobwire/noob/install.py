@@ -257,10 +257,7 @@ def frame_codec(frames_codec: Codec) -> tuple[Any, Any]:
     (:mod:`noobwire.noob.runner_hook`): frames for ``socket.send_multipart(frames, copy=False)``, and the
     message of received frames (legacy JSON read or refused as the codec's ``accept_json`` says)."""
 
-    def encode_frames(msg: Any, threshold: int) -> list[Any]:
-        return frames_codec.encode_frames(msg, threshold=threshold)
-
-    return encode_frames, frames_codec.decode_frames
+    return frames_codec.frames.encode_frames_at, frames_codec.frames.decode_frames
 
 
 _importing = False
