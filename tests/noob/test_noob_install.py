@@ -268,6 +268,40 @@ def test_installing_again(target: ModuleType) -> None:
     assert install(json_fallback=False, module=target).json_fallback is False
 
 
+def test_nested_with_blocks_keep_the_patch_until_the_outermost_ends(target: ModuleType) -> None:
+    """Leaving an inner ``with install():`` used to uninstall, and the outer block went on in JSON."""
+    status = target.StatusMsg(node_id="cam", value="ready")
+    their_json = status.to_bytes()
+    before = os.environ.get(ENV_INSTALL)
+    with install(module=target) as outer:
+        with install(module=target) as inner:
+            assert inner is outer
+        assert active_installation() is outer
+        assert status.to_bytes()[:1] == bytes([wire.FRAME_ARRAY])  # still a noobwire frame
+        assert os.environ[ENV_INSTALL] == target.__name__  # and still carried into new processes
+    assert active_installation() is None
+    assert status.to_bytes() == their_json
+    assert os.environ.get(ENV_INSTALL) == before
+
+
+def test_a_with_block_inside_a_plain_install_leaves_it_installed(target: ModuleType) -> None:
+    installation = install(module=target)
+    with install(module=target):
+        pass
+    assert active_installation() is installation
+    uninstall()  # undoes it at once, whatever number of calls it answers
+    assert active_installation() is None
+
+
+def test_the_end_of_a_replaced_installations_block_leaves_the_new_one(target: ModuleType) -> None:
+    with install(module=target) as first:
+        uninstall()
+        second = install(json_fallback=False, module=target)
+    assert active_installation() is second
+    first.release()  # released again: still not the active one, so nothing happens
+    assert active_installation() is second
+
+
 def test_only_one_module_at_a_time(standin: ModuleType) -> None:
     other = load_variant("noobstandin_other", {})
     with install(module=standin), pytest.raises(RuntimeError, match="uninstall"):

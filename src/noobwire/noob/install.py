@@ -82,7 +82,8 @@ class IncompatibleNoobError(RuntimeError):
 
 
 class Installation:
-    """noobwire installed into one noob message module; a context manager that uninstalls on exit."""
+    """noobwire installed into one noob message module; a context manager that releases, on exit, the
+    :func:`install` call that gave it (see :meth:`release`)."""
 
     def __init__(
         self,
@@ -121,6 +122,9 @@ class Installation:
         self.runner_patch: RunnerPatch | None = None
         """The hook in noob's ZeroMQ runner that sends large buffers out of band (None until it is
         applied: at once by :func:`install`, when noob's runner is imported by the start-up hook)."""
+        self.holds = 1
+        """How many :func:`install` calls this installation answers that are not released yet (by the end
+        of their ``with`` block): the last release uninstalls it."""
 
     def __repr__(self) -> str:
         return f"<noobwire installed into {self.module.__name__}, json_fallback={self.json_fallback}>"
@@ -131,7 +135,19 @@ class Installation:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
     ) -> None:
-        uninstall()
+        self.release()
+
+    def release(self) -> None:
+        """Release one :func:`install` call of this installation, as the end of its ``with`` block does;
+        the last release uninstalls it. So ``with install():`` blocks nest: noobwire stays installed
+        until the outermost one ends (a plain ``install()`` call holds it until :func:`uninstall`). An
+        installation that is no longer the active one is left alone."""
+        with _lock:
+            if _active is not self:
+                return
+            self.holds -= 1
+            if self.holds <= 0:
+                uninstall()
 
 
 _lock = threading.RLock()
@@ -174,10 +190,15 @@ def install(
     or forkserver are patched too; call it before the runner starts its processes. Installing again with the
     same arguments returns the active installation; with others, :func:`uninstall` first.
 
+    ``with install():`` blocks nest: each block releases its own ``install()`` call when it ends, and
+    noobwire stays installed until the last one is released (the outermost block; a plain ``install()``
+    call, which has no block, holds it until :func:`uninstall`). :func:`uninstall` undoes the
+    installation at once, whatever number of calls it answers.
+
     Raises :class:`IncompatibleNoobError` (and patches nothing) if the module's schema is none of the
     generations noobwire knows or its package has no such module, and ``ImportError`` if the package is
-    not installed. The result is a context manager that calls :func:`uninstall` on exit:
-    ``with noobwire.noob.install(): ...``.
+    not installed. The result is a context manager that releases this call on exit
+    (:meth:`Installation.release`): ``with noobwire.noob.install(): ...``.
     """
     global _active
     with _lock:
@@ -190,6 +211,7 @@ def install(
                     and _active.zero_copy == zero_copy
                     and _active.options.allow_pickle == options.allow_pickle
                 ):
+                    _active.holds += 1  # a nested install(): the end of its with block keeps the patch
                     return _active
                 raise RuntimeError(
                     f"noobwire is installed into {target.__name__} with "
@@ -266,7 +288,8 @@ when noob's runner cannot be imported yet (the hook hooks it once it is)."""
 
 
 def uninstall() -> None:
-    """Undo :func:`install`: put back noob's own ``to_bytes`` / ``from_bytes`` and the environment.
+    """Undo :func:`install`: put back noob's own ``to_bytes`` / ``from_bytes`` and the environment, however
+    many ``install()`` calls (nested ``with`` blocks) the installation answers.
 
     Does nothing if noobwire is not installed. Processes already started keep what they had.
     """
