@@ -226,6 +226,11 @@ def test_small_values_go_as_single_noobwire_frames(hooked: RunnerPatch) -> None:
         assert frames[1][:2] == bytes([0x96, version])
 
 
+def runner_pids(runner: Any) -> dict[str, int]:
+    """Each node process of ``runner``: its node id and process id."""
+    return {node: process.pid for node, process in runner.node_procs.items()}
+
+
 def _cpu_ticks(pid: int) -> int:
     """The CPU time ``pid`` has used so far, in clock ticks (user and system, from /proc)."""
     with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
@@ -298,7 +303,7 @@ def test_every_process_keeps_its_memory_flat_over_2000_epochs_of_1_mib(
         pytest.skip("needs glibc's mallopt to measure resident memory without the heap's high-water mark")
     runner = ZMQRunner(Tube.from_specification(pipeline_spec("A1M")))
     with runner:
-        pids = {"command": os.getpid(), **{name: process.pid for name, process in runner.node_procs.items()}}
+        pids = {"command": os.getpid(), **runner_pids(runner)}
         warm = runner.run(500)
         before = _settled_rss_kib(runner, pids)
         runs = [runner.run(500) for _ in range(4)]
@@ -340,3 +345,25 @@ def test_install_hooks_the_runner_and_every_message_is_noobwires() -> None:
     assert patch.received_frames >= 10
     assert not patch.active
     assert active_runner_patch() is None
+
+
+def test_install_after_the_runner_started_its_processes_is_refused_and_the_runner_still_runs() -> None:
+    """The node processes of a runner started before install() speak noob's JSON: patching this process
+    then made the runner wait for them forever (each node logging that it cannot decode 0x96), so
+    install() refuses, naming them, and patches nothing."""
+    import noobwire.noob
+    from noobwire.noob.runner_hook import started_runners
+
+    with ZMQRunner(Tube.from_specification(pipeline_spec("small"))) as runner:
+        with pytest.raises(noobwire.noob.RunnerStartedError, match=r"before ZMQRunner\.init\(\)") as refused:
+            noobwire.noob.install()
+        assert noobwire.noob.active_installation() is None
+        assert active_runner_patch() is None
+        (started,) = refused.value.runners
+        assert started.runner_id == runner.runner_id
+        assert started.node_processes == runner_pids(runner)
+        assert all(f"{node} (pid {pid})" in str(refused.value) for node, pid in runner_pids(runner).items())
+        assert runner.run(3) == [4, 8, 12]  # untouched: still noob's JSON
+    assert started_runners() == []  # deinit() ended them
+    with noobwire.noob.install():
+        pass

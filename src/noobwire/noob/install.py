@@ -39,7 +39,7 @@ from noobwire.noob.compat import recognize
 from noobwire.options import DEFAULT_OPTIONS, Options
 
 if TYPE_CHECKING:
-    from noobwire.noob.runner_hook import RunnerPatch
+    from noobwire.noob.runner_hook import RunnerPatch, StartedRunner
 
 __all__ = [
     "DEFAULT_MODULE",
@@ -48,6 +48,7 @@ __all__ = [
     "ENV_ZERO_COPY",
     "IncompatibleNoobError",
     "Installation",
+    "RunnerStartedError",
     "active_installation",
     "frame_codec",
     "hook_runner",
@@ -78,6 +79,27 @@ class IncompatibleNoobError(RuntimeError):
             f"{module_name}{f' (noob {version})' if version else ''} does not have a message schema "
             f"that noobwire knows, so noobwire did not patch it (its peers would misread its frames)"
             f"{against}\n{listed}"
+        )
+
+
+class RunnerStartedError(RuntimeError):
+    """:func:`install` was called after a noob runner of this process had started its node processes:
+    they speak noob's JSON and cannot read noobwire's frames, so the runner would wait for them
+    forever. Nothing was patched.
+
+    ``runners`` are the runners found running
+    (:class:`noobwire.noob.runner_hook.StartedRunner`: each one's id and node processes).
+    """
+
+    def __init__(self, module_name: str, runners: list[StartedRunner]) -> None:
+        self.runners = runners
+        listed = "\n".join(f"  - {runner}" for runner in runners)
+        super().__init__(
+            f"noobwire was not installed into {module_name}: a noob ZeroMQ runner of this process has "
+            "already started its node processes, which speak noob's JSON and cannot read noobwire's "
+            "frames (the runner would wait for them forever). Call noobwire.noob.install() before the "
+            "runner starts them, that is before ZMQRunner.init() or its 'with ZMQRunner(...)' block, or "
+            f"deinit() the runner first. Running now:\n{listed}"
         )
 
 
@@ -195,10 +217,12 @@ def install(
     call, which has no block, holds it until :func:`uninstall`). :func:`uninstall` undoes the
     installation at once, whatever number of calls it answers.
 
-    Raises :class:`IncompatibleNoobError` (and patches nothing) if the module's schema is none of the
-    generations noobwire knows or its package has no such module, and ``ImportError`` if the package is
-    not installed. The result is a context manager that releases this call on exit
-    (:meth:`Installation.release`): ``with noobwire.noob.install(): ...``.
+    Raises :class:`RunnerStartedError` (and patches nothing) if a noob ZeroMQ runner of this process has
+    already started its node processes (:func:`noobwire.noob.runner_hook.started_runners`): they would
+    never read noobwire's frames. Raises :class:`IncompatibleNoobError` (and patches nothing) if the
+    module's schema is none of the generations noobwire knows or its package has no such module, and
+    ``ImportError`` if the package is not installed. The result is a context manager that releases
+    this call on exit (:meth:`Installation.release`): ``with noobwire.noob.install(): ...``.
     """
     global _active
     with _lock:
@@ -225,6 +249,8 @@ def install(
                     f"into {target.__name__}"
                 )
             _active = None  # the module was reloaded: its classes, and the old patch, are gone
+        if not _importing:  # (the start-up hook installs in a new interpreter, which has no runner yet)
+            _refuse_if_a_runner_started(target)
         recognition = recognize(target)
         if recognition.generation is None:
             closest = recognition.closest
@@ -249,6 +275,15 @@ def install(
         if zero_copy and not _importing:
             hook_runner()
         return installation
+
+
+def _refuse_if_a_runner_started(target: ModuleType) -> None:
+    """Raise :class:`RunnerStartedError` if a runner of ``target``'s noob has started its processes."""
+    from noobwire.noob.runner_hook import started_runners
+
+    runners = started_runners(target.__name__.partition(".")[0])
+    if runners:
+        raise RunnerStartedError(target.__name__, runners)
 
 
 def hook_runner() -> RunnerPatch | None:

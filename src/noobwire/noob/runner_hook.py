@@ -57,12 +57,14 @@ import contextlib
 import contextvars
 import importlib
 import inspect
+import sys
 import textwrap
 import threading
 import time
 import warnings
 import weakref
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -73,9 +75,11 @@ __all__ = [
     "EncodeFrames",
     "RunnerInternalsWarning",
     "RunnerPatch",
+    "StartedRunner",
     "active_runner_patch",
     "internals_problems",
     "patch_runner",
+    "started_runners",
     "unpatch",
 ]
 
@@ -90,6 +94,7 @@ header last); or None for a frame it does not read (noob's JSON), which ``from_b
 _MESSAGE_MODULE = "network.message"
 _LOOP_MODULE = "network.loop"
 _NODE_MODULE = "runner.zmq.node"
+_COMMAND_MODULE = "runner.zmq.command"
 _ABSENT = object()
 
 
@@ -228,6 +233,59 @@ def _runner_modules(package: ModuleType) -> tuple[ModuleType, ModuleType, Module
     return tuple(  # type: ignore[return-value]
         importlib.import_module(f"{name}.{sub}") for sub in (_MESSAGE_MODULE, _LOOP_MODULE, _NODE_MODULE)
     )
+
+
+# --- the runners this process has started ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StartedRunner:
+    """A noob ZeroMQ runner of this process that has started its node processes."""
+
+    runner_id: str
+    """noob's id of the runner (``ZMQRunner.runner_id``)."""
+    command_thread: str
+    """The name of the thread of this process that runs its command node."""
+    node_processes: dict[str, int]
+    """The node processes it started that still run: node id to process id."""
+
+    def __str__(self) -> str:
+        nodes = ", ".join(f"{node} (pid {pid})" for node, pid in sorted(self.node_processes.items()))
+        return f"runner {self.runner_id}: its command node (thread {self.command_thread!r})" + (
+            f" and node processes {nodes}" if nodes else ""
+        )
+
+
+def started_runners(noob: str | ModuleType = "noob") -> list[StartedRunner]:
+    """The ZeroMQ runners of the noob package ``noob`` (or its name) that this process has started and
+    that still run; an empty list if there are none, or if noob's runner was never imported here.
+
+    noob keeps no list of its runners, so they are found by what they leave: an initialized
+    ``ZMQRunner`` (1000.0.0 to 1003.x) runs its command node in a thread of this process, a live thread
+    whose target is a ``CommandNode``'s ``run``, and names each node process it starts
+    ``"<runner id>.<node id>"`` (multiprocessing forgets a started process's target, so the name is
+    what tells them). A runner laid out otherwise is not found.
+    """
+    name = noob if isinstance(noob, str) else noob.__name__
+    command_class = getattr(sys.modules.get(f"{name}.{_COMMAND_MODULE}"), "CommandNode", None)
+    if not isinstance(command_class, type):
+        return []
+    multiprocessing = sys.modules.get("multiprocessing")
+    children = multiprocessing.active_children() if multiprocessing is not None else []
+    found = []
+    for thread in threading.enumerate():
+        owner = getattr(getattr(thread, "_target", None), "__self__", None)  # Thread's own attribute
+        runner_id = str(getattr(owner, "runner_id", ""))
+        if not isinstance(owner, command_class) or not runner_id or not thread.is_alive():
+            continue
+        prefix = f"{runner_id}."
+        nodes = {
+            child.name.removeprefix(prefix): child.pid
+            for child in children
+            if child.name.startswith(prefix) and child.pid is not None
+        }
+        found.append(StartedRunner(runner_id, thread.name, nodes))
+    return found
 
 
 # --- the check: is noob's runner laid out as the hook expects? ------------------------------------
