@@ -27,10 +27,13 @@ zmq = pytest.importorskip("zmq")
 zmq_asyncio = pytest.importorskip("zmq.asyncio")
 np = pytest.importorskip("numpy")
 
+from noobwire.noob import runner_hook  # noqa: E402
 from noobwire.noob.runner_hook import (  # noqa: E402
     ERROR_GRACE_SECONDS,
     RunnerInternalsWarning,
+    UnpatchedNodesError,
     active_runner_patch,
+    internals_problems,
     patch_runner,
     unpatch,
 )
@@ -96,6 +99,23 @@ class NodeRunner(EventloopMixin):
         await self.sockets["outbox"].send_multipart([b"event", msg.to_bytes()])
 """
 
+COMMAND_MODULE = """
+import threading
+
+
+class CommandNode:
+    def __init__(self):
+        self.ready = threading.Condition()
+        self.nodes = set()
+
+    def await_ready(self, node_ids, timeout=10):
+        with self.ready:
+            if not self.ready.wait_for(lambda: set(node_ids) <= self.nodes, timeout=timeout):
+                raise TimeoutError(f"not ready: {set(node_ids) - self.nodes}")
+"""
+"""noob's command node as the watch for unpatched nodes sees it: ``await_ready(node_ids, timeout)``
+waits for the nodes' identify messages and raises ``TimeoutError``."""
+
 _numbers = itertools.count()
 
 
@@ -111,6 +131,7 @@ def write_runner_package(root: Path, replacements: dict[str, str] | None = None)
         "runner/__init__.py": "",
         "runner/zmq/__init__.py": "",
         "runner/zmq/node.py": NODE_MODULE.format(package=package),
+        "runner/zmq/command.py": COMMAND_MODULE,
     }
     for old, new in (replacements or {}).items():
         matches = [name for name, text in sources.items() if old in text]
@@ -449,3 +470,108 @@ def test_warnings_do_not_escape_as_errors_when_patching_a_proper_layout(package:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert _patch(package).active
+
+
+# --- the watch for nodes started without noobwire -------------------------------------------------------
+
+
+def _is_json(frame: bytes) -> bool:
+    return frame[:1] == b"{"
+
+
+def _command_node(package: ModuleType) -> Any:
+    return importlib.import_module(f"{package.__name__}.runner.zmq.command").CommandNode
+
+
+def test_the_watch_wraps_await_ready_and_unpatching_puts_it_back(package: ModuleType) -> None:
+    command = _command_node(package)
+    before = vars(command)["await_ready"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        patch = _patch(package, is_legacy=_is_json)
+    assert patch.active
+    assert patch.watching
+    assert vars(command)["await_ready"] is not before
+    unpatch(patch)
+    assert vars(command)["await_ready"] is before
+
+
+def test_without_is_legacy_there_is_no_watch(package: ModuleType) -> None:
+    command = _command_node(package)
+    before = vars(command)["await_ready"]
+    patch = _patch(package)
+    assert patch.active
+    assert not patch.watching
+    assert vars(command)["await_ready"] is before
+
+
+@pytest.mark.parametrize(
+    ("replacements", "why"),
+    [
+        (
+            {"def await_ready(": "async def await_ready("},
+            "not a function",
+        ),
+        (
+            {"def await_ready(self, node_ids, timeout=10):": "def await_ready(self, node_ids):"},
+            "not a function",
+        ),
+        ({'raise TimeoutError(f"not ready': 'raise RuntimeError(f"not ready'}, "does not raise TimeoutError"),
+        ({"class CommandNode:": "class CommandRunner:"}, "has no class CommandNode"),
+    ],
+)
+def test_a_command_node_laid_out_otherwise_leaves_the_watch_off_with_a_warning(
+    tmp_path: Path, replacements: dict[str, str], why: str
+) -> None:
+    """The watch needs noob's await_ready as it is: laid out otherwise, it warns (rather than skipping
+    the watch silently) and hooks everything else."""
+    package = write_runner_package(tmp_path, replacements)
+    command = importlib.import_module(f"{package.__name__}.runner.zmq.command")
+    assert any(why in problem for problem in internals_problems(*_modules(package), command))
+    with pytest.warns(
+        RunnerInternalsWarning, match=f"cannot watch for nodes started without noobwire.*{why}"
+    ):
+        patch = _patch(package, is_legacy=_is_json)
+    try:
+        assert patch.active
+        assert not patch.watching
+    finally:
+        unpatch(patch)
+
+
+def test_a_node_that_speaks_json_to_a_watched_router_stops_await_ready_naming_it(
+    package: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node started without noobwire identifies itself in noob's JSON on the command node's ROUTER: the
+    command node's await_ready raises UnpatchedNodesError naming it, a TimeoutError (which noob's init
+    answers by ending its node processes), instead of waiting out its timeout."""
+    monkeypatch.setattr(runner_hook, "WATCH_SLICE_SECONDS", 0.01)
+    patch = _patch(package, is_legacy=_is_json)
+    _, loop, _ = _modules(package)
+
+    async def identify() -> Any:
+        context = zmq_asyncio.Context()
+        try:
+            router, dealer = context.socket(zmq.ROUTER), context.socket(zmq.DEALER)
+            router.bind(f"ipc://{tmp_path}/router")
+            dealer.setsockopt_string(zmq.IDENTITY, "cam")
+            dealer.connect(f"ipc://{tmp_path}/router")
+            command = loop.EventloopMixin()
+            command.register_socket("router", router, receiver=True)
+            await dealer.send_multipart([b'{"type": "status", "node_id": "cam", "value": "ready"}'])
+            return await asyncio.wait_for(command._poll_receiver("router"), 10)
+        finally:
+            context.destroy(linger=0)
+
+    assert asyncio.run(identify()).node_id == "cam"  # read as before: the JSON of an unpatched peer
+    assert patch.legacy_senders == {"cam"}
+    node = _command_node(package)()
+    with pytest.raises(UnpatchedNodesError, match=r"node 'cam' of this runner sent noob's JSON") as stopped:
+        node.await_ready(["cam", "roi"], timeout=600)
+    assert stopped.value.nodes == ["cam"]
+    assert isinstance(stopped.value, TimeoutError)
+    with pytest.raises(TimeoutError, match="not ready") as waited:  # no JSON from it: noob's own timeout
+        node.await_ready(["roi"], timeout=0.05)
+    assert type(waited.value) is TimeoutError
+    node.nodes.add("roi")
+    node.await_ready(["roi"])  # ready: returns

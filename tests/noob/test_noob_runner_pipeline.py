@@ -367,3 +367,35 @@ def test_install_after_the_runner_started_its_processes_is_refused_and_the_runne
     assert started_runners() == []  # deinit() ended them
     with noobwire.noob.install():
         pass
+
+
+def test_nodes_started_without_noobwire_stop_the_runner_at_once_with_their_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where install() cannot tell in advance: node processes that start without the start-up hook (here
+    spawned with NOOBWIRE_INSTALL removed, as from an interpreter without noobwire_install.pth). They
+    identify themselves in noob's JSON and never read the command node's frames; noob's init gave up
+    after ten seconds with a TimeoutError that named nothing. It stops now with UnpatchedNodesError (a
+    TimeoutError, so noob's init ends the node processes first), naming them."""
+    import multiprocessing
+
+    import noob.runner.zmq.runner as zmq_runner
+
+    import noobwire.noob
+    from noobwire.noob.runner_hook import UnpatchedNodesError
+
+    monkeypatch.setattr(zmq_runner, "mp", multiprocessing.get_context("spawn"))
+    before = os.environ.get("NOOBWIRE_INSTALL")
+    with noobwire.noob.install() as installation:
+        assert installation.runner_patch is not None
+        assert installation.runner_patch.watching
+        # Gone for the processes the runner starts; the end of the block restores what was there before
+        # install() (monkeypatch would put back install()'s own value after that, for later tests).
+        del os.environ["NOOBWIRE_INSTALL"]
+        runner = ZMQRunner(Tube.from_specification(pipeline_spec("small")))
+        with pytest.raises(UnpatchedNodesError, match="started without noobwire") as stopped:
+            runner.init()
+    assert stopped.value.nodes
+    assert set(stopped.value.nodes) <= {"source", "middle", "sink"}
+    assert not any(process.is_alive() for process in runner.node_procs.values())  # noob's init ended them
+    assert os.environ.get("NOOBWIRE_INSTALL") == before  # nothing left for the tests after this one

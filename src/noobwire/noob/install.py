@@ -33,6 +33,7 @@ from _noobwire_environment import (
     env_flag,
 )
 from noobwire._core.extensions import PICKLE_OFF
+from noobwire._core.framing import is_json
 from noobwire.codec import Codec
 from noobwire.layout import Generation, resolve, resolve_module
 from noobwire.noob.compat import recognize
@@ -302,7 +303,7 @@ def hook_runner() -> RunnerPatch | None:
 
             encode_frames, decode_frames = frame_codec(installation.codec)
             installation.runner_patch = patch_runner(
-                package, encode_frames=encode_frames, decode_frames=decode_frames
+                package, encode_frames=encode_frames, decode_frames=decode_frames, is_legacy=is_json
             )
         except ImportError:  # noob without its ZeroMQ runner (pyzmq is not installed)
             return None

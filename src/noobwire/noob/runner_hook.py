@@ -15,7 +15,8 @@ Where noob's runner (1000.0.0 to 1003.x, one layout throughout) moves messages:
   ``Message.from_bytes(frames)``. Events arrive on SUB sockets: a node's inbox (its upstream nodes' events
   and the command node's control messages) and the command node's inbox, subscribed to every outbox.
 
-The hook changes none of noob's functions' bodies; it wraps four attributes (five where noob has the last):
+The hook changes none of noob's functions' bodies; it wraps four attributes (five where noob has the
+fifth, six with the watch for unpatched nodes):
 
 - ``NodeRunner.publish_events``: runs noob's own, inside a scope in which ``EventMsg.to_bytes()`` may
   answer with the message's frames instead of one frame; once noob's call has returned, it waits until
@@ -28,7 +29,15 @@ The hook changes none of noob's functions' bodies; it wraps four attributes (fiv
 - ``Message.from_bytes``: frames received that way go to ``decode_frames``; when it declines (noob's JSON),
   to what ``from_bytes`` was, as ``bytes``;
 - ``NodeRunner.error`` (where noob has it): runs noob's own, then blocks for :data:`ERROR_GRACE_SECONDS`
-  before noob lets the failed node's process end (see there why).
+  before noob lets the failed node's process end (see there why);
+- with ``is_legacy`` given (``install()`` gives it), the watch for nodes started without noobwire: each
+  ROUTER socket that is polled (the command node's, which hears every node's identify, status and error
+  messages) notes the nodes whose frames are noob's JSON, and ``CommandNode.await_ready`` (in
+  ``runner.zmq.command``) waits in slices of a second and raises :class:`UnpatchedNodesError` as soon as
+  a node it waits for is one of them. Such a node was started without noobwire (an interpreter without
+  the start-up hook), cannot read this process's frames and would never become ready: the runner's
+  ``init()`` stops at once, naming it, instead of noob's ``TimeoutError`` after ten seconds that names
+  nothing.
 
 So small messages and control messages are as they were, the topic still comes first for SUB's prefix
 filter, the message's header frame is still the last frame (which noob's ``from_bytes`` reads), and the
@@ -36,8 +45,10 @@ hook does not need to know the wire format: ``encode_frames`` / ``decode_frames`
 
 If the installed noob's runner is not laid out as above (checked on its source when patching), nothing is
 patched and a :class:`RunnerInternalsWarning` says why: messages then go as single frames, as without the
-hook. Patch before the runner starts its processes: processes started by fork inherit the patch. Processes
-started by spawn or forkserver are hooked only through ``noobwire.noob.install()``, whose start-up hook
+hook. If only ``CommandNode.await_ready`` differs, the rest is hooked and the warning says that the watch
+is off (unpatched nodes then make noob's ``init()`` time out, as without the watch). Patch before the
+runner starts its processes: processes started by fork inherit the patch. Processes started by spawn or
+forkserver are hooked only through ``noobwire.noob.install()``, whose start-up hook
 (``NOOBWIRE_ZERO_COPY``) patches each new interpreter; after ``patch_runner`` alone they send noob's own
 single frames, which every receiver reads.
 
@@ -76,6 +87,7 @@ __all__ = [
     "RunnerInternalsWarning",
     "RunnerPatch",
     "StartedRunner",
+    "UnpatchedNodesError",
     "active_runner_patch",
     "internals_problems",
     "patch_runner",
@@ -113,6 +125,28 @@ class RunnerInternalsWarning(RuntimeWarning):
     the hook for a message; messages go as single frames instead."""
 
 
+class UnpatchedNodesError(TimeoutError):
+    """Nodes of a runner whose parent process has noobwire installed speak noob's own JSON: they were
+    started without noobwire, cannot read its frames, and would never become ready. A ``TimeoutError``,
+    which noob's ``ZMQRunner.init()`` answers by ending its node processes before it raises it again.
+
+    ``nodes`` are their ids.
+    """
+
+    def __init__(self, nodes: Sequence[str]) -> None:
+        self.nodes = sorted(nodes)
+        many = len(self.nodes) > 1
+        super().__init__(
+            f"node{'s' if many else ''} {', '.join(map(repr, self.nodes))} of this runner sent noob's JSON "
+            f"to a process where noobwire is installed: {'they were' if many else 'it was'} started "
+            "without noobwire and cannot read its frames. Processes started by spawn or forkserver get "
+            "noobwire from the start-up hook noobwire_install.pth, which an interpreter reads as it "
+            "starts when NOOBWIRE_INSTALL is set: check that they run an interpreter that has noobwire "
+            "installed (that file in its site-packages, and not started with -S), or call "
+            "noobwire.noob.install() in every process of the runner, or in none"
+        )
+
+
 class RunnerPatch:
     """noobwire hooked into one noob package's runner; :func:`unpatch` undoes it.
 
@@ -127,12 +161,19 @@ class RunnerPatch:
         decode_frames: DecodeFrames,
         threshold: int,
         wait_for_send: bool,
+        is_legacy: Callable[[bytes], bool] | None = None,
     ) -> None:
         self.package = package
         self.encode_frames = encode_frames
         self.decode_frames = decode_frames
         self.threshold = threshold
         self.wait_for_send = wait_for_send
+        self.is_legacy = is_legacy
+        self.watching = False
+        """Whether the watch for nodes started without noobwire is on (see the module's docstring)."""
+        self.legacy_senders: set[str] = set()
+        """The identities (noob's node ids) of the peers whose messages reached a watched ROUTER socket
+        as frames that ``is_legacy`` tells are noob's own JSON."""
         self.active = False
         self.sent_frames = 0
         self.received_frames = 0
@@ -173,16 +214,20 @@ def patch_runner(
     decode_frames: DecodeFrames,
     threshold: int = DEFAULT_BUFFER_THRESHOLD,
     wait_for_send: bool = True,
+    is_legacy: Callable[[bytes], bool] | None = None,
 ) -> RunnerPatch:
     """Hook noob's ZeroMQ runner so that event messages travel as ``encode_frames``' frames, zero-copy.
 
     ``noob`` is the noob package (or its name). ``encode_frames`` / ``decode_frames`` are the codec (see
     :data:`EncodeFrames`, :data:`DecodeFrames`); buffers of at least ``threshold`` bytes are meant to go
     out of band. With ``wait_for_send`` (the default), a node's ``publish_events`` returns only once
-    ZeroMQ no longer reads the mutable buffers it sent without a copy.
+    ZeroMQ no longer reads the mutable buffers it sent without a copy. With ``is_legacy`` (whether a
+    frame is noob's own JSON), the runner's ``init()`` stops with :class:`UnpatchedNodesError` as soon as
+    a node it waits for speaks JSON, instead of waiting ten seconds for it (``patch.watching``).
 
     Returns the patch, also when noob's runner is not laid out as this hook expects: then nothing is
-    patched (``patch.active`` is False) and a :class:`RunnerInternalsWarning` lists what differs. Raises
+    patched (``patch.active`` is False) and a :class:`RunnerInternalsWarning` lists what differs; where
+    only ``CommandNode.await_ready`` differs, everything but the watch is patched, with that warning. Raises
     ``ImportError`` if the package or its ZeroMQ runner cannot be imported, and ``RuntimeError`` if a
     patch is active already. Call it after ``install()``, before the runner starts its processes.
     """
@@ -194,7 +239,7 @@ def patch_runner(
             raise RuntimeError(f"noobwire already hooks {_active.package.__name__}'s runner; unpatch() first")
         package = importlib.import_module(noob) if isinstance(noob, str) else noob
         modules = _runner_modules(package)
-        patch = RunnerPatch(package, encode_frames, decode_frames, threshold, wait_for_send)
+        patch = RunnerPatch(package, encode_frames, decode_frames, threshold, wait_for_send, is_legacy)
         problems = internals_problems(*modules)
         if problems:
             listed = "; ".join(problems)
@@ -205,7 +250,20 @@ def patch_runner(
                 stacklevel=2,
             )
             return patch
+        command = None
+        if is_legacy is not None:
+            command, problems = _watched_command(package)
+            if problems:
+                warnings.warn(
+                    f"noobwire hooked {package.__name__}'s ZeroMQ runner but cannot watch for nodes started "
+                    f"without noobwire ({'; '.join(problems)}): such nodes make the runner's init() time "
+                    "out after ten seconds without naming them",
+                    RunnerInternalsWarning,
+                    stacklevel=2,
+                )
         _apply(patch, *modules)
+        if command is not None:
+            _watch(patch, command)
         _active = patch
         return patch
 
@@ -291,10 +349,24 @@ def started_runners(noob: str | ModuleType = "noob") -> list[StartedRunner]:
 # --- the check: is noob's runner laid out as the hook expects? ------------------------------------
 
 
-def internals_problems(message: ModuleType, loop: ModuleType, node: ModuleType) -> list[str]:
-    """What in noob's message, event-loop and node-runner modules differs from what the hook expects
-    (see the module's docstring); an empty list if nothing does."""
-    problems: list[str] = []
+def _watched_command(package: ModuleType) -> tuple[ModuleType | None, list[str]]:
+    """noob's command-node module, if the watch for unpatched nodes can hook it; else None, and why."""
+    name = f"{package.__name__}.{_COMMAND_MODULE}"
+    try:
+        command = importlib.import_module(name)
+    except ImportError as exc:
+        return None, [f"{name} cannot be imported ({exc})"]
+    problems = _await_ready_problems(command)
+    return (None if problems else command), problems
+
+
+def internals_problems(
+    message: ModuleType, loop: ModuleType, node: ModuleType, command: ModuleType | None = None
+) -> list[str]:
+    """What in noob's message, event-loop and node-runner modules (and, if given, its command-node
+    module, which the watch for unpatched nodes needs) differs from what the hook expects (see the
+    module's docstring); an empty list if nothing does."""
+    problems: list[str] = [] if command is None else _await_ready_problems(command)
     for cls_name in ("Message", "EventMsg"):
         if not isinstance(getattr(message, cls_name, None), type):
             problems.append(f"{message.__name__} has no class {cls_name}")
@@ -317,6 +389,30 @@ def internals_problems(message: ModuleType, loop: ModuleType, node: ModuleType) 
     else:
         problems += _publish_problems(runner)
     return problems
+
+
+def _await_ready_problems(command: ModuleType) -> list[str]:
+    """What in ``CommandNode.await_ready`` differs from ``(self, node_ids, timeout=<seconds>)``, a plain
+    function that raises ``TimeoutError`` (what the watch calls in slices of a second)."""
+    owner = getattr(command, "CommandNode", None)
+    if not isinstance(owner, type):
+        return [f"{command.__name__} has no class CommandNode"]
+    function, tree, why = _function_tree(owner, "await_ready")
+    if function is None or tree is None:
+        return [why or "CommandNode.await_ready cannot be read"]
+    parameters = inspect.signature(function).parameters
+    timeout = parameters.get("timeout")
+    if (
+        list(parameters) != ["self", "node_ids", "timeout"]
+        or timeout is None
+        or type(timeout.default) not in (int, float)
+        or inspect.iscoroutinefunction(function)
+    ):
+        return ["CommandNode.await_ready is not a function (self, node_ids, timeout=<seconds>)"]
+    raises = [node for node in ast.walk(tree) if isinstance(node, ast.Raise) and node.exc is not None]
+    if not any("TimeoutError" in ast.unparse(node.exc) for node in raises):  # type: ignore[arg-type]
+        return ["CommandNode.await_ready does not raise TimeoutError"]
+    return []
 
 
 def _function_tree(owner: type, name: str) -> tuple[Any, ast.AST | None, str | None]:
@@ -403,7 +499,9 @@ def _apply(patch: RunnerPatch, message: ModuleType, loop: ModuleType, node: Modu
     patch.active = True
     patch._replace(event_class, "to_bytes", _event_to_bytes(patch, event_class))
     patch._replace(message_class, "from_bytes", classmethod(_from_bytes(patch, message_class)))
-    patch._replace(mixin, "register_socket", _register_socket(patch, mixin.register_socket, zmq.SUB))
+    patch._replace(
+        mixin, "register_socket", _register_socket(patch, mixin.register_socket, zmq.SUB, zmq.ROUTER)
+    )
     patch._replace(runner, "publish_events", _publish_events(patch, runner.publish_events))
     if inspect.iscoroutinefunction(getattr(runner, "error", None)):
         patch._replace(runner, "error", _error(patch, runner.error))
@@ -526,15 +624,71 @@ def _from_bytes(patch: RunnerPatch, message_class: type) -> Callable[..., Any]:
     return from_bytes
 
 
-def _register_socket(patch: RunnerPatch, original: Callable[..., None], sub_type: int) -> Callable[..., None]:
+def _watch(patch: RunnerPatch, command: ModuleType) -> None:
+    """Turn on the watch for nodes started without noobwire (see the module's docstring)."""
+    owner = command.CommandNode
+    patch.watching = True
+    patch._replace(owner, "await_ready", _await_ready(patch, vars(owner)["await_ready"]))
+
+
+def _register_socket(
+    patch: RunnerPatch, original: Callable[..., None], sub_type: int, router_type: int
+) -> Callable[..., None]:
     def register_socket(self: Any, name: str, socket: Any, receiver: bool = False) -> None:
         """Register a socket, and let it carry noobwire's frames (patched by noobwire)."""
         original(self, name, socket, receiver)
         socket.send_multipart = _sending(patch, socket.send_multipart)
-        if receiver and socket.getsockopt(_zmq_type()) == sub_type:
+        if not receiver:
+            return
+        kind = socket.getsockopt(_zmq_type())
+        if kind == sub_type:
             socket.recv_multipart = _receiving(patch, socket.recv_multipart)
+        elif kind == router_type and patch.watching:
+            socket.recv_multipart = _noting_legacy_senders(patch, socket.recv_multipart)
 
     return register_socket
+
+
+def _noting_legacy_senders(patch: RunnerPatch, recv_multipart: Callable[..., Any]) -> Callable[..., Any]:
+    """A ROUTER's ``recv_multipart`` that notes the senders of noob's JSON (``patch.legacy_senders``)."""
+
+    async def noting(frames: Any) -> Any:
+        received = await frames
+        is_legacy = patch.is_legacy
+        if patch.active and is_legacy is not None and len(received) > 1:
+            last, identity = (getattr(frame, "bytes", frame) for frame in (received[-1], received[0]))
+            if len(last) and is_legacy(last):
+                patch.legacy_senders.add(bytes(identity).decode("utf-8", "replace"))
+        return received
+
+    def receive(flags: int = 0, copy: bool = True, track: bool = False) -> Any:
+        return noting(recv_multipart(flags=flags, copy=copy, track=track))
+
+    return receive
+
+
+WATCH_SLICE_SECONDS = 1.0
+"""How long the watched ``CommandNode.await_ready`` lets noob's own wait at a time before it looks for
+nodes that spoke JSON (noob pings the nodes that are not ready once a second too)."""
+
+
+def _await_ready(patch: RunnerPatch, original: Callable[..., None]) -> Callable[..., None]:
+    def await_ready(self: Any, node_ids: Any, timeout: float = 10) -> None:
+        """noob's ``await_ready``, in slices of a second, raising :class:`UnpatchedNodesError` as soon as a
+        node it waits for has sent noob's JSON (patched by noobwire)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                original(self, node_ids, min(WATCH_SLICE_SECONDS, max(0.0, deadline - time.monotonic())))
+                return
+            except TimeoutError:
+                unpatched = patch.legacy_senders.intersection(node_ids) if patch.active else set()
+                if unpatched:
+                    raise UnpatchedNodesError(sorted(unpatched)) from None
+                if time.monotonic() >= deadline:
+                    raise
+
+    return await_ready
 
 
 def _zmq_type() -> int:
