@@ -5,6 +5,7 @@ on a time."""
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -12,7 +13,15 @@ from helpers import table_row
 from noobwire import cli
 from noobwire.bench import pipeline
 from noobwire.bench.pipeline import PipelineResult, format_pipeline_report
-from noobwire.bench.pipeline_nodes import PIPELINES, Counter, double, frame_stamp, pipeline_spec, stamp_of
+from noobwire.bench.pipeline_nodes import (
+    ARRAY_PIPELINES,
+    PIPELINES,
+    Counter,
+    double,
+    frame_stamp,
+    pipeline_spec,
+    stamp_of,
+)
 
 
 def test_the_table_gives_medians_and_per_round_ratios() -> None:
@@ -85,6 +94,17 @@ def test_every_pipeline_has_a_tube_ending_in_a_return_node() -> None:
         assert spec["nodes"]["result"]["type"] == "return"
     with pytest.raises(ValueError, match="unknown pipeline"):
         pipeline_spec("E4")
+
+
+def test_an_array_pipeline_without_numpy_names_it_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without numpy the array pipelines' nodes fail as their processes start, and noob's runner says
+    only, ten seconds later, that its nodes were not ready: their specification names numpy first."""
+    monkeypatch.setitem(sys.modules, "numpy", None)  # as where it is not installed
+    for name in ARRAY_PIPELINES:
+        with pytest.raises(ModuleNotFoundError, match=r"needs numpy.*pip install '\.\[noob\]'") as missing:
+            pipeline_spec(name)
+        assert missing.value.name == "numpy"
+    assert pipeline_spec("small")["nodes"]["result"]["type"] == "return"  # its nodes need no numpy
 
 
 def test_without_noob_the_command_says_what_is_missing(

@@ -94,3 +94,28 @@ def _pytest(folder: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
     )
+
+
+def _extras() -> dict[str, list[str]]:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras: dict[str, list[str]] = project["optional-dependencies"]
+    return extras
+
+
+def test_the_install_line_for_noob_users_works_as_written() -> None:
+    """noobwire is not on PyPI, so 'pip install noobwire' fails; the README says so and installs it from
+    a clone, with the extra that brings noob's ZeroMQ runner and numpy (the quickstart's pipeline and
+    camera pipelines pass arrays between nodes, and noob[zmq] does not bring numpy)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first_screen = readme[: readme.index("| noob | its message schema")]
+    assert "not on PyPI" in first_screen
+    assert "`pip install '.[noob]'` in the clone" in first_screen
+    for command in re.findall(r"pip install ([^`\n]+)", readme):
+        assert not re.search(r"(^|\s)['\"]?noobwire\b", command), f"noobwire is not on PyPI: {command}"
+        for extras in re.findall(r"'\.\[([\w,]+)\]'", command):
+            assert set(extras.split(",")) <= set(_extras()), command
+    noob_extra = {re.split(r"[<>=;\[ ]", requirement)[0]: requirement for requirement in _extras()["noob"]}
+    assert noob_extra["noob"].startswith("noob[zmq]")
+    assert "numpy" in noob_extra

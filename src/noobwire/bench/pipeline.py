@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from noobwire.bench.pipeline_nodes import ARRAY_PIPELINES, PIPELINES, pipeline_spec
+from noobwire.bench.pipeline_nodes import ARRAY_PIPELINES, INSTALL_NOOB, PIPELINES, pipeline_spec
 from noobwire.bench.progress import Progress
 
 __all__ = [
@@ -70,7 +70,7 @@ def noob_missing() -> str | None:
     except ImportError as exc:
         return (
             f"the pipeline benchmark needs noob 1000 or later with its ZeroMQ runner, and numpy "
-            f"(pip install 'noob[zmq]' numpy): {exc}"
+            f"({INSTALL_NOOB}): {exc}"
         )
     return None
 

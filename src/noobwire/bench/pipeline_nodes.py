@@ -11,10 +11,12 @@ not count up one by one has delivered a frame that changed after it was sent (or
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 __all__ = [
     "ARRAY_PIPELINES",
+    "INSTALL_NOOB",
     "PIPELINES",
     "Counter",
     "FrameSource",
@@ -34,6 +36,12 @@ ARRAY_PIPELINES: dict[str, tuple[tuple[int, ...], str]] = {
 
 PIPELINES = ("A16M", "A1M", "small")
 """Every pipeline: the two array ones, and ``small``: a counter's values through three nodes."""
+
+INSTALL_NOOB = (
+    "pip install 'noob[zmq]' numpy; or noobwire with its noob extra, which brings both: "
+    "pip install '.[noob]' in a clone of noobwire"
+)
+"""How to install what the pipelines need: noob with its ZeroMQ runner, and numpy."""
 
 
 class FrameSource:
@@ -87,8 +95,19 @@ def pipeline_spec(name: str) -> dict[str, Any]:
 
     Each tube ends in a ``return`` node, so that a runner's ``run(n)`` returns the sink's values and
     clears each epoch's events as it returns them (without one, noob's ZeroMQ runner keeps every event).
+
+    The array pipelines' nodes make numpy arrays in the runner's node processes: without numpy a node
+    fails as its process starts, and noob's runner says only, ten seconds later, that its nodes were not
+    ready. So their specification raises ``ModuleNotFoundError`` (naming numpy) at once where numpy is
+    not installed.
     """
     if name in ARRAY_PIPELINES:
+        if importlib.util.find_spec("numpy") is None:
+            raise ModuleNotFoundError(
+                f"pipeline {name!r} needs numpy, which is not installed: its nodes make numpy arrays in "
+                f"every process of noob's runner ({INSTALL_NOOB})",
+                name="numpy",
+            )
         shape, dtype = ARRAY_PIPELINES[name]
         nodes: dict[str, Any] = {
             "source": {
