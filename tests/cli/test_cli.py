@@ -65,6 +65,39 @@ def test_a_command_is_required() -> None:
     assert "the following arguments are required: COMMAND" in done.stderr
 
 
+def test_an_unknown_option_is_named_before_the_missing_command() -> None:
+    done = run("--bogus")
+    assert done.returncode == 2
+    assert done.stderr.startswith("usage: noobwire [-h]")
+    assert "noobwire: error: unrecognized arguments: --bogus" in done.stderr
+    assert "required" not in done.stderr
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("rest", [["f"], []], ids=["with its argument", "without it"])
+def test_an_unknown_option_of_a_command_gets_that_commands_usage(command: str, rest: list[str]) -> None:
+    """Named first, by the command it was given to (argparse showed noobwire's own usage, and without
+    the command's argument said only that it was missing)."""
+    done = run(command, "--bogus", *rest)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"usage: noobwire {command} ")
+    assert f"noobwire {command}: error: unrecognized arguments: --bogus" in done.stderr
+
+
+def test_an_unknown_option_before_the_command_is_noobwires_own() -> None:
+    done = run("--bogus", "schema")
+    assert done.returncode == 2
+    assert done.stderr.startswith("usage: noobwire [-h]")
+    assert "noobwire: error: unrecognized arguments: --bogus" in done.stderr
+
+
+def test_an_abbreviated_option_is_still_known(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "--qu", "--seconds=x"])
+    assert exit_info.value.code == 2
+    assert "argument --seconds" in capsys.readouterr().err  # not 'unrecognized arguments: --qu'
+
+
 @pytest.mark.parametrize(
     "argv",
     [["schema"], ["bench", "--workload", "S", "--codec", "pure", "--seconds", "0.01", "--repeats", "1"]],
