@@ -22,6 +22,8 @@ from noobwire.generations import NOOB_1000, NOOB_1003
 from tagged import message_from_tagged
 
 VECTORS = {path.stem: json.loads(path.read_text()) for path in sorted(VECTOR_DIR.glob("*.json"))}
+V1_KIND = "noobwire MessagePack, wire-format version 1 (the reference schema)"
+V2_KIND = "noobwire MessagePack, wire-format version 2 (noob 1003.x)"
 
 
 def _frame(name: str) -> bytes:
@@ -46,7 +48,7 @@ def test_every_vector_is_shown_as_its_message(
     expected = message_from_tagged(VECTORS[name]["message"])
     status, out, err = _inspect(capsys, tmp_path, frame, "--allow-pickle")
     assert (status, err) == (0, "")
-    assert out == format_message(expected, f"{len(frame):,} bytes of noobwire MessagePack") + "\n"
+    assert out == format_message(expected, f"{len(frame):,} bytes of {V1_KIND}") + "\n"
     assert out.startswith(f"{expected.type_} message ({type(expected).__name__}), ")
     if expected.type_ == "event":  # each event on a line of its own
         assert [line.split("]")[0] for line in out.splitlines()[4:]] == [
@@ -64,7 +66,7 @@ def test_hex_from_a_file_and_from_standard_input(
     assert main(["inspect", "-"]) == 0
     assert capsys.readouterr().out == from_file
     lines = from_file.splitlines()
-    assert lines[0] == "event message (EventMsg), 160 bytes of noobwire MessagePack"
+    assert lines[0] == f"event message (EventMsg), 160 bytes of {V1_KIND}"
     assert lines[1:4] == [
         "  node_id    cam",
         "  timestamp  2026-01-01T12:00:00.123456+00:00",
@@ -124,6 +126,19 @@ def test_json_of_a_message_the_reference_cannot_write(
     assert err.startswith("noobwire inspect: the message cannot be written as the reference's JSON")
 
 
+def test_the_first_line_names_the_frames_wire_format_version(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The version decides how a frame is read (and which noob must be installed): the first line says
+    it, and the schema it is of."""
+    status, out, _ = _inspect(capsys, tmp_path, _frame("msg_status"))
+    assert status == 0
+    assert out.splitlines()[0].endswith(", wire-format version 1 (the reference schema)")
+    status, out, _ = _inspect(capsys, tmp_path, bytes.fromhex(V2_VECTORS["msg_status"]["hex"]))
+    assert status == 0
+    assert out.splitlines()[0].endswith(", wire-format version 2 (noob 1003.x)")
+
+
 def test_a_bad_frame_gives_the_decode_error_and_its_offset(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -135,7 +150,7 @@ def test_a_bad_frame_gives_the_decode_error_and_its_offset(
         status, out, err = _inspect(capsys, tmp_path, frame[:cut])
         assert (status, out) == (1, "")
         first, second = err.splitlines()
-        prefix = f"noobwire inspect: cannot decode the frame ({cut} bytes, read as noobwire MessagePack)"
+        prefix = f"noobwire inspect: cannot decode the frame ({cut} bytes, read as {V1_KIND})"
         assert first == f"{prefix}: {caught.value}"
         assert f"(at offset {caught.value.offset})" in first
         assert second.startswith(f"  at byte {caught.value.offset}: ")
@@ -149,7 +164,7 @@ def test_a_frame_of_noob_1003_is_shown_as_noobs_own_message(
     expected = message_from_tagged(V2_VECTORS[name]["message"], NOOB_1003)
     status, out, err = _inspect(capsys, tmp_path, frame, "--allow-pickle")
     assert (status, err) == (0, "")
-    assert out == format_message(expected, f"{len(frame):,} bytes of noobwire MessagePack") + "\n"
+    assert out == format_message(expected, f"{len(frame):,} bytes of {V2_KIND}") + "\n"
     assert type(expected).__module__ == "noob.network.message"
 
 
@@ -253,7 +268,7 @@ def _capture(frames: list[bytes]) -> bytes:
 def _expected(msg: noobwire.EventMsg, frames: list[bytes]) -> str:
     buffers = sum(map(len, frames[:-1]))
     header = len(frames[-1])
-    source = f"3 frames: a header of {header:,} bytes of noobwire MessagePack and 2 more of {buffers:,} bytes"
+    source = f"3 frames: a header of {header:,} bytes of {V1_KIND} and 2 more of {buffers:,} bytes"
     return format_message(msg, source) + "\n"
 
 
@@ -284,7 +299,7 @@ def test_a_capture_of_one_frame_is_that_frame(capsys: pytest.CaptureFixture[str]
     frame = _frame("msg_event_e4")
     status, out, _ = _inspect(capsys, tmp_path, _capture([frame]), "--frames")
     assert status == 0
-    assert out.startswith("event message (EventMsg), 160 bytes of noobwire MessagePack")
+    assert out.startswith(f"event message (EventMsg), 160 bytes of {V1_KIND}")
 
 
 def test_the_frames_as_the_reference_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -226,7 +226,22 @@ def describe_frames(frames: list[bytes], as_json: bool = False, allow_pickle: bo
 
 
 def _kind(frame: bytes) -> str:
-    return "the reference's JSON" if frame and is_json(frame) else "noobwire MessagePack"
+    """What a frame is: the reference's JSON, or noobwire MessagePack of the wire-format version (and
+    schema) its second byte names, where noobwire knows that version."""
+    if frame and is_json(frame):
+        return "the reference's JSON"
+    version, generation = _written_as(frame)
+    if generation is None:
+        return "noobwire MessagePack"
+    schema = "the reference schema" if generation is REFERENCE else generation.summary
+    return f"noobwire MessagePack, wire-format version {version} ({schema})"
+
+
+def _written_as(header: bytes) -> tuple[int | None, Generation | None]:
+    """The wire-format version a MessagePack header frame carries (its second byte), and the generation
+    of that version if noobwire knows it."""
+    version = header[1] if len(header) > 1 and header[0] == wire.FRAME_ARRAY else None
+    return version, (by_version(version) if version is not None else None)
 
 
 def _decode(frames: list[bytes], allow_pickle: bool) -> Message:
@@ -261,8 +276,7 @@ def frame_generation(header: bytes) -> Generation:
     knows it, else the reference's (whose decoder then says what is wrong). A noob generation needs
     that noob installed (its classes are what the frame decodes into): :class:`InspectError` if the
     noob installed here is missing or has another schema."""
-    version = header[1] if len(header) > 1 and header[0] == wire.FRAME_ARRAY else None
-    generation = by_version(version) if version is not None else None
+    version, generation = _written_as(header)
     if generation is None or generation is REFERENCE:
         return REFERENCE
     needs = f"a frame of wire-format version {version} ({generation.summary}) decodes into noob's classes"
