@@ -1,11 +1,14 @@
 """``noobwire bench --pipeline``: its arguments, its table, its checks, and what it says without noob.
-(It is run for real, briefly, in test_noob_runner_pipeline.py, which needs noob.) Nothing here asserts
-on a time."""
+(It is run for real, briefly, in test_noob_runner_pipeline.py, which needs noob, and once here as a
+command, for what it prints around its progress lines.) Nothing here asserts on a time."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
+import warnings
 
 import pytest
 
@@ -22,6 +25,7 @@ from noobwire.bench.pipeline_nodes import (
     pipeline_spec,
     stamp_of,
 )
+from noobwire.cli import bench as cli_bench
 
 
 def test_the_table_gives_medians_and_per_round_ratios() -> None:
@@ -177,3 +181,59 @@ def test_saved_pipeline_results_read_back_as_they_were() -> None:
     saved = json.loads(json.dumps(pipeline.results_to_json(results, {"rounds": 2})))
     assert pipeline.results_from_json(saved) == results
     assert saved["settings"] == {"rounds": 2}
+
+
+NOOB_NOTICE = "XDG_RUNTIME_DIR is not set"
+
+
+def test_noobs_import_notice_is_shown_once_before_the_header_not_in_the_progress_lines() -> None:
+    """noob warns as it is imported where XDG_RUNTIME_DIR is unset; every process of a pipeline run (the
+    spawned driver of the noobwire runner, the node processes) printed it again, in the middle of the
+    progress line. It is shown once, above the header."""
+    pytest.importorskip("noob.runner.zmq", reason="the pipeline benchmark needs noob's ZeroMQ runner")
+    environment = {name: value for name, value in os.environ.items() if name != "XDG_RUNTIME_DIR"}
+    environment.pop("PYTHONWARNINGS", None)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "noobwire",
+            "bench",
+            "--pipeline",
+            "small",
+            "--seconds",
+            "0.05",
+            "--repeats",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    header = done.stderr.index("noobwire bench --pipeline: ")
+    assert done.stderr.count(NOOB_NOTICE) == 1, done.stderr
+    assert done.stderr.index(NOOB_NOTICE) < header
+
+
+def test_the_processes_a_run_starts_do_not_repeat_noobs_import_notice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PYTHONWARNINGS", raising=False)
+    warn = f"import warnings; warnings.warn({NOOB_NOTICE + ', falling back'!r}, RuntimeWarning)"
+
+    def child_stderr() -> str:
+        return subprocess.run(
+            [sys.executable, "-c", warn], capture_output=True, text=True, timeout=60, check=True
+        ).stderr
+
+    assert NOOB_NOTICE in child_stderr()  # as a process started without the guard says it
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        with cli_bench.noob_notices_first():
+            assert child_stderr() == ""
+            warnings.warn(f"{NOOB_NOTICE}, falling back", RuntimeWarning, stacklevel=1)  # here too
+    assert shown == []
+    assert "PYTHONWARNINGS" not in os.environ  # the environment is as it was

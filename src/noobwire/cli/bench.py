@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
 import json
+import os
 import sys
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +19,15 @@ from noobwire.bench.pipeline_nodes import PIPELINES
 from noobwire.bench.plot import chart_format
 from noobwire.bench.workloads import WORKLOADS
 
-__all__ = ["DESCRIPTION", "EXAMPLES", "add_arguments", "chart_path", "run"]
+__all__ = [
+    "DESCRIPTION",
+    "EXAMPLES",
+    "NOOB_IMPORT_NOTICES",
+    "add_arguments",
+    "chart_path",
+    "noob_notices_first",
+    "run",
+]
 
 QUICK_SECONDS = 1.2
 """Seconds per workload of ``--quick`` (about ten seconds for all eight)."""
@@ -27,6 +39,10 @@ PIPELINE_QUICK_SECONDS = 0.5
 PIPELINE_QUICK_ROUNDS = 3
 PIPELINE_SECONDS = 2.0
 PIPELINE_ROUNDS = 5
+
+NOOB_IMPORT_NOTICES = ("XDG_RUNTIME_DIR is not set",)
+"""The starts of the warnings noob gives as it is imported (its ``RuntimeDirWarning`` where
+``XDG_RUNTIME_DIR`` is unset), which every process that imports noob would give again."""
 
 EXAMPLES = """\
 examples:
@@ -196,20 +212,50 @@ def _run_pipelines(args: argparse.Namespace) -> int:
     seconds, rounds = _budget(
         args, (PIPELINE_QUICK_SECONDS, PIPELINE_QUICK_ROUNDS), (PIPELINE_SECONDS, PIPELINE_ROUNDS)
     )
-    print(
-        f"noobwire bench --pipeline: {codec.backend} backend; {seconds:g} s x {rounds} rounds per runner",
-        file=sys.stderr,
-    )
-    try:
-        results = pipeline.run_pipelines(names, seconds=seconds, rounds=rounds, progress=Progress(len(names)))
-    except RuntimeError as exc:
-        print(f"noobwire bench --pipeline: {exc}", file=sys.stderr)
-        return 1
+    with noob_notices_first():
+        print(
+            f"noobwire bench --pipeline: {codec.backend} backend; {seconds:g} s x {rounds} rounds per runner",
+            file=sys.stderr,
+        )
+        try:
+            results = pipeline.run_pipelines(
+                names, seconds=seconds, rounds=rounds, progress=Progress(len(names))
+            )
+        except RuntimeError as exc:
+            print(f"noobwire bench --pipeline: {exc}", file=sys.stderr)
+            return 1
     print(pipeline.format_pipeline_report(results), end="")
     if args.json:
         settings = {"pipelines": names, "seconds": seconds, "rounds": rounds}
         _save_json(args.json, pipeline.results_to_json(results, settings))
     return 0
+
+
+@contextlib.contextmanager
+def noob_notices_first() -> Iterator[None]:
+    """Show what noob warns as it is imported once, before the progress display, never in its lines.
+
+    Imports noob's message module now (if noob is installed), so that its import-time warnings
+    (:data:`NOOB_IMPORT_NOTICES`) come before the header; then, until the block ends, the same warnings
+    are ignored, in this process and in the processes it starts (through ``PYTHONWARNINGS``, which a
+    spawned interpreter reads as it starts, and the filters a forked one inherits): each process of a
+    pipeline run would otherwise print them again in the middle of a progress line. (The codecs'
+    benchmark shows none of them: its noob workloads import noob with warnings off.)"""
+    with contextlib.suppress(ImportError):
+        importlib.import_module("noob.network.message")
+    previous = os.environ.get("PYTHONWARNINGS")
+    ignored = [f"ignore:{notice}" for notice in NOOB_IMPORT_NOTICES]
+    os.environ["PYTHONWARNINGS"] = ",".join([previous, *ignored] if previous else ignored)
+    try:
+        with warnings.catch_warnings():
+            for notice in NOOB_IMPORT_NOTICES:
+                warnings.filterwarnings("ignore", message=notice)
+            yield
+    finally:
+        if previous is None:
+            os.environ.pop("PYTHONWARNINGS", None)
+        else:
+            os.environ["PYTHONWARNINGS"] = previous
 
 
 def _budget(args: argparse.Namespace, quick: tuple[float, int], full: tuple[float, int]) -> tuple[float, int]:
