@@ -22,9 +22,9 @@ import ast
 import re
 from pathlib import Path
 
-import noobwire
-
-SRC = Path(noobwire.__file__).parent.parent
+SRC = Path(__file__).resolve().parents[2] / "src"
+"""The source tree (not where noobwire is imported from: CI tests an installed wheel, whose
+site-packages holds every other package too, and no .pyx)."""
 FOUNDATION = {
     "noobwire.errors",
     "noobwire.wire",
