@@ -2,13 +2,16 @@
 
 Standard library only: ``setup.py`` (``NOOBWIRE_PURE`` at build time), the start-up hook that runs in
 every new interpreter (``_noobwire_install``, ``NOOBWIRE_INSTALL``) and the package itself
-(``noobwire.options``, ``noobwire.noob``) all read their switches here, in the same words.
+(``noobwire.options``, ``noobwire.noob``) all read their switches here, in the same words; and the name
+of the record a build without the compiled extension leaves, which ``setup.py`` writes and the package
+reads.
 """
 
 import os
 import sys
 
 __all__ = [
+    "BUILD_RECORD",
     "DEFAULT_MODULE",
     "ENV_ALLOW_PICKLE",
     "ENV_INSTALL",
@@ -30,6 +33,11 @@ ENV_ALLOW_PICKLE = "NOOBWIRE_ALLOW_PICKLE"
 """``0`` turns pickle off for every codec of the process that does not say otherwise."""
 ENV_PURE = "NOOBWIRE_PURE"
 """``1`` uses (and, at build time, installs) the pure-Python backend only."""
+
+BUILD_RECORD = "_build.json"
+"""The file, beside where the compiled extension would be (``noobwire/_core/``), in which a build that
+left the extension out says why: ``{"compiled": false, "reason": "...", "requested": <bool>}``
+(``requested``: ``NOOBWIRE_PURE`` asked for it)."""
 
 DEFAULT_MODULE = "noob.network.message"
 """The module that holds noob's message classes."""

@@ -3,7 +3,7 @@
 from noobwire import messages
 from noobwire._core.allowlist import register_exception, unregister_exception
 from noobwire._core.legacy_json import decode_json, encode_json
-from noobwire.codec import Codec, backend, decode, encode, get_backend
+from noobwire.codec import Codec, PureBackendWarning, backend, decode, encode, get_backend
 from noobwire.errors import DecodeError, EncodeError, SchemaError
 from noobwire.messages import *  # noqa: F403 (the mirror, as messages.__all__ lists it)
 from noobwire.multipart import decode_frames, encode_frames
@@ -14,6 +14,7 @@ __all__ = [
     "DecodeError",
     "EncodeError",
     "Options",
+    "PureBackendWarning",
     "SchemaError",
     "backend",
     "decode",

@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from noobwire._core.backends import ACTIVE, Backend, BackendName, get_backend
+from noobwire._core.backends import ACTIVE, Backend, BackendName, PureBackendWarning, get_backend
 from noobwire.generations import REFERENCE, GenerationLike, as_generation
 from noobwire.layout import Generation
 from noobwire.multipart import DEFAULT_THRESHOLD, BoundFrames, BuffersAs, FrameCodec
 from noobwire.options import Options
 
-__all__ = ["Backend", "Codec", "backend", "decode", "encode", "get_backend"]
+__all__ = ["Backend", "Codec", "PureBackendWarning", "backend", "decode", "encode", "get_backend"]
 
 backend: BackendName = ACTIVE.name
 """Which backend is active: ``"compiled"`` or ``"pure"``."""

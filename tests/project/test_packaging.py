@@ -1,5 +1,6 @@
 """What a build of noobwire makes: the source distribution, and the wheel a build where no C compiler
-works makes from a clone that an earlier build left a compiled extension in (``build/``).
+works makes from a clone that an earlier build left a compiled extension in (``build/``); and what that
+pure installation says when it is imported.
 
 Both are built once, here, by setuptools' own build backend in a build environment of its own (the
 ``build-system`` requirements of pyproject.toml, installed from the package index as pip's build
@@ -8,6 +9,7 @@ isolation would), with ``CC=false``: some ten to thirty seconds.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -20,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from _noobwire_environment import BUILD_RECORD
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "LICENSE", "CHANGELOG.md")
@@ -137,3 +141,84 @@ def test_the_build_gives_no_packaging_warning(built: Built) -> None:
     folder of data that is no declared package, and pip shows that warning to whoever installs."""
     assert "absent from the `packages` configuration" not in built.output
     assert "Package would be ignored" not in built.output
+
+
+# --- a build where no C compiler works --------------------------------------------------------------
+
+
+def test_a_wheel_built_without_a_compiler_is_pure_and_tagged_so(built: Built) -> None:
+    """It was tagged for this interpreter and platform (cp311-cp311-linux_x86_64), as if it held an
+    extension: setuptools decides the tag from the extensions declared before it builds them."""
+    assert built.wheel.name.endswith("-py3-none-any.whl"), built.wheel.name
+    with zipfile.ZipFile(built.wheel) as archive:
+        (wheel_file,) = (name for name in archive.namelist() if name.endswith(".dist-info/WHEEL"))
+        metadata = archive.read(wheel_file).decode()
+    assert "Root-Is-Purelib: true" in metadata
+    assert "Tag: py3-none-any" in metadata
+
+
+def test_a_failed_build_ships_no_extension_an_earlier_build_left(built: Built) -> None:
+    names = built.wheel_names()
+    assert not [
+        name for name in names if name.endswith((sysconfig.get_config_var("EXT_SUFFIX"), ".so", ".pyd"))
+    ]
+    with zipfile.ZipFile(built.wheel) as archive:
+        record = json.loads(archive.read(f"noobwire/_core/{BUILD_RECORD}"))
+    assert record["compiled"] is False
+    assert record["requested"] is False
+    assert "could not be built" in record["reason"]
+
+
+def test_the_build_says_it_fell_back(built: Built) -> None:
+    """On stderr (pip shows it with -v) and as a UserWarning (pip shows those of a build from a local
+    directory): it was printed only, so pip said nothing."""
+    assert "noobwire: the compiled extension could not be built (CompileError" in built.output
+    assert "UserWarning: noobwire: the compiled extension could not be built" in built.output
+
+
+def _import_from(folder: Path, code: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a new interpreter in which ``noobwire`` is imported from ``folder``."""
+    variables = {name: value for name, value in os.environ.items() if name != "NOOBWIRE_PURE"}
+    variables.update(PYTHONPATH=str(folder), **environment)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=variables, timeout=120, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def pure_installation(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The pure wheel, installed into a folder of its own (put first on PYTHONPATH to import it)."""
+    target = tmp_path_factory.mktemp("pure-installation")
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target)]
+    subprocess.run([*command, str(built.wheel)], capture_output=True, timeout=300, check=True)
+    where = _import_from(target, "import noobwire; print(noobwire.__file__)")
+    if not where.stdout.startswith(str(target)):
+        pytest.skip(f"this environment's own noobwire comes before PYTHONPATH: {where.stdout}{where.stderr}")
+    return target
+
+
+def test_a_pure_installation_warns_once_at_import_and_not_when_pure_is_asked_for(
+    pure_installation: Path,
+) -> None:
+    done = _import_from(pure_installation, "import noobwire, noobwire.codec; print(noobwire.backend)")
+    assert done.stdout == "pure\n"
+    assert done.stderr.count("PureBackendWarning: noobwire runs its pure-Python backend") == 1, done.stderr
+    assert "could not be built (CompileError" in done.stderr
+    assert "NOOBWIRE_PURE=1" in done.stderr
+    quiet = _import_from(pure_installation, "import noobwire; print(noobwire.backend)", NOOBWIRE_PURE="1")
+    assert (quiet.stdout, quiet.stderr) == ("pure\n", "")
+
+
+def test_asking_a_pure_installation_for_the_compiled_backend_says_why_and_what_to_do(
+    pure_installation: Path,
+) -> None:
+    code = (
+        "import warnings; warnings.simplefilter('ignore')\n"
+        "import noobwire\n"
+        "try:\n    noobwire.get_backend('compiled')\nexcept ImportError as exc:\n    print(exc)"
+    )
+    said = _import_from(pure_installation, code).stdout
+    assert "noobwire's compiled backend is not available: this installation was built without it" in said
+    assert "could not be built (CompileError" in said
+    assert "get_backend('pure')" in said
+    assert "install a C compiler and the Python headers, and reinstall noobwire" in said

@@ -1,5 +1,7 @@
 """The backends and which one is active: the compiled one when it is built and ``NOOBWIRE_PURE`` is not
-set (to ``1``, ``true``, ``yes`` or ``on``), otherwise the pure-Python one.
+set (to ``1``, ``true``, ``yes`` or ``on``), otherwise the pure-Python one. An installation whose build
+could not compile the extension says so as noobwire is imported (:class:`PureBackendWarning`), once, in
+the process that imports it first.
 
 Both implement the same three functions, with one argument order: what is read or written, the
 generation of the schema, the codec's options, then what only some calls have:
@@ -11,19 +13,29 @@ generation of the schema, the codec's options, then what only some calls have:
 
 from __future__ import annotations
 
+import json
+import sys
+import warnings
+from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
 
-from _noobwire_environment import ENV_PURE, env_flag
+from _noobwire_environment import BUILD_RECORD, ENV_PURE, env_flag
 from noobwire._core import pure
 from noobwire._core.out_of_band import OutOfBand, ReceivedBuffers
 from noobwire.generations import GenerationLike
 from noobwire.options import Options
 
-__all__ = ["ACTIVE", "Backend", "BackendName", "get_backend"]
+__all__ = ["ACTIVE", "Backend", "BackendName", "PureBackendWarning", "get_backend"]
 
 BackendName = str
 """``"compiled"`` or ``"pure"``."""
+
+
+class PureBackendWarning(RuntimeWarning):
+    """noobwire runs its pure-Python backend because its compiled extension could not be built when it
+    was installed (no C compiler, no Python headers, ...), not because ``NOOBWIRE_PURE`` asked for it.
+    Given once, as noobwire is imported; ``NOOBWIRE_PURE=1`` chooses the pure backend and silences it."""
 
 
 class Encoder(Protocol):
@@ -105,17 +117,60 @@ def get_backend(name: BackendName) -> Backend:
     return _backends[name]
 
 
+_REINSTALL = (
+    "install a C compiler and the Python headers, and reinstall noobwire (pip install --force-reinstall "
+    "--no-deps . in its clone)"
+)
+
+
 def _compiled_module() -> ModuleType:
     try:
         from noobwire._core import compiled
     except ImportError as exc:
+        record = _build_record()
+        if record is None:
+            why = f"it cannot be imported here ({exc})"
+        else:
+            why = f"this installation was built without it: {record.get('reason')}"
+        if record is not None and record.get("requested"):
+            what = f"reinstall noobwire without {ENV_PURE} set"
+        else:
+            what = _REINSTALL
         raise ImportError(
-            "the compiled backend is not built in this installation of noobwire (it was installed "
-            "without a C compiler, or with NOOBWIRE_PURE=1): the pure backend reads and writes the same "
-            "bytes; to build the compiled one, reinstall noobwire where a C compiler and the Python "
-            f"headers are present ({exc})"
+            f"noobwire's compiled backend is not available: {why}. The pure backend reads and writes the "
+            f"same bytes: get_backend('pure'), or Codec(backend='pure'). For the compiled one, {what}",
+            name=f"{__package__}.compiled",
         ) from exc
     return compiled
+
+
+def _build_record() -> dict[str, Any] | None:
+    """What the build of this installation recorded when it left the compiled extension out (see
+    ``BUILD_RECORD``), or None: the extension was built, or this is a source tree or an editable
+    install."""
+    try:
+        record = json.loads(Path(__file__).with_name(BUILD_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _warn_of_a_pure_build() -> None:
+    """Warn that the pure backend runs because the compiled one could not be built at install time (not
+    when ``NOOBWIRE_PURE`` asked for it then, and not in the processes a process starts: once is enough)."""
+    record = _build_record()
+    if record is None or record.get("requested"):
+        return
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is not None and multiprocessing.parent_process() is not None:
+        return
+    warnings.warn(
+        f"noobwire runs its pure-Python backend, 6 to 10 times slower than the compiled one, which was not "
+        f"built when noobwire was installed: {record.get('reason')}. For the compiled backend, {_REINSTALL}; "
+        f"set {ENV_PURE}=1 to choose the pure backend and silence this warning",
+        PureBackendWarning,
+        stacklevel=2,
+    )
 
 
 def _active() -> Backend:
@@ -124,6 +179,7 @@ def _active() -> Backend:
     try:
         return get_backend("compiled")
     except ImportError:
+        _warn_of_a_pure_build()
         return get_backend("pure")
 
 
