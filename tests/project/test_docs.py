@@ -119,3 +119,15 @@ def test_the_install_line_for_noob_users_works_as_written() -> None:
     noob_extra = {re.split(r"[<>=;\[ ]", requirement)[0]: requirement for requirement in _extras()["noob"]}
     assert noob_extra["noob"].startswith("noob[zmq]")
     assert "numpy" in noob_extra
+
+
+def test_the_readme_says_where_the_documentation_is_built() -> None:
+    """The docs need their own extra, which the Set-up's environment lacks: the README's command names
+    the environment it runs in (the Set-up's .venv), not a bare pip and mkdocs of whatever one is
+    active."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "```sh\npython3 -m venv .venv && " in readme  # the Set-up makes .venv
+    assert "```sh\n.venv/bin/pip install '.[docs]' && .venv/bin/mkdocs build --strict\n```" in readme
+    assert "`pip install '.[docs]' && mkdocs build --strict`" not in readme
+    assert any(requirement.startswith("mkdocs") for requirement in _extras()["docs"])
+    assert not any(requirement.startswith("mkdocs") for requirement in _extras()["test"])
