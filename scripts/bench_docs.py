@@ -49,6 +49,7 @@ class Run:
     bench: dict[str, Any]
     pipelines: dict[str, Any]
     zmq: dict[str, Any]
+    runner_path: dict[str, Any]
 
     @property
     def results(self) -> list[Result]:
@@ -73,7 +74,7 @@ def load(root: Path = ROOT) -> Run:
     return Run(*(json.loads((folder / name).read_text("utf-8")) for name in _FILES))
 
 
-_FILES = ("run.json", "pipeline.json", "zmq.json")
+_FILES = ("run.json", "pipeline.json", "zmq.json", "runner_path.json")
 
 
 # --- how figures are written -----------------------------------------------------------------------
@@ -292,12 +293,43 @@ def guide_pure(run: Run) -> str:
     return f"about {spread(hot)} times slower than compiled"
 
 
+def benchmarks_runner(run: Run) -> str:
+    runner_path = _benchmark("runner_path")
+    record = run.runner_path
+    table = runner_path.format_rows(runner_path.rows(record["samples_us"]))
+    small = _pipeline(run, "small")["rates"]
+    ratios = _round_ratios(small, "noobwire", "noob")
+    small_row = runner_path.Row(
+        f"small pipeline: ZMQRunner with the hook / alone, least of {len(ratios)}",
+        min(ratios),
+        "x",
+        1.0,
+        at_most=False,
+    )
+    small_line = runner_path.format_rows([small_row]).splitlines()[1]
+    lines = [
+        paragraph(
+            f"From one run of `{record['command']}` ({_machine(record)}, compiled backend, "
+            f"{record['rounds']} rounds), and the `small` pipeline of the pipeline run below "
+            f"({len(ratios)} rounds, the runners taking turns):"
+        ),
+        "",
+        "```text",
+        table,
+        small_line,
+        *(f"  not measured: {name}: {why}" for name, why in record.get("missing", {}).items()),
+        "```",
+    ]
+    return "\n".join(lines)
+
+
 REGIONS: dict[tuple[str, str], Callable[[Run], str]] = {
     ("README.md", "headline"): readme_headline,
     ("README.md", "speed"): readme_speed,
     ("README.md", "pipeline"): readme_pipeline,
     ("docs/benchmarks.md", "run"): benchmarks_run,
     ("docs/benchmarks.md", "targets"): benchmarks_targets,
+    ("docs/benchmarks.md", "runner"): benchmarks_runner,
     ("docs/benchmarks.md", "pipeline"): benchmarks_pipeline,
     ("docs/benchmarks.md", "zmq"): benchmarks_zmq,
     ("docs/guide/with-noob.md", "pure"): guide_pure,
@@ -345,6 +377,17 @@ def differing(root: Path = ROOT) -> list[str]:
 # --- recording -------------------------------------------------------------------------------------
 
 
+def _benchmark(name: str, root: Path = ROOT) -> Any:
+    """The module ``benchmarks/NAME.py`` (a script of the benchmarks, not a package)."""
+    spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", root / "benchmarks" / f"{name}.py")
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"benchmarks/{name}.py cannot be loaded")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # (its dataclasses look their module up)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _noobwire(*arguments: str) -> None:
     subprocess.run([sys.executable, "-m", "noobwire", *arguments], cwd=ROOT, check=True)
 
@@ -366,11 +409,21 @@ def record(root: Path = ROOT, quick: bool = False) -> None:
     _noobwire("bench", "--pipeline", *short, "--json", str(folder / "pipeline.json"))
     _stamp(folder / "pipeline.json", " ".join(["noobwire bench --pipeline", *short]))
     rounds = 3 if quick else ZMQ_ROUNDS
-    spec = importlib.util.spec_from_file_location("bench_zmq", root / "benchmarks" / "test_zmq.py")
-    if spec is None or spec.loader is None:
-        raise SystemExit("benchmarks/test_zmq.py cannot be loaded")
-    zmq_races = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(zmq_races)
+    zmq_races = _benchmark("test_zmq", root)
+    print("the runner path ...", file=sys.stderr)
+    runner_rounds = 5 if quick else 15
+    subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/runner_path.py",
+            "--rounds",
+            str(runner_rounds),
+            "--json",
+            str(folder / "runner_path.json"),
+        ],
+        cwd=root,
+        check=True,
+    )
     print(f"ZeroMQ races, {rounds} rounds ...", file=sys.stderr)
     races = zmq_races.interleaved_races(rounds)
     zmq_record = {"command": f"python benchmarks/test_zmq.py {rounds}", **report.machine(), "races": races}
