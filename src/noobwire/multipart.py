@@ -12,10 +12,10 @@ socket type, and an envelope frame is never parsed (``docs/wire-format.md``, sec
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, Protocol
+from typing import Any
 
 from noobwire import wire
-from noobwire._core.backends import ACTIVE, Backend
+from noobwire._core.backends import ACTIVE, Backend, BoundFrames, BuffersAs
 from noobwire._core.framing import byte_view, check_prefix, frame_buffer, is_json, read_int
 from noobwire._core.out_of_band import OutOfBand, ReceivedBuffers
 from noobwire.errors import DecodeError
@@ -36,7 +36,6 @@ __all__ = [
 DEFAULT_THRESHOLD = wire.DEFAULT_BUFFER_THRESHOLD
 """Buffers of at least this many bytes (64 KiB) travel out of band."""
 
-BuffersAs = Literal["bytes", "memoryview"]
 _BUFFERS_AS = ("bytes", "memoryview")
 
 
@@ -150,15 +149,10 @@ class FrameCodec:
         """
         if self._compiled is not None:
             return self._compiled.decode_frames(frames, generation, options, buffers_as=buffers_as)
-        return self.decode_frames_general(frames, generation, options, buffers_as=buffers_as)
+        return self.decode_frames_general(frames, generation, options, buffers_as)
 
     def decode_frames_general(
-        self,
-        frames: Sequence[Any],
-        generation: GenerationLike = REFERENCE,
-        options: Options = DEFAULT_OPTIONS,
-        *,
-        buffers_as: BuffersAs = "bytes",
+        self, frames: Any, generation: GenerationLike, options: Options, buffers_as: Any
     ) -> Any:
         """:meth:`decode_frames` in Python: every form of frames, and what each refusal says (the compiled
         backend reads the common forms in one pass, and hands the others here)."""
@@ -178,32 +172,6 @@ class FrameCodec:
             bound: BoundFrames = self.backend.frame_functions(generation, options, self.decode_frames_general)
             return bound
         return _BoundInPython(self, generation, options)
-
-
-class BoundFrames(Protocol):
-    """:meth:`FrameCodec.bound`'s functions: ``encode_frames`` and ``decode_frames`` whose generation and
-    options, when not given, are those it was made with, and ``encode_frames_at(msg, threshold)``, the form
-    noob's runner hook calls."""
-
-    def encode_frames(
-        self,
-        msg: Any,
-        generation: GenerationLike | None = None,
-        options: Options | None = None,
-        *,
-        threshold: int = ...,
-    ) -> list[Any]: ...
-
-    def encode_frames_at(self, msg: Any, threshold: int) -> list[Any]: ...
-
-    def decode_frames(
-        self,
-        frames: Sequence[Any],
-        generation: GenerationLike | None = None,
-        options: Options | None = None,
-        *,
-        buffers_as: BuffersAs = ...,
-    ) -> Any: ...
 
 
 class _BoundInPython:

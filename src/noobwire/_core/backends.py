@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 import sys
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from _noobwire_environment import BUILD_RECORD, ENV_PURE, env_flag
 from noobwire._core import pure
@@ -26,7 +27,18 @@ from noobwire._core.out_of_band import OutOfBand, ReceivedBuffers
 from noobwire.generations import GenerationLike
 from noobwire.options import Options
 
-__all__ = ["ACTIVE", "Backend", "BackendName", "PureBackendWarning", "get_backend"]
+__all__ = [
+    "ACTIVE",
+    "Backend",
+    "BackendName",
+    "BoundFrames",
+    "BuffersAs",
+    "PureBackendWarning",
+    "get_backend",
+]
+
+BuffersAs = Literal["bytes", "memoryview"]
+"""How ``decode_frames`` hands over ``bytes`` values sent out of band."""
 
 BackendName = str
 """``"compiled"`` or ``"pure"``."""
@@ -67,6 +79,32 @@ class FrameDecoder(Protocol):
         options: Options = ...,
         buffers: ReceivedBuffers | None = ...,
         /,
+    ) -> Any: ...
+
+
+class BoundFrames(Protocol):
+    """:meth:`FrameCodec.bound`'s functions: ``encode_frames`` and ``decode_frames`` whose generation and
+    options, when not given, are those it was made with, and ``encode_frames_at(msg, threshold)``, the form
+    noob's runner hook calls."""
+
+    def encode_frames(
+        self,
+        msg: Any,
+        generation: GenerationLike | None = None,
+        options: Options | None = None,
+        *,
+        threshold: int = ...,
+    ) -> list[Any]: ...
+
+    def encode_frames_at(self, msg: Any, threshold: int) -> list[Any]: ...
+
+    def decode_frames(
+        self,
+        frames: Sequence[Any],
+        generation: GenerationLike | None = None,
+        options: Options | None = None,
+        *,
+        buffers_as: BuffersAs = ...,
     ) -> Any: ...
 
 

@@ -1,8 +1,9 @@
 """Type stub of the compiled backend (``compiled.pyx``): the same functions as ``noobwire._core.pure``."""
 
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Any
 
+from noobwire._core.backends import BoundFrames
 from noobwire._core.out_of_band import OutOfBand, ReceivedBuffers
 from noobwire.generations import GenerationLike
 from noobwire.options import Options
@@ -44,27 +45,7 @@ def decode_frames(
 ) -> Any:
     """The message of ``frames`` read in one pass, or None where ``noobwire.multipart`` must read them."""
 
-class FrameFunctions:
-    """``encode_frames`` / ``decode_frames`` of one generation and options, in one pass where they can."""
-
-    def __init__(self, generation: GenerationLike, options: Options, general: Callable[..., Any]) -> None: ...
-    def encode_frames(
-        self,
-        msg: Any,
-        generation: GenerationLike | None = None,
-        options: Options | None = None,
-        *,
-        threshold: int = ...,
-    ) -> list[Any]:
-        """``[buffer_0, ..., header]`` of ``msg``: see :func:`noobwire.encode_frames`."""
-    def encode_frames_at(self, msg: Any, threshold: int) -> list[Any]:
-        """``encode_frames(msg, threshold=threshold)``, as noob's runner hook calls it."""
-    def decode_frames(
-        self,
-        frames: Sequence[Any],
-        generation: GenerationLike | None = None,
-        options: Options | None = None,
-        *,
-        buffers_as: Literal["bytes", "memoryview"] = "bytes",
-    ) -> Any:
-        """The message of ``frames``: see :func:`noobwire.decode_frames`."""
+FrameFunctions: Callable[[GenerationLike, Options, Callable[..., Any]], BoundFrames]
+"""``FrameFunctions(generation, options, general)``: ``encode_frames`` / ``decode_frames`` of one generation
+and options (see :class:`noobwire.multipart.BoundFrames`), in one pass where they can; what they do not
+read goes to ``general``."""

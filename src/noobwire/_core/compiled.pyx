@@ -109,6 +109,15 @@ cdef class COptions:
     cdef bint allow_pickle
 
 
+cdef object _NOT_REMEMBERED = object()
+
+
+cdef inline object remembered(object last, object key):
+    """What the pair ``last`` (one tuple, so that a thread never sees half of it) keeps for ``key``, the
+    object it was made for; ``_NOT_REMEMBERED`` for another key."""
+    return (<tuple>last)[1] if (<tuple>last)[0] is key else _NOT_REMEMBERED
+
+
 cdef COptions make_c_options(object options):
     cdef COptions co = COptions.__new__(COptions)
     co.options = options
@@ -129,12 +138,11 @@ cdef inline COptions c_options(object options):
     global _last_c_options
     if options is _DEFAULT_OPTIONS:
         return DEFAULT_C_OPTIONS
-    last = _last_c_options
-    if (<tuple>last)[0] is options:
-        return <COptions>(<tuple>last)[1]
-    co = make_c_options(options)
-    _last_c_options = (options, co)
-    return co
+    co = remembered(_last_c_options, options)
+    if co is _NOT_REMEMBERED:
+        co = make_c_options(options)
+        _last_c_options = (options, co)
+    return <COptions>co
 
 
 cdef object _UTC = UTC
@@ -816,12 +824,11 @@ cdef object _last_dtype_out = (None, None)
 
 cdef DtypeOut dtype_out(object dtype):
     global _last_dtype_out
-    last = _last_dtype_out
-    if (<tuple>last)[0] is dtype:
-        return <DtypeOut>(<tuple>last)[1]
-    entry = dtype_out_lookup(dtype)
-    _last_dtype_out = (dtype, entry)
-    return entry
+    entry = remembered(_last_dtype_out, dtype)
+    if entry is _NOT_REMEMBERED:
+        entry = dtype_out_lookup(dtype)
+        _last_dtype_out = (dtype, entry)
+    return <DtypeOut>entry
 
 
 cdef DtypeOut dtype_out_lookup(object dtype):
@@ -2847,5 +2854,4 @@ cdef class FrameFunctions:
             msg = decode_frames_read(frames, c, options, buffers_as == "memoryview")
             if msg is not GENERAL and msg is not JSON_HEADER:
                 return msg
-        return self.general(frames, c.generation if generation is None else generation, options,
-                            buffers_as=buffers_as)
+        return self.general(frames, c.generation if generation is None else generation, options, buffers_as)

@@ -21,6 +21,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -104,7 +105,7 @@ class RunnerStartedError(RuntimeError):
         )
 
 
-class Installation:
+class Installation(AbstractContextManager["Installation"]):
     """noobwire installed into one noob message module; a context manager that releases, on exit, the
     :func:`install` call that gave it (see :meth:`release`)."""
 
@@ -151,9 +152,6 @@ class Installation:
 
     def __repr__(self) -> str:
         return f"<noobwire installed into {self.module.__name__}, json_fallback={self.json_fallback}>"
-
-    def __enter__(self) -> Installation:
-        return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
