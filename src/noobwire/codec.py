@@ -61,7 +61,8 @@ class Codec:
     ``max_frame_size`` only; each out-of-band buffer frame of ``decode_frames`` is too).
     ``accept_json=False`` refuses legacy JSON frames unread, for peers that never send them (by default
     they are read). ``backend``: ``"compiled"``, ``"pure"`` or None for the active one. A codec holds no
-    state of its own beyond its settings: one may be used from several threads.
+    state of its own beyond its settings, which are fixed when it is made (its attributes are read
+    only: make another codec for other settings): one may be used from several threads.
 
     Each method takes what it writes or reads, then, if given, a generation in place of the codec's.
     """
@@ -84,16 +85,34 @@ class Codec:
             "max_frame_size": max_frame_size,
             "accept_json": accept_json,
         }
-        self.generation: Generation = as_generation(generation)
+        self._generation: Generation = as_generation(generation)
+        _check_bound(self._generation)
+        self._options = Options(**{name: value for name, value in settings.items() if value is not None})
+        self._backend: Backend = ACTIVE if backend is None else get_backend(backend)
+        self._frames: BoundFrames = FrameCodec(self._backend).bound(self._generation, self._options)
+
+    # Read only: the frames functions are made for these, so a codec's settings are fixed when it is made.
+
+    @property
+    def generation(self) -> Generation:
         """The generation of the schema this codec reads and writes."""
-        _check_bound(self.generation)
-        self.options = Options(**{name: value for name, value in settings.items() if value is not None})
+        return self._generation
+
+    @property
+    def options(self) -> Options:
         """The settings, as both backends read them."""
-        self.backend: Backend = ACTIVE if backend is None else get_backend(backend)
+        return self._options
+
+    @property
+    def backend(self) -> Backend:
         """The implementation this codec runs on."""
-        self.frames: BoundFrames = FrameCodec(self.backend).bound(self.generation, self.options)
+        return self._backend
+
+    @property
+    def frames(self) -> BoundFrames:
         """``encode_frames`` / ``decode_frames`` of this codec's generation and settings, called with no
         layer between (on the compiled backend, its own functions): what noob's runner hook takes."""
+        return self._frames
 
     def __repr__(self) -> str:
         return f"<noobwire.Codec {self.backend.name} {self.generation.name} {self.options}>"
@@ -113,7 +132,7 @@ class Codec:
     ) -> list[Any]:
         """Encode ``msg`` as a header frame and its large buffers out of band (see
         :func:`noobwire.encode_frames`) under this codec's settings."""
-        return self.frames.encode_frames(msg, generation, threshold=threshold)
+        return self._frames.encode_frames(msg, generation, threshold=threshold)
 
     def decode_frames(
         self,
@@ -125,7 +144,7 @@ class Codec:
         """Decode the frames of one message (see :func:`noobwire.decode_frames`) under this codec's
         settings: the limits and the pickle policy hold for the header frame, where every value but the
         out-of-band buffers is."""
-        return self.frames.decode_frames(frames, generation, buffers_as=buffers_as)
+        return self._frames.decode_frames(frames, generation, buffers_as=buffers_as)
 
 
 def _check_bound(generation: Generation) -> None:

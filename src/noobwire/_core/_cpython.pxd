@@ -18,6 +18,8 @@ cdef extern from "Python.h":
         Py_ssize_t itemsize
         int ndim
         char* format
+        Py_ssize_t* shape
+        Py_ssize_t* strides
     int PyObject_GetBuffer(object obj, Py_buffer* view, int flags) except -1
     void PyBuffer_Release(Py_buffer* view)
     int PyBUF_SIMPLE

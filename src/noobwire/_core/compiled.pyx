@@ -754,12 +754,14 @@ cdef int MAX_OOB_DEPTH = MAX_BUFFER_DEPTH
 cdef object _ndarray_type = None
 """numpy.ndarray, once numpy is imported and its array layout checked (it stays None if the check fails)."""
 cdef bint _numpy_seen = False
+cdef object _np_empty = None
+cdef object _np_frombuffer = None
 
 
 cdef object ndarray_type():
     """``numpy.ndarray`` if numpy is imported and its arrays are laid out as this module reads them; None
     otherwise (no array can exist before numpy is imported; the Python code handles every array then)."""
-    global _ndarray_type, _numpy_seen
+    global _ndarray_type, _numpy_seen, _np_empty, _np_frombuffer
     if _numpy_seen:
         return _ndarray_type
     np = sys.modules.get("numpy")
@@ -768,6 +770,7 @@ cdef object ndarray_type():
     _numpy_seen = True
     if numpy_layout_ok(np):
         _ndarray_type = np.ndarray
+        _np_empty, _np_frombuffer = np.empty, np.frombuffer
     return _ndarray_type
 
 
@@ -886,10 +889,22 @@ cdef inline Py_ssize_t array_nbytes(object array, DtypeOut dt) noexcept:
     return nbytes
 
 
+cdef DtypeOut array_dtype_out(object array):
+    """The DtypeOut of ``array``'s dtype; None where the Python code must write it (a dtype that is
+    pickled, or one that changed while its DtypeOut was found: finding it may run Python code, and
+    another thread with it, which may give the array another dtype; what follows reads the array's
+    shape and memory with no Python code between, so they are the dtype's)."""
+    descr = <object>nd_descr(array)
+    cdef DtypeOut dt = dtype_out(descr)
+    if nd_descr(array) != <PyObject*>descr:
+        return None
+    return dt
+
+
 cdef bint write_ndarray_c(Enc* e, object array) except -1:
     """An exact ndarray as ``EXT_NDARRAY``, its items copied from its memory; False (nothing written) where
     the Python code must write it: not contiguous, or of a dtype that is pickled."""
-    cdef DtypeOut dt = dtype_out(<object>nd_descr(array))  # (first: it may call Python code)
+    cdef DtypeOut dt = array_dtype_out(array)  # (first: it may call Python code)
     cdef int layout = contiguous_layout(array)
     if dt is None or layout < 0:
         return False
@@ -1027,22 +1042,34 @@ cdef inline bint holds_items(ArrayHeader* h, Py_ssize_t nbytes) noexcept:
     return h.count <= nbytes / h.itemsize and h.count * h.itemsize == nbytes
 
 
-cdef object new_ndarray(ArrayHeader* h, object dtype, object memory):
-    """``numpy.ndarray(shape, dtype, memory, order=...)``: a view of ``memory`` (checked to hold it)."""
+cdef object shape_of(ArrayHeader* h):
     cdef Py_ssize_t i
     shape = PyTuple_New(h.ndim)
     for i in range(h.ndim):
         dim = PyLong_FromSsize_t(h.dims[i])
         Py_INCREF(dim)
         PyTuple_SET_ITEM(shape, i, <PyObject*>dim)
+    return shape
+
+
+cdef object view_ndarray(ArrayHeader* h, object dtype, object frame, bint fixed):
+    """An array that is a view of ``frame`` (checked to hold its items). Over memory that cannot move (a
+    ``bytes``, a ``zmq.Frame``'s), ``numpy.ndarray(shape, dtype, frame)``; over any other (a bytearray's,
+    an mmap's), through ``numpy.frombuffer``, whose view holds the buffer while the array lives: numpy's
+    ``ndarray`` keeps only the object, which could then be resized, or closed, under the array."""
+    shape = shape_of(h)
+    if not fixed:
+        flat = _np_frombuffer(frame, dtype, h.count)
+        return flat.reshape(shape, order="F" if h.layout == LAYOUT_F else "C")
     if h.layout == LAYOUT_F:
-        return _ndarray_type(shape, dtype, memory, 0, None, "F")
-    return _ndarray_type(shape, dtype, memory)
+        return _ndarray_type(shape, dtype, frame, 0, None, "F")
+    return _ndarray_type(shape, dtype, frame)
 
 
 cdef object read_ndarray_c(const uint8_t* p, Py_ssize_t size):
-    """An ``EXT_NDARRAY`` payload in the common form as a new writable array (a copy of the items); None
-    for any other payload (``extensions.ndarray_from_payload`` reads it, or refuses it)."""
+    """An ``EXT_NDARRAY`` payload in the common form as a new writable array (a copy of the items, in
+    memory numpy owns); None for any other payload (``extensions.ndarray_from_payload`` reads it, or
+    refuses it)."""
     cdef ArrayHeader h
     cdef Py_ssize_t pos
     if _ndarray_type is None and ndarray_type() is None:
@@ -1053,8 +1080,9 @@ cdef object read_ndarray_c(const uint8_t* p, Py_ssize_t size):
     dtype = read_array_items(p, size, &pos, &h)
     if dtype is None or not holds_items(&h, size - pos):
         return None
-    # A copy into a bytearray, as extensions.ndarray_from_payload makes it: writable, and the same bytes.
-    return new_ndarray(&h, dtype, PyByteArray_FromStringAndSize(<const char*>p + pos, size - pos))
+    array = _np_empty(shape_of(&h), dtype, "F" if h.layout == LAYOUT_F else "C")
+    memcpy(nd_data(array), p + pos, size - pos)  # (numpy's own memory, of exactly these bytes)
+    return array
 
 
 # --- buffers out of band, written ------------------------------------------------------------------------
@@ -1086,18 +1114,22 @@ cdef bint write_array_reference(Enc* e, object array) except -1:
     """An exact ndarray of at least ``threshold`` bytes out of band: a byte view of its memory as a frame,
     and an ``EXT_BUFFER_NDARRAY``; False (nothing written) if it stays in band. Arrays that are not
     contiguous, or whose memory has no buffer format, go to out_of_band's own code."""
-    cdef DtypeOut dt = dtype_out(<object>nd_descr(array))
+    cdef DtypeOut dt = array_dtype_out(array)
     if dt is None:
         return False  # (pickled, in band)
     cdef int layout = contiguous_layout(array)
     if layout < 0:
         return write_python_reference(e, array)
-    if array_nbytes(array, dt) < e.threshold:
+    descr = <object>nd_descr(array)
+    cdef Py_ssize_t nbytes = array_nbytes(array, dt)
+    if nbytes < e.threshold:
         return False
     try:
         frame = PyMemoryView_FromObject(array if layout == LAYOUT_C else array.T).cast("B")
     except (ValueError, TypeError, BufferError):
         return write_python_reference(e, array)
+    if nd_descr(array) != <PyObject*>descr or len(frame) != nbytes or contiguous_layout(array) != layout:
+        return write_python_reference(e, array)  # (changed while the view was made: Python code ran)
     cdef Py_ssize_t index = add_frame(e, frame)
     write_ext_header(e, 1 + uint_size(<uint64_t>index) + array_header_items_size(array, dt), EXT_BUFFER_NDARRAY)
     write_byte(e, 0x94)
@@ -1593,6 +1625,9 @@ cdef list encode_hot_frames(CompiledGeneration c, int code, object node_id, obje
             return [enc_finish(&e)]
         frames = <list>e.oob
         count = PyList_GET_SIZE(frames)
+        for frame in frames:
+            if len(frame) > max_frame_size:  # (memoryviews of bytes: their length is their bytes)
+                raise ValueError("a buffer frame larger than max_frame_size")  # (the general path says so)
         if count < 128:
             e.data[3] = <char>count  # n_buffers, a positive fixint
             header = enc_finish(&e)
@@ -1786,6 +1821,7 @@ cdef struct Received:
     Py_ssize_t n
     bint as_memoryview
     char used[MAX_FAST_BUFFERS]
+    char fixed[MAX_FAST_BUFFERS]  # whether a frame's memory cannot move (a bytes', a zmq.Frame's)
 
 
 cdef struct Dec:
@@ -2405,22 +2441,6 @@ cdef Py_ssize_t PRIVATE_OFFSET = slot_offset(BaseModel, K_PRIVATE)
 cdef dict FIELDS_TEMPLATE = {K_TYPE: None, K_NODE_ID: None, K_TIMESTAMP: None, K_VALUE: None}
 
 
-cdef object _shared_fields_set = set(_FIELDS_SET)
-"""The ``__pydantic_fields_set__`` of the messages decoded here: one set, shared, as pydantic's own
-``model_construct(_fields_set=...)`` keeps the set it is given (a set per message cost a tenth of a
-small message's decoding). pydantic adds a field's name to it on assignment, which every message holds
-already; a set that no longer holds exactly the four (changed by hand) is left to the messages that have
-it, and a new one is made."""
-
-
-cdef inline object fields_set():
-    global _shared_fields_set
-    shared = _shared_fields_set
-    if PySet_GET_SIZE(shared) != 4:
-        shared = _shared_fields_set = PySet_New(_FIELDS_SET)
-    return shared
-
-
 cdef object construct(object cls, str type_name, object node_id, object timestamp, object value):
     """``shapes.construct_message`` in C: the instance without a second validation."""
     cdef PyObject* items[4]
@@ -2429,7 +2449,7 @@ cdef object construct(object cls, str type_name, object node_id, object timestam
     fields = dict_from_template(FIELDS_TEMPLATE, MESSAGE_KEYS, items, 4)
     msg = new_instance(cls, BASE_MODEL)
     if msg is not None:  # a zeroed pydantic model, whose slots are filled here
-        set_new_slot(msg, FIELDS_SET_OFFSET, fields_set())
+        set_new_slot(msg, FIELDS_SET_OFFSET, PySet_New(_FIELDS_SET))
         set_new_slot(msg, EXTRA_OFFSET, None)
         set_new_slot(msg, PRIVATE_OFFSET, None)
         PyObject_GenericSetDict(msg, fields, NULL)
@@ -2515,7 +2535,8 @@ cdef object decode_fields(Dec* d, CompiledGeneration c, object buf, Py_ssize_t s
     if cls is None:
         cls = c.classes[type_name]  # (a generation without a class for it: refused as the pure one does)
     if table is None:
-        return ControlFields(cls, type_name, node_id, timestamp, value, c.shapes[code], d.allow_pickle, buf)
+        return ControlFields(cls, type_name, node_id, timestamp, value, c.shapes[code], d.allow_pickle, buf,
+                             d.buffers != NULL or d.received != NULL)
     if c.pickle_prefix is not None and not d.allow_pickle:
         pickled_strs.refuse_decoded(buf, d.buffers != NULL or d.received != NULL, node_id, value, c.pickle_prefix)
     return construct(cls, type_name, node_id, timestamp, value)
@@ -2528,11 +2549,13 @@ cdef class ControlFields:
     read the same value and check it with the same functions)."""
     cdef object cls, type_name, node_id, timestamp, value, shape, buf
     cdef bint allow_pickle
+    cdef bint with_buffers  # (their arrays' items are not in ``buf``: every value is looked at)
 
-    def __init__(self, cls, type_name, node_id, timestamp, value, shape, bint allow_pickle, buf):
+    def __init__(self, cls, type_name, node_id, timestamp, value, shape, bint allow_pickle, buf,
+                 bint with_buffers):
         self.cls, self.type_name, self.node_id = cls, type_name, node_id
         self.timestamp, self.value, self.shape = timestamp, value, shape
-        self.allow_pickle, self.buf = allow_pickle, buf
+        self.allow_pickle, self.buf, self.with_buffers = allow_pickle, buf, with_buffers
 
 
 cdef object validated(object decoded, CompiledGeneration c):
@@ -2543,7 +2566,7 @@ cdef object validated(object decoded, CompiledGeneration c):
     cdef ControlFields fields = <ControlFields>decoded
     value = shapes.value_from_wire(c.generation, fields.shape, fields.value)
     if c.pickle_prefix is not None and not fields.allow_pickle:
-        pickled_strs.refuse_decoded(fields.buf, False, fields.node_id, value, c.pickle_prefix)
+        pickled_strs.refuse_decoded(fields.buf, fields.with_buffers, fields.node_id, value, c.pickle_prefix)
     return validate_control_message(fields.cls, fields.type_name, fields.node_id, fields.timestamp, value)
 
 
@@ -2705,14 +2728,30 @@ cdef object resolve_received(Received* r, int code, const uint8_t* p, Py_ssize_t
         frame = take_received(r, index)
         if not holds_items(&h, len(frame)):
             raise _Refused("array reference length")
-        return new_ndarray(&h, dtype, frame)
+        return view_ndarray(&h, dtype, frame, r.fixed[index])
     raise _Refused("reference")
 
 
 cdef bint one_dimension_of_bytes(object view) noexcept:
     cdef Py_buffer* b = PyMemoryView_GET_BUFFER(view)
     return (b.ndim == 1 and b.itemsize == 1 and (b.format == NULL or strcmp(b.format, b"B") == 0)
-            and PyBuffer_IsContiguous(b, b'C'))
+            and (b.strides == NULL or b.strides[0] == 1))  # (an empty view of any step is contiguous too)
+
+
+cdef dict _read_as_stored = {list: True, tuple: True}
+
+
+cdef bint reads_as_stored(type kind):
+    """Whether a list or tuple of type ``kind`` gives its items as it stores them: a subclass that does
+    not redefine how it is read (the runner hook's), whose items are read here from its storage; one
+    that does goes to the general path, which reads it through its own methods."""
+    known = _read_as_stored.get(kind)
+    if known is None:
+        base = list if issubclass(kind, list) else tuple
+        known = all(getattr(kind, name) is getattr(base, name) for name in ("__getitem__", "__len__", "__iter__"))
+        if len(_read_as_stored) < 64:
+            _read_as_stored[kind] = known
+    return known
 
 
 cdef object decode_frames_c(object frames, CompiledGeneration c, object options, bint as_memoryview):
@@ -2725,7 +2764,7 @@ cdef object decode_frames_c(object frames, CompiledGeneration c, object options,
     cdef int64_t limit
     cdef Received r
     cdef bint is_list = PyList_Check(frames)  # (a list or tuple, or a subclass: the runner hook's frames)
-    if not (is_list or PyTuple_Check(frames)):
+    if not (is_list or PyTuple_Check(frames)) or not reads_as_stored(type(frames)):
         return GENERAL
     count = PyList_GET_SIZE(frames) if is_list else PyTuple_GET_SIZE(frames)
     if count == 0:
@@ -2765,6 +2804,7 @@ cdef object decode_frames_c(object frames, CompiledGeneration c, object options,
         held = PyList_New(n_buffers)
         for i in range(n_buffers):
             frame = <object>(PyList_GET_ITEM(frames, first + i) if is_list else PyTuple_GET_ITEM(frames, first + i))
+            r.fixed[i] = type(frame) is bytes or (_ZMQ_FRAME is not None and type(frame) is _ZMQ_FRAME)
             if type(frame) is not bytes:  # (as multipart._buffer reads it: bytes kept, else a byte view)
                 if not (type(frame) is bytearray or type(frame) is memoryview
                         or (_ZMQ_FRAME is not None and type(frame) is _ZMQ_FRAME)):

@@ -379,7 +379,26 @@ def check_array_header(header: Any) -> tuple[Any, list[int], int]:
         raise DecodeError(f"array extension with invalid dtype {describe(descr)}: {exc}") from None
     if not isinstance(dtype, np.dtype) or dtype.hasobject or dtype.itemsize == 0:
         raise DecodeError(f"array extension with unsupported dtype {describe(descr)}")
+    if _generic_time(np, dtype, 0):
+        raise DecodeError(
+            f"array extension of datetimes or timedeltas without a unit ({describe(descr)}): numpy cannot "
+            "show their items"
+        )
     return dtype, shape, layout
+
+
+def _generic_time(np: Any, dtype: Any, depth: int) -> bool:
+    """Whether ``dtype`` holds datetimes or timedeltas of no unit (``M8``), anywhere in its fields:
+    numpy makes such arrays, but its ``repr()`` of them raises."""
+    if dtype.kind in "mM":
+        return bool(np.datetime_data(dtype)[0] == "generic")
+    if depth > _MAX_DTYPE_NESTING:
+        return False
+    if dtype.subdtype is not None:
+        return _generic_time(np, dtype.subdtype[0], depth + 1)
+    return dtype.names is not None and any(
+        _generic_time(np, dtype.fields[name][0], depth + 1) for name in dtype.names
+    )
 
 
 _MAX_DTYPE_NESTING = 32

@@ -32,7 +32,7 @@ from noobwire._core.extensions import array_layout, dtype_descr
 from noobwire._core.pickled_strs import refuse_encoded
 from noobwire._core.screens import unpack_value
 from noobwire._core.shapes import construct_message
-from noobwire.errors import DecodeError, describe
+from noobwire.errors import DecodeError, EncodeError, describe
 from noobwire.layout import FREE_KINDS, Generation, ListOf, Record
 from noobwire.options import Options
 
@@ -241,6 +241,10 @@ def with_n_buffers(header: bytes, count: int) -> bytes:
     return header[:3] + packed + header[4:]
 
 
+def _nbytes(frame: Any) -> int:
+    return frame.nbytes if type(frame) is memoryview else len(frame)
+
+
 def finish_header(
     header: bytes, out_of_band: OutOfBand, msg: Any, generation: Generation, options: Options
 ) -> bytes:
@@ -250,6 +254,12 @@ def finish_header(
     count = len(out_of_band.buffers)
     if count == 0:
         return header
+    for index, frame in enumerate(out_of_band.buffers):
+        if _nbytes(frame) > options.max_frame_size:  # (what the same settings' decoder would refuse)
+            raise EncodeError(
+                f"buffer frame {index} would be {_nbytes(frame)} bytes, more than this codec's "
+                f"max_frame_size ({options.max_frame_size})"
+            )
     if generation.pickle_prefix is not None and not options.allow_pickle:
         refuse_encoded(None, msg, generation.pickle_prefix)
     return with_n_buffers(header, count)
@@ -327,8 +337,13 @@ class ReceivedBuffers:
                 f"array reference of dtype {dtype.str} and shape {tuple(shape)} needs "
                 f"{count * dtype.itemsize} bytes, buffer frame {index} has {len(frame)}"
             )
+        order = "F" if layout == wire.LAYOUT_F else "C"
         try:
-            array = _numpy().ndarray(shape, dtype, frame, order="F" if layout == wire.LAYOUT_F else "C")
+            if type(frame) is bytes:  # memory that cannot move: the array keeps the bytes
+                array = _numpy().ndarray(shape, dtype, frame, order=order)
+            else:  # a view that holds the frame's buffer while the array lives (numpy's ndarray keeps only
+                # the object: a bytearray could then be resized, an mmap closed, under the array)
+                array = _numpy().frombuffer(frame, dtype=dtype, count=count).reshape(shape, order=order)
         except (ValueError, TypeError) as exc:
             raise DecodeError(f"array reference that numpy refuses: {exc}") from None
         extensions.check_str_items(array)
