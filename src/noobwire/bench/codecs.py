@@ -11,7 +11,6 @@ their codecs from here.
 
 from __future__ import annotations
 
-import functools
 import pickle
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -73,13 +72,9 @@ def _backend(name: str, generation: Generation) -> BenchCodec:
 
 
 def _frames(generation: Generation) -> BenchCodec:
-    from noobwire.multipart import decode_frames, encode_frames  # on the active backend
-
+    frames = codec.Codec(generation=generation).frames  # on the active backend, as the runner hook calls it
     return BenchCodec(
-        "frames",
-        f"noobwire frames ({codec.backend})",
-        functools.partial(encode_frames, generation=generation),
-        functools.partial(decode_frames, generation=generation),
+        "frames", f"noobwire frames ({codec.backend})", frames.encode_frames, frames.decode_frames
     )
 
 
