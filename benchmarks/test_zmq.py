@@ -27,6 +27,7 @@ from noobwire.bench.throughput import (
     ARRAY_WORKLOADS,
     RAW_KEYS,
     SENDER_KEYS,
+    SENDER_NAMES,
     TRANSPORTS,
     ThroughputLink,
     expected_value,
@@ -76,15 +77,6 @@ def test_throughput(benchmark, throughput, workload: str, key: str, transport: s
 
 # --- one run, the codecs taking turns --------------------------------------------------------------
 
-CODEC_NAMES = {
-    "compiled": "noobwire compiled, one frame",
-    "pure": "noobwire pure, one frame",
-    "frames": "noobwire encode/decode_frames",
-    "zmq": "noobwire send/recv_message",
-    "json": "reference JSON",
-    "raw": "raw pyzmq, one frame",
-    "raw2": "raw pyzmq, array + header",
-}
 RACES = [
     ("E4", "every codec", dict.fromkeys(SENDER_KEYS, 5_000)),
     ("A16M", "zero-copy against raw pyzmq", dict.fromkeys(("frames", "zmq", "raw", "raw2"), 8)),
@@ -123,7 +115,7 @@ def interleaved_races(rounds: int) -> list[dict[str, Any]]:
 def format_races(races: list[dict[str, Any]]) -> str:
     """The tables of :func:`interleaved_races`, one per race and transport."""
     return "\n\n".join(
-        format_throughput(race["title"], race["rates"], CODEC_NAMES, race["nbytes"]) for race in races
+        format_throughput(race["title"], race["rates"], SENDER_NAMES, race["nbytes"]) for race in races
     )
 
 

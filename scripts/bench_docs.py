@@ -245,23 +245,12 @@ def benchmarks_pipeline(run: Run) -> str:
     return "\n".join(lines)
 
 
-_ZMQ_NAMES = {
-    "compiled": "noobwire compiled, one frame",
-    "pure": "noobwire pure, one frame",
-    "frames": "noobwire encode/decode_frames",
-    "zmq": "noobwire send/recv_message",
-    "json": "reference JSON",
-    "raw": "raw pyzmq, one frame",
-    "raw2": "raw pyzmq, array + header",
-}
-
-
 def benchmarks_zmq(run: Run) -> str:
-    from noobwire.bench.throughput import format_throughput
+    from noobwire.bench.throughput import SENDER_NAMES, format_throughput
 
     races = run.zmq["races"]
     tables = "\n\n".join(
-        format_throughput(race["title"], race["rates"], _ZMQ_NAMES, race["nbytes"]) for race in races
+        format_throughput(race["title"], race["rates"], SENDER_NAMES, race["nbytes"]) for race in races
     )
     zero_copy = [race for race in races if race["race"].startswith("zero-copy")]
     cells = []

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from helpers import assert_same, event_msg
+from helpers import ARRAY_KINDS, assert_same, event_msg
 from noobwire import Codec, ProcessMsg
 from noobwire._core.backends import get_backend
 from noobwire._core.out_of_band import MAX_BUFFER_DEPTH
@@ -35,23 +35,7 @@ COMPILED = FrameCodec(get_backend("compiled"))
 BIG = bytes(range(256)) * 300
 
 ARRAYS = {
-    "uint8": np.arange(24, dtype=np.uint8).reshape(4, 6),
-    "float32": np.linspace(0, 1, 12, dtype="<f4").reshape(3, 4),
-    "big-endian int32": np.arange(-5, 5, dtype=">i4"),
-    "complex128": np.array([1 + 2j, -0.5j]),
-    "bool": np.array([True, False, True]),
-    "float16": np.array([0.5, -2.0], dtype=np.float16),
-    "datetime64": np.array(["2026-01-01T00:00:00.5", "1969-12-31"], dtype="<M8[ms]"),
-    "timedelta64": np.array([1, -2], dtype="<m8[s]"),
-    "unicode": np.array(["ab", "cde"], dtype="<U3"),
-    "bytes dtype": np.array([b"x", b"yz"], dtype="S2"),
-    "void": np.frombuffer(bytes(range(32)), dtype="V8"),
-    "structured": np.array([(1, (0.5, 1.5)), (2, (2.5, 3.5))], dtype=[("id", "<u2"), ("xy", "<f4", (2,))]),
-    "zero-dimensional": np.array(2.5, dtype="<f8"),
-    "empty": np.zeros((0, 3), dtype="<i8"),
-    "three-dimensional": np.arange(60, dtype="<i2").reshape(3, 4, 5),
-    "fortran": np.asfortranarray(np.arange(12, dtype="<f8").reshape(3, 4)),
-    "strided": np.arange(100, dtype="<f4").reshape(10, 10)[::2, 1::3],
+    **ARRAY_KINDS,
     "transposed": np.arange(24, dtype="<i4").reshape(2, 3, 4).transpose(1, 0, 2),
     "read-only": np.frombuffer(bytes(range(40)), dtype="<u4").reshape(2, 5),
     "object": np.array([1, "x"], dtype=object),

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import noobwire
-from helpers import assert_same, event_msg
+from helpers import ARRAY_KINDS, assert_same, event_msg
 from noobwire import DecodeError, EncodeError, EventMsg, ProcessMsg
 from noobwire._core.out_of_band import MAX_BUFFER_DEPTH
 from noobwire.bench.workloads import TIMESTAMP, make_workload
@@ -55,24 +55,8 @@ def test_a_large_array_is_a_frame_of_its_own_memory(frame_codec: FrameCodec) -> 
 
 
 ARRAYS = {
-    "uint8": np.arange(24, dtype=np.uint8).reshape(4, 6),
-    "float32": np.linspace(0, 1, 12, dtype="<f4").reshape(3, 4),
-    "big_endian_int32": np.arange(-5, 5, dtype=">i4"),
-    "complex128": np.array([1 + 2j, -0.5j]),
-    "bool": np.array([True, False, True]),
-    "float16": np.array([0.5, -2.0], dtype=np.float16),
-    "datetime64": np.array(["2026-01-01T00:00:00.5", "1969-12-31"], dtype="<M8[ms]"),
-    "timedelta64": np.array([1, -2], dtype="<m8[s]"),
-    "unicode": np.array(["ab", "cde"], dtype="<U3"),
-    "bytes_dtype": np.array([b"x", b"yz"], dtype="S2"),
-    "void": np.frombuffer(bytes(range(32)), dtype="V8"),
-    "structured": np.array([(1, (0.5, 1.5)), (2, (2.5, 3.5))], dtype=[("id", "<u2"), ("xy", "<f4", (2,))]),
-    "zero_dimensional": np.array(2.5, dtype="<f8"),
-    "empty": np.zeros((0, 3), dtype="<i8"),
-    "three_dimensional": np.arange(60, dtype="<i2").reshape(3, 4, 5),
-    "fortran": np.asfortranarray(np.arange(12, dtype="<f8").reshape(3, 4)),
+    **ARRAY_KINDS,
     "fortran_3d": np.asfortranarray(np.arange(24, dtype="<u4").reshape(2, 3, 4)),
-    "strided": np.arange(100, dtype="<f4").reshape(10, 10)[::2, 1::3],
     "transposed_3d": np.arange(24, dtype="<i4").reshape(2, 3, 4).transpose(1, 0, 2),
     "reversed": np.arange(10, dtype="<i8")[::-1],
 }

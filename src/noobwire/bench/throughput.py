@@ -38,6 +38,7 @@ __all__ = [
     "ARRAY_WORKLOADS",
     "RAW_KEYS",
     "SENDER_KEYS",
+    "SENDER_NAMES",
     "TRANSPORTS",
     "ThroughputLink",
     "expected_value",
@@ -47,6 +48,16 @@ __all__ = [
 ]
 
 SENDER_KEYS = ("compiled", "pure", "frames", "zmq", "json", "raw", "raw2")
+SENDER_NAMES = {
+    "compiled": "noobwire compiled, one frame",
+    "pure": "noobwire pure, one frame",
+    "frames": "noobwire encode/decode_frames",
+    "zmq": "noobwire send/recv_message",
+    "json": "reference JSON",
+    "raw": "raw pyzmq, one frame",
+    "raw2": "raw pyzmq, array + header",
+}
+"""What a throughput table calls each sender."""
 TRANSPORTS = ("ipc", "tcp")
 RAW_KEYS = ("raw", "raw2")
 """The codecs that send a bare array, not a message: for the array workloads only."""
