@@ -369,6 +369,33 @@ def test_install_after_the_runner_started_its_processes_is_refused_and_the_runne
         pass
 
 
+def test_a_command_thread_left_alive_without_node_processes_is_no_started_runner() -> None:
+    """noob 1000 and 1001's deinit() leaves the command node's thread alive with no node process left:
+    install() after such a runner refused, as if it still ran nodes that speak JSON."""
+    from noob.runner.zmq.command import CommandNode
+
+    import noobwire.noob
+    from noobwire.noob.runner_hook import started_runners
+
+    ended = threading.Event()
+
+    class Lingering(CommandNode):  # type: ignore[misc]
+        def run(self) -> None:
+            ended.wait(30)
+
+    command = Lingering.__new__(Lingering)
+    object.__setattr__(command, "runner_id", "lingering")
+    thread = threading.Thread(target=command.run, name="lingering command", daemon=True)
+    thread.start()
+    try:
+        assert started_runners() == []
+        with noobwire.noob.install():
+            pass
+    finally:
+        ended.set()
+        thread.join()
+
+
 def test_nodes_started_without_noobwire_stop_the_runner_at_once_with_their_names(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

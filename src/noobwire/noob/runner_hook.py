@@ -322,7 +322,8 @@ def started_runners(noob: str | ModuleType = "noob") -> list[StartedRunner]:
     ``ZMQRunner`` (1000.0.0 to 1003.x) runs its command node in a thread of this process, a live thread
     whose target is a ``CommandNode``'s ``run``, and names each node process it starts
     ``"<runner id>.<node id>"`` (multiprocessing forgets a started process's target, so the name is
-    what tells them). A runner laid out otherwise is not found.
+    what tells them); a runner counts while one of its node processes is alive. A runner laid out
+    otherwise is not found.
     """
     name = noob if isinstance(noob, str) else noob.__name__
     command_class = getattr(sys.modules.get(f"{name}.{_COMMAND_MODULE}"), "CommandNode", None)
@@ -342,7 +343,11 @@ def started_runners(noob: str | ModuleType = "noob") -> list[StartedRunner]:
             for child in children
             if child.name.startswith(prefix) and child.pid is not None
         }
-        found.append(StartedRunner(runner_id, thread.name, nodes))
+        # A command thread without node processes speaks to no one: noob 1000 and 1001's deinit() leaves
+        # the thread alive (it queues its own end on the thread's loop from another thread, and the loop
+        # never runs it), so the runner that ended there is not one that has started.
+        if nodes:
+            found.append(StartedRunner(runner_id, thread.name, nodes))
     return found
 
 
