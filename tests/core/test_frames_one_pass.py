@@ -201,7 +201,10 @@ def test_one_pass_frames_are_the_pure_backends_and_read_back_alike(
 
 def _damaged(frames: list[bytes], rng: random.Random) -> Iterator[list[bytes]]:
     header = frames[-1]
-    for cut in range(len(header)):
+    cuts = range(len(header))
+    if len(header) > 256:  # (a header of 130 buffer references: both ends whole, the middle sampled)
+        cuts = sorted({*cuts[:96], *cuts[-96:], *rng.sample(cuts[96:-96], min(64, len(cuts) - 192))})
+    for cut in cuts:
         yield [*frames[:-1], header[:cut]]
     positions = rng.sample(range(len(header)), min(6, len(header)))
     for pos in positions:

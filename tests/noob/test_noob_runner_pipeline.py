@@ -14,6 +14,7 @@ import itertools
 import os
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -369,9 +370,12 @@ def test_install_after_the_runner_started_its_processes_is_refused_and_the_runne
         pass
 
 
-def test_a_command_thread_left_alive_without_node_processes_is_no_started_runner() -> None:
-    """noob 1000 and 1001's deinit() leaves the command node's thread alive with no node process left:
-    install() after such a runner refused, as if it still ran nodes that speak JSON."""
+@pytest.mark.parametrize("serving", [False, True], ids=["after deinit", "in init"])
+def test_a_command_thread_without_node_processes_counts_while_it_serves_its_runner(serving: bool) -> None:
+    """noob 1000's deinit() leaves the command node's thread alive with no node process left, its
+    callbacks cleared: install() after it refused, as if nodes that speak JSON still ran. But in init(),
+    once the runner has given its command node its callbacks, the first node process may have started
+    before multiprocessing lists it: install() then must still refuse."""
     from noob.runner.zmq.command import CommandNode
 
     import noobwire.noob
@@ -385,33 +389,78 @@ def test_a_command_thread_left_alive_without_node_processes_is_no_started_runner
 
     command = Lingering.__new__(Lingering)
     object.__setattr__(command, "runner_id", "lingering")
+    callbacks: dict[str, Any] = {"inbox": {"sync": [print] if serving else [], "asyncio": []}}
+    object.__setattr__(command, "_callbacks", callbacks)
     thread = threading.Thread(target=command.run, name="lingering command", daemon=True)
     thread.start()
     try:
-        assert started_runners() == []
-        with noobwire.noob.install():
-            pass
+        if serving:
+            (runner,) = started_runners()
+            assert runner.runner_id == "lingering"
+            assert runner.node_processes == {}
+            with pytest.raises(noobwire.noob.RunnerStartedError, match="lingering"):
+                noobwire.noob.install()
+        else:
+            assert started_runners() == []
+            with noobwire.noob.install():
+                pass
     finally:
         ended.set()
         thread.join()
 
 
+def test_the_end_of_an_install_block_warns_of_a_runner_started_in_it_that_still_runs() -> None:
+    """Its nodes speak noobwire, the parent noob's JSON again: the next run() waited forever, silently."""
+    import noobwire.noob
+
+    runner = ZMQRunner(Tube.from_specification(pipeline_spec("small")))
+    installation = noobwire.noob.install()
+    try:
+        runner.init()
+        assert runner.run(2) == [4, 8]
+        with pytest.warns(RuntimeWarning, match=r"uninstalled while noob runners started under it still run"):
+            installation.release()
+    finally:
+        noobwire.noob.uninstall()
+        runner.deinit()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with noobwire.noob.install():  # deinit() first: nothing to warn of
+            ZMQRunner(Tube.from_specification(pipeline_spec("small"))).deinit()
+
+
+def _source_only() -> dict[str, Any]:
+    """A tube whose one node needs nothing from the runner to be ready."""
+    spec = pipeline_spec("small")
+    spec["nodes"] = {
+        "source": spec["nodes"]["source"],
+        "result": {"type": "return", "depends": "source.value"},
+    }
+    spec["noob_id"] += "-source-only"
+    return spec
+
+
+@pytest.mark.parametrize("tube", ["small", "source only"])
 def test_nodes_started_without_noobwire_stop_the_runner_at_once_with_their_names(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tube: str
 ) -> None:
     """Where install() cannot tell in advance: node processes that start without the start-up hook (here
     spawned with NOOBWIRE_INSTALL removed, as from an interpreter without noobwire_install.pth). They
     identify themselves in noob's JSON and never read the command node's frames; noob's init gave up
     after ten seconds with a TimeoutError that named nothing. It stops now with UnpatchedNodesError (a
-    TimeoutError, so noob's init ends the node processes first), naming them."""
+    TimeoutError, so noob's init ends the node processes first), naming them. A source alone became
+    ready in noob's JSON, and the run then waited forever for events it could not read."""
     import multiprocessing
 
     import noob.runner.zmq.runner as zmq_runner
 
     import noobwire.noob
+    from noobwire.noob import runner_hook
     from noobwire.noob.runner_hook import UnpatchedNodesError
 
     monkeypatch.setattr(zmq_runner, "mp", multiprocessing.get_context("spawn"))
+    if tube == "source only":  # noob's own wait returns once the source is ready, whatever the slice
+        monkeypatch.setattr(runner_hook, "WATCH_SLICE_SECONDS", 60.0)
     before = os.environ.get("NOOBWIRE_INSTALL")
     with noobwire.noob.install() as installation:
         assert installation.runner_patch is not None
@@ -419,10 +468,11 @@ def test_nodes_started_without_noobwire_stop_the_runner_at_once_with_their_names
         # Gone for the processes the runner starts; the end of the block restores what was there before
         # install() (monkeypatch would put back install()'s own value after that, for later tests).
         del os.environ["NOOBWIRE_INSTALL"]
-        runner = ZMQRunner(Tube.from_specification(pipeline_spec("small")))
+        spec = pipeline_spec("small") if tube == "small" else _source_only()
+        runner = ZMQRunner(Tube.from_specification(spec))
         with pytest.raises(UnpatchedNodesError, match="started without noobwire") as stopped:
             runner.init()
     assert stopped.value.nodes
-    assert set(stopped.value.nodes) <= {"source", "middle", "sink"}
+    assert set(stopped.value.nodes) <= set(spec["nodes"]) - {"result"}
     assert not any(process.is_alive() for process in runner.node_procs.values())  # noob's init ended them
     assert os.environ.get("NOOBWIRE_INSTALL") == before  # nothing left for the tests after this one

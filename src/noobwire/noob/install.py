@@ -350,6 +350,7 @@ def uninstall() -> None:
             else:
                 os.environ[variable] = value
         _active = None
+        _warn_of_runners_left(installation)
         running = _forkserver_pid()
         if running is not None and running != installation.forkserver_pid:
             warnings.warn(
@@ -358,6 +359,24 @@ def uninstall() -> None:
                 RuntimeWarning,
                 stacklevel=2,
             )
+
+
+def _warn_of_runners_left(installation: Installation) -> None:
+    """Warn of the runners that still run after an uninstall: install() refuses while one runs, so
+    they started under this installation, and their nodes speak noobwire to a parent that now speaks
+    noob's JSON."""
+    from noobwire.noob.runner_hook import started_runners
+
+    runners = started_runners(installation.module.__name__.partition(".")[0])
+    if runners:
+        warnings.warn(
+            "noobwire was uninstalled while noob runners started under it still run; their node "
+            "processes speak noobwire's frames, this process noob's JSON again, so they no longer "
+            "understand each other: deinit() a runner before the end of its install() block. Running: "
+            + "; ".join(map(str, runners)),
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 def active_installation() -> Installation | None:

@@ -322,8 +322,10 @@ def started_runners(noob: str | ModuleType = "noob") -> list[StartedRunner]:
     ``ZMQRunner`` (1000.0.0 to 1003.x) runs its command node in a thread of this process, a live thread
     whose target is a ``CommandNode``'s ``run``, and names each node process it starts
     ``"<runner id>.<node id>"`` (multiprocessing forgets a started process's target, so the name is
-    what tells them); a runner counts while one of its node processes is alive. A runner laid out
-    otherwise is not found.
+    what tells them). A runner counts while one of its node processes is alive, and from the moment
+    ``init()`` readies its command node to start them (the first may have started before
+    multiprocessing lists it), until ``deinit()`` (which in noob 1000 leaves the thread alive). A runner
+    laid out otherwise is not found.
     """
     name = noob if isinstance(noob, str) else noob.__name__
     command_class = getattr(sys.modules.get(f"{name}.{_COMMAND_MODULE}"), "CommandNode", None)
@@ -343,12 +345,23 @@ def started_runners(noob: str | ModuleType = "noob") -> list[StartedRunner]:
             for child in children
             if child.name.startswith(prefix) and child.pid is not None
         }
-        # A command thread without node processes speaks to no one: noob 1000 and 1001's deinit() leaves
-        # the thread alive (it queues its own end on the thread's loop from another thread, and the loop
-        # never runs it), so the runner that ended there is not one that has started.
-        if nodes:
+        if nodes or _in_service(owner):
             found.append(StartedRunner(runner_id, thread.name, nodes))
     return found
+
+
+def _in_service(command: Any) -> bool:
+    """Whether a command node still serves its runner: ``init()`` gives it the runner's callbacks before
+    it starts any node process, ``deinit()`` clears them (noob 1000 to 1003). Where it keeps none that
+    can be read, it counts as in service."""
+    callbacks = getattr(command, "_callbacks", None)
+    if not isinstance(callbacks, dict):
+        return True
+    try:
+        registered = tuple(callbacks.values())  # (the loop's thread may add keys meanwhile)
+        return any(entry.get("sync") or entry.get("asyncio") for entry in registered)
+    except (AttributeError, RuntimeError):
+        return True
 
 
 # --- the check: is noob's runner laid out as the hook expects? ------------------------------------
@@ -685,15 +698,23 @@ def _await_ready(patch: RunnerPatch, original: Callable[..., None]) -> Callable[
         while True:
             try:
                 original(self, node_ids, min(WATCH_SLICE_SECONDS, max(0.0, deadline - time.monotonic())))
-                return
             except TimeoutError:
-                unpatched = patch.legacy_senders.intersection(node_ids) if patch.active else set()
-                if unpatched:
-                    raise UnpatchedNodesError(sorted(unpatched)) from None
+                _refuse_unpatched(patch, node_ids)
                 if time.monotonic() >= deadline:
                     raise
+            else:
+                # A node that needs nothing from the runner to be ready (a source) is ready in noob's JSON
+                # too, and the run would then wait for events it cannot read.
+                _refuse_unpatched(patch, node_ids)
+                return
 
     return await_ready
+
+
+def _refuse_unpatched(patch: RunnerPatch, node_ids: Any) -> None:
+    unpatched = patch.legacy_senders.intersection(node_ids) if patch.active else set()
+    if unpatched:
+        raise UnpatchedNodesError(sorted(unpatched)) from None
 
 
 def _zmq_type() -> int:
