@@ -102,16 +102,19 @@ class NodeRunner(EventloopMixin):
 COMMAND_MODULE = """
 import threading
 
+from {package}.network.loop import EventloopMixin
 
-class CommandNode:
+
+class CommandNode(EventloopMixin):
     def __init__(self):
+        super().__init__()
         self.ready = threading.Condition()
         self.nodes = set()
 
     def await_ready(self, node_ids, timeout=10):
         with self.ready:
             if not self.ready.wait_for(lambda: set(node_ids) <= self.nodes, timeout=timeout):
-                raise TimeoutError(f"not ready: {set(node_ids) - self.nodes}")
+                raise TimeoutError(f"not ready: {{set(node_ids) - self.nodes}}")
 """
 """noob's command node as the watch for unpatched nodes sees it: ``await_ready(node_ids, timeout)``
 waits for the nodes' identify messages and raises ``TimeoutError``."""
@@ -131,7 +134,7 @@ def write_runner_package(root: Path, replacements: dict[str, str] | None = None)
         "runner/__init__.py": "",
         "runner/zmq/__init__.py": "",
         "runner/zmq/node.py": NODE_MODULE.format(package=package),
-        "runner/zmq/command.py": COMMAND_MODULE,
+        "runner/zmq/command.py": COMMAND_MODULE.format(package=package),
     }
     for old, new in (replacements or {}).items():
         matches = [name for name, text in sources.items() if old in text]
@@ -517,7 +520,7 @@ def test_without_is_legacy_there_is_no_watch(package: ModuleType) -> None:
             "not a function",
         ),
         ({'raise TimeoutError(f"not ready': 'raise RuntimeError(f"not ready'}, "does not raise TimeoutError"),
-        ({"class CommandNode:": "class CommandRunner:"}, "has no class CommandNode"),
+        ({"class CommandNode(": "class CommandRunner("}, "has no class CommandNode"),
     ],
 )
 def test_a_command_node_laid_out_otherwise_leaves_the_watch_off_with_a_warning(
@@ -547,7 +550,7 @@ def test_a_node_that_speaks_json_to_a_watched_router_stops_await_ready_naming_it
     answers by ending its node processes), instead of waiting out its timeout."""
     monkeypatch.setattr(runner_hook, "WATCH_SLICE_SECONDS", 0.01)
     patch = _patch(package, is_legacy=_is_json)
-    _, loop, _ = _modules(package)
+    node = _command_node(package)()
 
     async def identify() -> Any:
         context = zmq_asyncio.Context()
@@ -556,16 +559,18 @@ def test_a_node_that_speaks_json_to_a_watched_router_stops_await_ready_naming_it
             router.bind(f"ipc://{tmp_path}/router")
             dealer.setsockopt_string(zmq.IDENTITY, "cam")
             dealer.connect(f"ipc://{tmp_path}/router")
-            command = loop.EventloopMixin()
-            command.register_socket("router", router, receiver=True)
+            node.register_socket("router", router, receiver=True)
             await dealer.send_multipart([b'{"type": "status", "node_id": "cam", "value": "ready"}'])
-            return await asyncio.wait_for(command._poll_receiver("router"), 10)
+            return await asyncio.wait_for(node._poll_receiver("router"), 10)
         finally:
             context.destroy(linger=0)
 
     assert asyncio.run(identify()).node_id == "cam"  # read as before: the JSON of an unpatched peer
     assert patch.legacy_senders == {"cam"}
-    node = _command_node(package)()
+    other = _command_node(package)()  # another runner's command node: its own nodes spoke no JSON
+    with pytest.raises(TimeoutError, match="not ready") as waited:
+        other.await_ready(["cam"], timeout=0.05)
+    assert type(waited.value) is TimeoutError
     with pytest.raises(UnpatchedNodesError, match=r"node 'cam' of this runner sent noob's JSON") as stopped:
         node.await_ready(["cam", "roi"], timeout=600)
     assert stopped.value.nodes == ["cam"]

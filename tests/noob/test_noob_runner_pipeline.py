@@ -370,12 +370,10 @@ def test_install_after_the_runner_started_its_processes_is_refused_and_the_runne
         pass
 
 
-@pytest.mark.parametrize("serving", [False, True], ids=["after deinit", "in init"])
-def test_a_command_thread_without_node_processes_counts_while_it_serves_its_runner(serving: bool) -> None:
-    """noob 1000's deinit() leaves the command node's thread alive with no node process left, its
-    callbacks cleared: install() after it refused, as if nodes that speak JSON still ran. But in init(),
-    once the runner has given its command node its callbacks, the first node process may have started
-    before multiprocessing lists it: install() then must still refuse."""
+def test_a_command_thread_left_alive_without_node_processes_is_no_started_runner() -> None:
+    """noob 1000's deinit() (and an init() that failed before its nodes ran) leave the command node's
+    thread alive with no node process: install() after it refused, as if nodes that speak JSON still
+    ran."""
     from noob.runner.zmq.command import CommandNode
 
     import noobwire.noob
@@ -389,24 +387,84 @@ def test_a_command_thread_without_node_processes_counts_while_it_serves_its_runn
 
     command = Lingering.__new__(Lingering)
     object.__setattr__(command, "runner_id", "lingering")
-    callbacks: dict[str, Any] = {"inbox": {"sync": [print] if serving else [], "asyncio": []}}
-    object.__setattr__(command, "_callbacks", callbacks)
+    object.__setattr__(command, "_callbacks", {"inbox": {"sync": [print], "asyncio": []}})
     thread = threading.Thread(target=command.run, name="lingering command", daemon=True)
     thread.start()
     try:
-        if serving:
-            (runner,) = started_runners()
-            assert runner.runner_id == "lingering"
-            assert runner.node_processes == {}
-            with pytest.raises(noobwire.noob.RunnerStartedError, match="lingering"):
-                noobwire.noob.install()
-        else:
-            assert started_runners() == []
-            with noobwire.noob.install():
-                pass
+        assert started_runners() == []
+        with noobwire.noob.install():
+            pass
     finally:
         ended.set()
         thread.join()
+
+
+def test_a_runner_counts_as_started_while_its_init_starts_the_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its first node process may be started before multiprocessing lists it: install() in that moment
+    (from another thread) went ahead, and the node, on noob's JSON, hung the run."""
+    import multiprocessing
+
+    import noob.runner.zmq.runner as zmq_runner
+
+    import noobwire.noob
+    from noobwire.noob.runner_hook import started_runners
+
+    fork = multiprocessing.get_context("fork")
+    starting, go_on = threading.Event(), threading.Event()
+
+    class Held(fork.Process):  # type: ignore[name-defined,misc]
+        def start(self) -> None:
+            starting.set()
+            go_on.wait(30)
+            super().start()
+
+    monkeypatch.setattr(zmq_runner, "mp", type("Context", (), {"Process": Held}))
+    runner = ZMQRunner(Tube.from_specification(pipeline_spec("small")))
+    init = threading.Thread(target=runner.init, name="runner init", daemon=True)
+    init.start()
+    try:
+        assert starting.wait(30)
+        (started,) = started_runners()
+        assert started.runner_id == runner.runner_id
+        assert started.node_processes == {}
+        with pytest.raises(noobwire.noob.RunnerStartedError, match=runner.runner_id):
+            noobwire.noob.install()
+    finally:
+        go_on.set()
+        init.join(30)
+    try:
+        assert runner.run(2) == [4, 8]
+    finally:
+        runner.deinit()
+
+
+def test_one_runner_s_unpatched_nodes_do_not_stop_another_s_of_the_same_ids(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The nodes that spoke noob's JSON were noted by node id for the whole installation: a runner
+    whose nodes started with noobwire was stopped for another runner's node of the same id."""
+    import multiprocessing
+
+    import noob.runner.zmq.runner as zmq_runner
+
+    import noobwire.noob
+    from noobwire.noob import runner_hook
+
+    monkeypatch.setattr(runner_hook, "WATCH_SLICE_SECONDS", 60.0)
+    with noobwire.noob.install():
+        environment = os.environ.pop("NOOBWIRE_INSTALL")
+        monkeypatch.setattr(zmq_runner, "mp", multiprocessing.get_context("spawn"))
+        unpatched = ZMQRunner(Tube.from_specification(_source_only()))
+        with pytest.raises(runner_hook.UnpatchedNodesError):
+            unpatched.init()
+        os.environ["NOOBWIRE_INSTALL"] = environment
+        monkeypatch.undo()
+        patched = ZMQRunner(Tube.from_specification(_source_only()))
+        patched.init()
+        try:
+            assert len(patched.run(2)) == 2
+        finally:
+            patched.deinit()
 
 
 def test_the_end_of_an_install_block_warns_of_a_runner_started_in_it_that_still_runs() -> None:
@@ -418,8 +476,11 @@ def test_the_end_of_an_install_block_warns_of_a_runner_started_in_it_that_still_
     try:
         runner.init()
         assert runner.run(2) == [4, 8]
-        with pytest.warns(RuntimeWarning, match=r"uninstalled while noob runners started under it still run"):
+        with pytest.warns(
+            RuntimeWarning, match=r"uninstalled while noob runners started under it still run"
+        ) as caught:
             installation.release()
+        assert [warning.filename for warning in caught] == [__file__]  # the caller's line, not noobwire's
     finally:
         noobwire.noob.uninstall()
         runner.deinit()

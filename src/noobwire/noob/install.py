@@ -22,7 +22,7 @@ import threading
 import warnings
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from types import ModuleType, TracebackType
+from types import FrameType, ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 from _noobwire_environment import (
@@ -375,8 +375,20 @@ def _warn_of_runners_left(installation: Installation) -> None:
             "understand each other: deinit() a runner before the end of its install() block. Running: "
             + "; ".join(map(str, runners)),
             RuntimeWarning,
-            stacklevel=3,
+            stacklevel=_stacklevel_outside(),
         )
+
+
+def _stacklevel_outside() -> int:
+    """The ``stacklevel`` of a warning given here that names the caller's own line: the first frame
+    outside this module (``uninstall()``, ``release()`` and ``with`` blocks reach it by different
+    paths)."""
+    level = 1  # (the function that warns)
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename == __file__:
+        level += 1
+        frame = frame.f_back
+    return level
 
 
 def active_installation() -> Installation | None:

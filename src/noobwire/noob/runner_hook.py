@@ -76,7 +76,7 @@ import warnings
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from types import ModuleType
+from types import FrameType, ModuleType
 from typing import Any
 
 from noobwire.wire import DEFAULT_BUFFER_THRESHOLD
@@ -107,6 +107,7 @@ _MESSAGE_MODULE = "network.message"
 _LOOP_MODULE = "network.loop"
 _NODE_MODULE = "runner.zmq.node"
 _COMMAND_MODULE = "runner.zmq.command"
+_RUNNER_MODULE = "runner.zmq.runner"
 _ABSENT = object()
 
 
@@ -174,6 +175,9 @@ class RunnerPatch:
         self.legacy_senders: set[str] = set()
         """The identities (noob's node ids) of the peers whose messages reached a watched ROUTER socket
         as frames that ``is_legacy`` tells are noob's own JSON."""
+        self.legacy_senders_of: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+        """The same, by the command node whose ROUTER socket received them (node ids repeat across
+        runners: one runner's unpatched node says nothing of another's)."""
         self.active = False
         self.sent_frames = 0
         self.received_frames = 0
@@ -322,15 +326,16 @@ def started_runners(noob: str | ModuleType = "noob") -> list[StartedRunner]:
     ``ZMQRunner`` (1000.0.0 to 1003.x) runs its command node in a thread of this process, a live thread
     whose target is a ``CommandNode``'s ``run``, and names each node process it starts
     ``"<runner id>.<node id>"`` (multiprocessing forgets a started process's target, so the name is
-    what tells them). A runner counts while one of its node processes is alive, and from the moment
-    ``init()`` readies its command node to start them (the first may have started before
-    multiprocessing lists it), until ``deinit()`` (which in noob 1000 leaves the thread alive). A runner
-    laid out otherwise is not found.
+    what tells them). A runner counts while one of its node processes is alive, and, with none, while a
+    thread of this process runs a runner's ``init()`` (the first node may have started before
+    multiprocessing lists it); not after ``deinit()`` (which in noob 1000 leaves the thread alive) or a
+    failed ``init()``. A runner laid out otherwise is not found.
     """
     name = noob if isinstance(noob, str) else noob.__name__
     command_class = getattr(sys.modules.get(f"{name}.{_COMMAND_MODULE}"), "CommandNode", None)
     if not isinstance(command_class, type):
         return []
+    initializing = _initializing(f"{name}.{_RUNNER_MODULE}")
     multiprocessing = sys.modules.get("multiprocessing")
     children = multiprocessing.active_children() if multiprocessing is not None else []
     found = []
@@ -345,23 +350,21 @@ def started_runners(noob: str | ModuleType = "noob") -> list[StartedRunner]:
             for child in children
             if child.name.startswith(prefix) and child.pid is not None
         }
-        if nodes or _in_service(owner):
+        if nodes or initializing:
             found.append(StartedRunner(runner_id, thread.name, nodes))
     return found
 
 
-def _in_service(command: Any) -> bool:
-    """Whether a command node still serves its runner: ``init()`` gives it the runner's callbacks before
-    it starts any node process, ``deinit()`` clears them (noob 1000 to 1003). Where it keeps none that
-    can be read, it counts as in service."""
-    callbacks = getattr(command, "_callbacks", None)
-    if not isinstance(callbacks, dict):
-        return True
-    try:
-        registered = tuple(callbacks.values())  # (the loop's thread may add keys meanwhile)
-        return any(entry.get("sync") or entry.get("asyncio") for entry in registered)
-    except (AttributeError, RuntimeError):
-        return True
+def _initializing(runner_module: str) -> bool:
+    """Whether a thread of this process is running a runner's ``init()`` (of ``runner_module``); read
+    from the threads' frames, not their locals, which another thread may be changing."""
+    for top in sys._current_frames().values():
+        frame: FrameType | None = top
+        while frame is not None:
+            if frame.f_code.co_name == "init" and frame.f_globals.get("__name__") == runner_module:
+                return True
+            frame = frame.f_back
+    return False
 
 
 # --- the check: is noob's runner laid out as the hook expects? ------------------------------------
@@ -662,13 +665,17 @@ def _register_socket(
         if kind == sub_type:
             socket.recv_multipart = _receiving(patch, socket.recv_multipart)
         elif kind == router_type and patch.watching:
-            socket.recv_multipart = _noting_legacy_senders(patch, socket.recv_multipart)
+            socket.recv_multipart = _noting_legacy_senders(patch, socket.recv_multipart, self)
 
     return register_socket
 
 
-def _noting_legacy_senders(patch: RunnerPatch, recv_multipart: Callable[..., Any]) -> Callable[..., Any]:
-    """A ROUTER's ``recv_multipart`` that notes the senders of noob's JSON (``patch.legacy_senders``)."""
+def _noting_legacy_senders(
+    patch: RunnerPatch, recv_multipart: Callable[..., Any], command: Any
+) -> Callable[..., Any]:
+    """A ROUTER's ``recv_multipart`` that notes the senders of noob's JSON (``patch.legacy_senders``, and
+    ``patch.legacy_senders_of[command]``)."""
+    senders = patch.legacy_senders_of.setdefault(command, set())
 
     async def noting(frames: Any) -> Any:
         received = await frames
@@ -676,7 +683,9 @@ def _noting_legacy_senders(patch: RunnerPatch, recv_multipart: Callable[..., Any
         if patch.active and is_legacy is not None and len(received) > 1:
             last, identity = (getattr(frame, "bytes", frame) for frame in (received[-1], received[0]))
             if len(last) and is_legacy(last):
-                patch.legacy_senders.add(bytes(identity).decode("utf-8", "replace"))
+                sender = bytes(identity).decode("utf-8", "replace")
+                senders.add(sender)
+                patch.legacy_senders.add(sender)
         return received
 
     def receive(flags: int = 0, copy: bool = True, track: bool = False) -> Any:
@@ -699,20 +708,21 @@ def _await_ready(patch: RunnerPatch, original: Callable[..., None]) -> Callable[
             try:
                 original(self, node_ids, min(WATCH_SLICE_SECONDS, max(0.0, deadline - time.monotonic())))
             except TimeoutError:
-                _refuse_unpatched(patch, node_ids)
+                _refuse_unpatched(patch, self, node_ids)
                 if time.monotonic() >= deadline:
                     raise
             else:
                 # A node that needs nothing from the runner to be ready (a source) is ready in noob's JSON
                 # too, and the run would then wait for events it cannot read.
-                _refuse_unpatched(patch, node_ids)
+                _refuse_unpatched(patch, self, node_ids)
                 return
 
     return await_ready
 
 
-def _refuse_unpatched(patch: RunnerPatch, node_ids: Any) -> None:
-    unpatched = patch.legacy_senders.intersection(node_ids) if patch.active else set()
+def _refuse_unpatched(patch: RunnerPatch, command: Any, node_ids: Any) -> None:
+    senders = patch.legacy_senders_of.get(command, set())
+    unpatched = senders.intersection(node_ids) if patch.active else set()
     if unpatched:
         raise UnpatchedNodesError(sorted(unpatched)) from None
 
