@@ -438,6 +438,54 @@ def test_a_runner_counts_as_started_while_its_init_starts_the_nodes(monkeypatch:
         runner.deinit()
 
 
+def test_a_runner_started_by_another_thread_while_install_patches_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """install() looked for started runners once, before it patched: a runner another thread started in
+    between started its nodes on noob's JSON, unseen, and the run hung."""
+    import importlib
+    import multiprocessing
+
+    import noob.runner.zmq.runner as zmq_runner
+
+    import noobwire.noob
+
+    install_module = importlib.import_module("noobwire.noob.install")
+    fork = multiprocessing.get_context("fork")
+    starting, go_on = threading.Event(), threading.Event()
+
+    class Held(fork.Process):  # type: ignore[name-defined,misc]
+        def start(self) -> None:
+            starting.set()
+            go_on.wait(30)
+            super().start()
+
+    monkeypatch.setattr(zmq_runner, "mp", type("Context", (), {"Process": Held}))
+    runner = ZMQRunner(Tube.from_specification(pipeline_spec("small")))
+    init = threading.Thread(target=runner.init, name="runner init", daemon=True)
+    set_environment = install_module._set_environment
+
+    def meanwhile(*args: Any) -> Any:  # the other thread's init() gets to its first node here
+        init.start()
+        assert starting.wait(30)
+        return set_environment(*args)
+
+    monkeypatch.setattr(install_module, "_set_environment", meanwhile)
+    before = os.environ.get("NOOBWIRE_INSTALL")
+    try:
+        with pytest.raises(noobwire.noob.RunnerStartedError, match=runner.runner_id):
+            noobwire.noob.install()
+        assert noobwire.noob.active_installation() is None
+        assert os.environ.get("NOOBWIRE_INSTALL") == before  # put back, as noob's own classes are
+    finally:
+        go_on.set()
+        init.join(30)
+    try:
+        assert runner.run(2) == [4, 8]  # noob's JSON throughout
+    finally:
+        runner.deinit()
+
+
 def test_one_runner_s_unpatched_nodes_do_not_stop_another_s_of_the_same_ids(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -273,6 +273,14 @@ def install(
         _active = installation
         if zero_copy and not _importing:
             hook_runner()
+        if not _importing:
+            # Again, now that new processes get noobwire: a runner another thread started meanwhile
+            # (between the check above and here) may have started nodes that speak noob's JSON.
+            try:
+                _refuse_if_a_runner_started(target)
+            except RunnerStartedError:
+                _uninstall(warn=False)
+                raise
         return installation
 
 
@@ -327,6 +335,10 @@ def uninstall() -> None:
 
     Does nothing if noobwire is not installed. Processes already started keep what they had.
     """
+    _uninstall(warn=True)
+
+
+def _uninstall(warn: bool) -> None:
     global _active
     with _lock:
         installation = _active
@@ -350,7 +362,8 @@ def uninstall() -> None:
             else:
                 os.environ[variable] = value
         _active = None
-        _warn_of_runners_left(installation)
+        if warn:
+            _warn_of_runners_left(installation)
         running = _forkserver_pid()
         if running is not None and running != installation.forkserver_pid:
             warnings.warn(
