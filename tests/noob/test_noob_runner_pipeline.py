@@ -399,15 +399,14 @@ def test_a_command_thread_left_alive_without_node_processes_is_no_started_runner
         thread.join()
 
 
-def test_a_runner_counts_as_started_while_its_init_starts_the_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Its first node process may be started before multiprocessing lists it: install() in that moment
-    (from another thread) went ahead, and the node, on noob's JSON, hung the run."""
+def _runner_held_at_its_first_node(
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[Any, threading.Thread, threading.Event, threading.Event]:
+    """A runner, and a thread (not started) whose ``init()`` of it sets ``starting`` as it is about to
+    start its first node process, and waits there until ``go_on`` is set."""
     import multiprocessing
 
     import noob.runner.zmq.runner as zmq_runner
-
-    import noobwire.noob
-    from noobwire.noob.runner_hook import started_runners
 
     fork = multiprocessing.get_context("fork")
     starting, go_on = threading.Event(), threading.Event()
@@ -420,7 +419,16 @@ def test_a_runner_counts_as_started_while_its_init_starts_the_nodes(monkeypatch:
 
     monkeypatch.setattr(zmq_runner, "mp", type("Context", (), {"Process": Held}))
     runner = ZMQRunner(Tube.from_specification(pipeline_spec("small")))
-    init = threading.Thread(target=runner.init, name="runner init", daemon=True)
+    return runner, threading.Thread(target=runner.init, name="runner init", daemon=True), starting, go_on
+
+
+def test_a_runner_counts_as_started_while_its_init_starts_the_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its first node process may be started before multiprocessing lists it: install() in that moment
+    (from another thread) went ahead, and the node, on noob's JSON, hung the run."""
+    import noobwire.noob
+    from noobwire.noob.runner_hook import started_runners
+
+    runner, init, starting, go_on = _runner_held_at_its_first_node(monkeypatch)
     init.start()
     try:
         assert starting.wait(30)
@@ -444,25 +452,11 @@ def test_a_runner_started_by_another_thread_while_install_patches_is_refused(
     """install() looked for started runners once, before it patched: a runner another thread started in
     between started its nodes on noob's JSON, unseen, and the run hung."""
     import importlib
-    import multiprocessing
-
-    import noob.runner.zmq.runner as zmq_runner
 
     import noobwire.noob
 
     install_module = importlib.import_module("noobwire.noob.install")
-    fork = multiprocessing.get_context("fork")
-    starting, go_on = threading.Event(), threading.Event()
-
-    class Held(fork.Process):  # type: ignore[name-defined,misc]
-        def start(self) -> None:
-            starting.set()
-            go_on.wait(30)
-            super().start()
-
-    monkeypatch.setattr(zmq_runner, "mp", type("Context", (), {"Process": Held}))
-    runner = ZMQRunner(Tube.from_specification(pipeline_spec("small")))
-    init = threading.Thread(target=runner.init, name="runner init", daemon=True)
+    runner, init, starting, go_on = _runner_held_at_its_first_node(monkeypatch)
     set_environment = install_module._set_environment
 
     def meanwhile(*args: Any) -> Any:  # the other thread's init() gets to its first node here
