@@ -33,10 +33,24 @@ HANG_SECONDS = 600
 socket never answered): every thread's stack is printed and the run ends, failing, rather than holding CI
 until its own limit. No test comes near it (the slowest take tens of seconds)."""
 
+_hang_report: list[int] = []
+"""A copy of the terminal's standard error, taken before any test runs. While a test runs, pytest points
+the process's own descriptor 2 at a file it shows only when the test ends, so a hang's stacks written
+there would be lost with the process."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _hang_report.append(os.dup(sys.__stderr__.fileno() if sys.__stderr__ else 2))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    while _hang_report:
+        os.close(_hang_report.pop())
+
 
 @pytest.fixture(autouse=True)
 def _end_the_run_on_a_hang() -> Iterator[None]:
-    faulthandler.dump_traceback_later(HANG_SECONDS, exit=True, file=sys.stderr)
+    faulthandler.dump_traceback_later(HANG_SECONDS, exit=True, file=_hang_report[0])
     yield
     faulthandler.cancel_dump_traceback_later()
 
