@@ -12,9 +12,10 @@ import asyncio
 import importlib
 import itertools
 import json
+import multiprocessing
+import os
 import sys
 import textwrap
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +30,7 @@ np = pytest.importorskip("numpy")
 
 from noobwire.noob import runner_hook  # noqa: E402
 from noobwire.noob.runner_hook import (  # noqa: E402
-    ERROR_GRACE_SECONDS,
+    ERROR_FLUSH_SECONDS,
     RunnerInternalsWarning,
     UnpatchedNodesError,
     active_runner_patch,
@@ -234,31 +235,81 @@ NODE_ERROR = {
 """A node runner with noob's ``error``: it sends the error and returns, and noob then ends the process."""
 
 
-def test_a_node_error_is_given_time_to_leave_before_the_process_ends(
+def test_a_node_error_is_written_before_a_node_process_ends(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     package = write_runner_package(tmp_path, NODE_ERROR)
     happened: list[tuple[str, Any]] = []
 
+    class Context:
+        def destroy(self, linger: int) -> None:
+            happened.append(("context ended, waiting at most (ms)", linger))
+
     class Dealer:
+        context = Context()
+
         async def send_multipart(self, parts: list[bytes]) -> None:
             happened.append(("sent", parts))
 
-    def pause(seconds: float) -> None:
-        happened.append(("paused", seconds))
-
     runner = _modules(package)[2].NodeRunner()
     runner.sockets["dealer"] = Dealer()
-    monkeypatch.setattr(time, "sleep", pause)  # blocking: nothing else of the node runs meanwhile
+    monkeypatch.setattr(multiprocessing, "parent_process", lambda: object())  # a node's own process
     patch = _patch(package)
     try:
         asyncio.run(runner.error(ValueError("over the limit")))
+        assert happened == [
+            ("sent", [b"over the limit"]),
+            ("context ended, waiting at most (ms)", ERROR_FLUSH_SECONDS * 1000),
+        ]
+        happened.clear()
+        monkeypatch.setattr(multiprocessing, "parent_process", lambda: None)  # the runner's own process
+        asyncio.run(runner.error(ValueError("here")))  # goes on: its context may serve other sockets
+        assert happened == [("sent", [b"here"])]
     finally:
         unpatch(patch)
-    assert happened == [("sent", [b"over the limit"]), ("paused", ERROR_GRACE_SECONDS)]
     happened.clear()
-    asyncio.run(runner.error(ValueError("again")))  # unpatched: noob's own, no pause
+    monkeypatch.setattr(multiprocessing, "parent_process", lambda: object())
+    asyncio.run(runner.error(ValueError("again")))  # unpatched: noob's own, nothing more
     assert happened == [("sent", [b"again"])]
+
+
+def test_a_large_node_error_reaches_the_runner_though_the_process_ends_at_once(tmp_path: Path) -> None:
+    """noob's node process ends through ``os._exit`` right after sending its error: without the patch, a
+    message ZeroMQ has not written by then (a large one never is) is lost and the runner waits forever."""
+    package = write_runner_package(tmp_path, NODE_ERROR)
+    text = "over the limit " * 500_000  # 7.5 MB: ZeroMQ's thread needs many writes for it
+    context = zmq.Context()
+    router = context.socket(zmq.ROUTER)
+    address = f"tcp://127.0.0.1:{router.bind_to_random_port('tcp://127.0.0.1')}"
+
+    def node_process() -> None:
+        async def fail() -> None:
+            dealer = zmq_asyncio.Context.instance().socket(zmq.DEALER)  # as noob's: held to the end
+            dealer.connect(address)
+            runner = _modules(package)[2].NodeRunner()
+            runner.sockets["dealer"] = dealer
+            await runner.error(ValueError(text))
+            kept.append(dealer)
+
+        kept: list[Any] = []
+        asyncio.run(fail())
+        os._exit(0)  # as multiprocessing ends a process whose target returned
+
+    patch = _patch(package)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads: the child uses none
+            process = multiprocessing.get_context("fork").Process(target=node_process)
+            process.start()
+        process.join(30)
+    finally:
+        unpatch(patch)
+    try:
+        assert process.exitcode == 0
+        assert router.poll(10_000), "the error message never arrived"
+        assert router.recv_multipart()[1] == text.encode()
+    finally:
+        context.destroy(linger=0)
 
 
 def test_a_second_patch_is_refused_until_the_first_is_undone(package: ModuleType, tmp_path: Path) -> None:

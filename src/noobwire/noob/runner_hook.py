@@ -28,8 +28,9 @@ fifth, six with the watch for unpatched nodes):
   polled receives with ``copy=False``;
 - ``Message.from_bytes``: frames received that way go to ``decode_frames``; when it declines (noob's JSON),
   to what ``from_bytes`` was, as ``bytes``;
-- ``NodeRunner.error`` (where noob has it): runs noob's own, then blocks for :data:`ERROR_GRACE_SECONDS`
-  before noob lets the failed node's process end (see there why);
+- ``NodeRunner.error`` (where noob has it): runs noob's own, then, in a node's own process, waits (at most
+  :data:`ERROR_FLUSH_SECONDS`) until ZeroMQ has written the error message, before noob lets the process
+  end (see there why);
 - with ``is_legacy`` given (``install()`` gives it), the watch for nodes started without noobwire: each
   ROUTER socket that is polled (the command node's, which hears every node's identify, status and error
   messages) notes the nodes whose frames are noob's JSON, and ``CommandNode.await_ready`` (in
@@ -68,6 +69,7 @@ import contextlib
 import contextvars
 import importlib
 import inspect
+import multiprocessing
 import sys
 import textwrap
 import threading
@@ -111,14 +113,15 @@ _RUNNER_MODULE = "runner.zmq.runner"
 _ABSENT = object()
 
 
-ERROR_GRACE_SECONDS = 0.25
-"""How long a node whose code raised waits, after sending its error message, before its process ends.
-noob's node sends the error and returns, and its process then ends through ``os._exit`` without closing
-its sockets: a message ZeroMQ's I/O thread has not written yet is lost, and the runner waits for it
-forever. Seen in about 1 of 20 to 40 runs of a failing pipeline with noobwire's codec (with or without
-this hook's frames), in none of 40 with noob alone; with this pause, in none of 50. The pause blocks the
-node's event loop: an asyncio sleep let the node's other tasks go on receiving and publishing while it
-died, and noob's command node then saw events of epochs it had closed (AlreadyDoneError)."""
+ERROR_FLUSH_SECONDS = 5.0
+"""How long, at most, a node whose code raised waits for ZeroMQ to write its error message before its
+process ends. noob's node sends the error and returns, and its process then ends through ``os._exit``
+without closing its sockets: a message ZeroMQ's I/O thread has not written yet is lost, and the runner
+waits for it forever (``process()`` has no timeout). With noob alone that loses an error in some runs, and
+in most on a loaded machine. The node's sockets are closed with this linger and its ZeroMQ context ended:
+that returns as soon as every pending message is written, at once on a healthy machine, and this long only
+when the runner no longer listens. A blocking wait: the node's other tasks (noob's gather does not cancel
+them) must not go on receiving and publishing while it dies."""
 
 
 class RunnerInternalsWarning(RuntimeWarning):
@@ -789,12 +792,23 @@ def _publish_events(patch: RunnerPatch, original: Callable[..., Any]) -> Callabl
 
 def _error(patch: RunnerPatch, original: Callable[..., Any]) -> Callable[..., Any]:
     async def error(self: Any, err: BaseException) -> None:
-        """noob's ``NodeRunner.error``, then a pause in which ZeroMQ writes the error message before the
-        node's process ends (patched by noobwire: see ``ERROR_GRACE_SECONDS``)."""
+        """noob's ``NodeRunner.error``, then, in a node's own process, a wait until ZeroMQ has written the
+        error message (patched by noobwire: see ``ERROR_FLUSH_SECONDS``)."""
         await original(self, err)
         if patch.active:
-            # A blocking sleep: the node's other tasks (noob's gather does not cancel them) must not go
-            # on receiving and publishing while it dies; ZeroMQ's own thread writes meanwhile.
-            time.sleep(ERROR_GRACE_SECONDS)
+            flush_before_exit(self.sockets["dealer"])
 
     return error
+
+
+def flush_before_exit(socket: Any) -> None:
+    """In a process that multiprocessing started (a node's), close every socket of ``socket``'s ZeroMQ
+    context and end the context, which returns once their pending messages are written (at most
+    :data:`ERROR_FLUSH_SECONDS`). Elsewhere nothing: the process goes on, and so does ZeroMQ's writing, and
+    the context may be shared with sockets that still work (a runner's command node)."""
+    if multiprocessing.parent_process() is None:
+        return
+    import zmq
+
+    with contextlib.suppress(zmq.ZMQError):
+        socket.context.destroy(linger=int(ERROR_FLUSH_SECONDS * 1000))
