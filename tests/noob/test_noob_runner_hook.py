@@ -231,14 +231,19 @@ NODE_ERROR = {
     "class NodeRunner(EventloopMixin):\n": "class NodeRunner(EventloopMixin):\n"
     "    async def error(self, err):\n"
     "        await self.sockets['dealer'].send_multipart([str(err).encode()])\n\n"
+    "    @classmethod\n"
+    "    def run(cls, node):\n"
+    "        return node(cls())\n\n"
 }
-"""A node runner with noob's ``error``: it sends the error and returns, and noob then ends the process."""
+"""A node runner with noob's ``error`` (it sends the error and returns) and ``run``, the target of a node's
+process (here it hands a new runner to ``node``, which stands for the node's event loop and deinit)."""
 
 
-def test_a_node_error_is_written_before_a_node_process_ends(
+def test_a_node_error_is_written_out_when_the_node_process_ends(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     package = write_runner_package(tmp_path, NODE_ERROR)
+    node_runner = _modules(package)[2].NodeRunner
     happened: list[tuple[str, Any]] = []
 
     class Context:
@@ -251,55 +256,73 @@ def test_a_node_error_is_written_before_a_node_process_ends(
         async def send_multipart(self, parts: list[bytes]) -> None:
             happened.append(("sent", parts))
 
-    runner = _modules(package)[2].NodeRunner()
-    runner.sockets["dealer"] = Dealer()
+    def failing(runner: Any) -> str:
+        runner.sockets["dealer"] = Dealer()
+        asyncio.run(runner.error(ValueError("over the limit")))
+        happened.append(("deinit", "the node's own, its sockets still open"))
+        return "ended"
+
+    def calm(runner: Any) -> None:
+        happened.append(("no error", None))
+
+    sent = [("sent", [b"over the limit"]), ("deinit", "the node's own, its sockets still open")]
     monkeypatch.setattr(multiprocessing, "parent_process", lambda: object())  # a node's own process
     patch = _patch(package)
     try:
-        asyncio.run(runner.error(ValueError("over the limit")))
-        assert happened == [
-            ("sent", [b"over the limit"]),
-            ("context ended, waiting at most (ms)", ERROR_FLUSH_SECONDS * 1000),
-        ]
+        assert node_runner.run(failing) == "ended"
+        assert happened == [*sent, ("context ended, waiting at most (ms)", ERROR_FLUSH_SECONDS * 1000)]
+        happened.clear()
+        node_runner.run(calm)
+        assert happened == [("no error", None)]  # nothing to write out
         happened.clear()
         monkeypatch.setattr(multiprocessing, "parent_process", lambda: None)  # the runner's own process
-        asyncio.run(runner.error(ValueError("here")))  # goes on: its context may serve other sockets
-        assert happened == [("sent", [b"here"])]
+        node_runner.run(failing)
+        assert happened == sent  # it goes on, and its context may serve other sockets
     finally:
         unpatch(patch)
     happened.clear()
     monkeypatch.setattr(multiprocessing, "parent_process", lambda: object())
-    asyncio.run(runner.error(ValueError("again")))  # unpatched: noob's own, nothing more
-    assert happened == [("sent", [b"again"])]
+    node_runner.run(failing)  # unpatched: noob's own, nothing more
+    assert happened == sent
 
 
 def test_a_large_node_error_reaches_the_runner_though_the_process_ends_at_once(tmp_path: Path) -> None:
-    """noob's node process ends through ``os._exit`` right after sending its error: without the patch, a
-    message ZeroMQ has not written by then (a large one never is) is lost and the runner waits forever."""
+    """noob's node process ends through ``os._exit`` once ``NodeRunner.run`` returns: without the patch, a
+    message ZeroMQ has not written by then (a large one never is) is lost and the runner waits forever.
+    The node's deinit, after its error, still sends through a socket of its own on noob's context."""
     package = write_runner_package(tmp_path, NODE_ERROR)
+    node_runner = _modules(package)[2].NodeRunner
     text = "over the limit " * 500_000  # 7.5 MB: ZeroMQ's thread needs many writes for it
     context = zmq.Context()
     router = context.socket(zmq.ROUTER)
-    address = f"tcp://127.0.0.1:{router.bind_to_random_port('tcp://127.0.0.1')}"
+    errors = f"tcp://127.0.0.1:{router.bind_to_random_port('tcp://127.0.0.1')}"
+    pull = context.socket(zmq.PULL)
+    goodbyes = f"tcp://127.0.0.1:{pull.bind_to_random_port('tcp://127.0.0.1')}"
+    kept: list[Any] = []
 
-    def node_process() -> None:
+    def failing(runner: Any) -> None:
         async def fail() -> None:
-            dealer = zmq_asyncio.Context.instance().socket(zmq.DEALER)  # as noob's: held to the end
-            dealer.connect(address)
-            runner = _modules(package)[2].NodeRunner()
+            shared = zmq_asyncio.Context.instance()  # as noob's: one context for the node's sockets
+            dealer = shared.socket(zmq.DEALER)
+            dealer.connect(errors)
+            own = shared.socket(zmq.PUSH)
+            own.connect(goodbyes)
             runner.sockets["dealer"] = dealer
             await runner.error(ValueError(text))
-            kept.append(dealer)
+            await own.send(b"goodbye from the node's deinit")
+            kept.extend([dealer, own])  # open to the end: ZeroMQ's thread still writes when it comes
 
-        kept: list[Any] = []
         asyncio.run(fail())
+
+    def node_process() -> None:
+        node_runner.run(failing)
         os._exit(0)  # as multiprocessing ends a process whose target returned
 
     patch = _patch(package)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads: the child uses none
-            process = multiprocessing.get_context("fork").Process(target=node_process)
+            process = multiprocessing.get_context("fork").Process(target=node_process, daemon=True)
             process.start()
         process.join(30)
     finally:
@@ -308,7 +331,12 @@ def test_a_large_node_error_reaches_the_runner_though_the_process_ends_at_once(t
         assert process.exitcode == 0
         assert router.poll(10_000), "the error message never arrived"
         assert router.recv_multipart()[1] == text.encode()
+        assert pull.poll(10_000), "the node's own message after its error never arrived"
+        assert pull.recv() == b"goodbye from the node's deinit"
     finally:
+        if process.is_alive():
+            process.kill()
+            process.join()
         context.destroy(linger=0)
 
 

@@ -28,9 +28,9 @@ fifth, six with the watch for unpatched nodes):
   polled receives with ``copy=False``;
 - ``Message.from_bytes``: frames received that way go to ``decode_frames``; when it declines (noob's JSON),
   to what ``from_bytes`` was, as ``bytes``;
-- ``NodeRunner.error`` (where noob has it): runs noob's own, then, in a node's own process, waits (at most
-  :data:`ERROR_FLUSH_SECONDS`) until ZeroMQ has written the error message, before noob lets the process
-  end (see there why);
+- ``NodeRunner.error`` and ``NodeRunner.run`` (where noob has both): once a node has sent its error, the
+  end of ``run`` (a node process's target) waits, at most :data:`ERROR_FLUSH_SECONDS`, until ZeroMQ has
+  written what the node's sockets still hold, before the process ends (see there why);
 - with ``is_legacy`` given (``install()`` gives it), the watch for nodes started without noobwire: each
   ROUTER socket that is polled (the command node's, which hears every node's identify, status and error
   messages) notes the nodes whose frames are noob's JSON, and ``CommandNode.await_ready`` (in
@@ -114,14 +114,15 @@ _ABSENT = object()
 
 
 ERROR_FLUSH_SECONDS = 5.0
-"""How long, at most, a node whose code raised waits for ZeroMQ to write its error message before its
-process ends. noob's node sends the error and returns, and its process then ends through ``os._exit``
-without closing its sockets: a message ZeroMQ's I/O thread has not written yet is lost, and the runner
-waits for it forever (``process()`` has no timeout). With noob alone that loses an error in some runs, and
-in most on a loaded machine. The node's sockets are closed with this linger and its ZeroMQ context ended:
-that returns as soon as every pending message is written, at once on a healthy machine, and this long only
-when the runner no longer listens. A blocking wait: the node's other tasks (noob's gather does not cancel
-them) must not go on receiving and publishing while it dies."""
+"""How long, at most, the process of a node whose code raised waits for ZeroMQ to write its error message
+before it ends. noob's node sends the error, runs its deinit and returns from ``NodeRunner.run``, and
+multiprocessing then ends the process through ``os._exit`` without closing its sockets: a message
+ZeroMQ's I/O thread has not written yet is lost, and the runner waits for it forever (``process()`` has no
+timeout). With noob alone that loses an error in some runs, and in most on a loaded machine. So, after
+``run`` has returned (the node's own deinit done, its event loop closed), the sockets of the context the
+error went through are closed with this linger and the context ended: that returns as soon as every
+pending message is written, at once on a healthy machine, and this long only when nobody listens any
+more."""
 
 
 class RunnerInternalsWarning(RuntimeWarning):
@@ -527,8 +528,10 @@ def _apply(patch: RunnerPatch, message: ModuleType, loop: ModuleType, node: Modu
         mixin, "register_socket", _register_socket(patch, mixin.register_socket, zmq.SUB, zmq.ROUTER)
     )
     patch._replace(runner, "publish_events", _publish_events(patch, runner.publish_events))
-    if inspect.iscoroutinefunction(getattr(runner, "error", None)):
+    run = vars(runner).get("run")
+    if inspect.iscoroutinefunction(getattr(runner, "error", None)) and isinstance(run, classmethod):
         patch._replace(runner, "error", _error(patch, runner.error))
+        patch._replace(runner, "run", classmethod(_run(run.__func__)))
 
 
 class _OutgoingFrames:
@@ -790,25 +793,51 @@ def _publish_events(patch: RunnerPatch, original: Callable[..., Any]) -> Callabl
     return publish_events
 
 
+_contexts_to_flush: list[Any] = []
+"""The ZeroMQ contexts of the node errors sent in this process, for the end of ``NodeRunner.run``."""
+
+
 def _error(patch: RunnerPatch, original: Callable[..., Any]) -> Callable[..., Any]:
     async def error(self: Any, err: BaseException) -> None:
-        """noob's ``NodeRunner.error``, then, in a node's own process, a wait until ZeroMQ has written the
-        error message (patched by noobwire: see ``ERROR_FLUSH_SECONDS``)."""
+        """noob's ``NodeRunner.error``; the context its message went through is written out before the
+        node's process ends (patched by noobwire: see ``ERROR_FLUSH_SECONDS``)."""
         await original(self, err)
         if patch.active:
-            flush_before_exit(self.sockets["dealer"])
+            _contexts_to_flush.append(self.sockets["dealer"].context)
 
     return error
 
 
-def flush_before_exit(socket: Any) -> None:
-    """In a process that multiprocessing started (a node's), close every socket of ``socket``'s ZeroMQ
-    context and end the context, which returns once their pending messages are written (at most
-    :data:`ERROR_FLUSH_SECONDS`). Elsewhere nothing: the process goes on, and so does ZeroMQ's writing, and
-    the context may be shared with sockets that still work (a runner's command node)."""
+def _run(original: Callable[..., Any]) -> Callable[..., Any]:
+    def run(cls: type, *args: Any, **kwargs: Any) -> Any:
+        """noob's ``NodeRunner.run`` (a node process's target); then, if the node sent an error, a wait
+        until ZeroMQ has written it (patched by noobwire: see ``ERROR_FLUSH_SECONDS``)."""
+        try:
+            return original(cls, *args, **kwargs)
+        finally:
+            while _contexts_to_flush:
+                flush_before_exit(_contexts_to_flush.pop())
+
+    return run
+
+
+def flush_before_exit(context: Any) -> None:
+    """In a process that multiprocessing started (a node's), close every socket of the ZeroMQ ``context``
+    and end it, which returns once their pending messages are written: waited for at most
+    :data:`ERROR_FLUSH_SECONDS` (and a second more for a socket something closed earlier without a
+    linger). Elsewhere nothing: the process goes on, and so does ZeroMQ's writing, and the context may
+    serve sockets that still work."""
     if multiprocessing.parent_process() is None:
         return
+    ending = threading.Thread(
+        target=_destroy, args=(context, int(ERROR_FLUSH_SECONDS * 1000)), name="noobwire-flush", daemon=True
+    )
+    ending.start()
+    ending.join(ERROR_FLUSH_SECONDS + 1)
+
+
+def _destroy(context: Any, linger: int) -> None:
     import zmq
 
     with contextlib.suppress(zmq.ZMQError):
-        socket.context.destroy(linger=int(ERROR_FLUSH_SECONDS * 1000))
+        context.destroy(linger=linger)
