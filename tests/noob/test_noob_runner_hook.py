@@ -16,6 +16,8 @@ import multiprocessing
 import os
 import sys
 import textwrap
+import threading
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -286,15 +288,42 @@ def test_a_node_error_is_written_out_when_the_node_process_ends(
     assert happened == sent
 
 
+def test_a_sigterm_while_the_error_is_written_out_ends_the_wait_quietly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """noob's node turns the runner's SIGTERM into ``KeyboardInterrupt``: the runner wants the node gone,
+    and the wait gives way without a traceback from the node's process."""
+
+    class SlowContext:
+        def destroy(self, linger: int) -> None:
+            time.sleep(0.2)
+
+    def interrupted(self: threading.Thread, timeout: float | None = None) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(multiprocessing, "parent_process", lambda: object())
+    monkeypatch.setattr(threading.Thread, "join", interrupted)
+    try:
+        runner_hook.flush_before_exit(SlowContext())
+    except KeyboardInterrupt:
+        pytest.fail("the SIGTERM's KeyboardInterrupt left the flush")
+
+
+SMALL_BUFFER = 32 * 1024
+"""A socket's kernel buffer, in bytes: small enough that a 7.5 MB message takes many writes."""
+
+
 def test_a_large_node_error_reaches_the_runner_though_the_process_ends_at_once(tmp_path: Path) -> None:
     """noob's node process ends through ``os._exit`` once ``NodeRunner.run`` returns: without the patch, a
-    message ZeroMQ has not written by then (a large one never is) is lost and the runner waits forever.
-    The node's deinit, after its error, still sends through a socket of its own on noob's context."""
+    message ZeroMQ has not written by then is lost and the runner waits forever. Small kernel buffers on
+    both ends keep a large one from being written whole before the process ends. The node's deinit, after
+    its error, still sends through a socket of its own on noob's context."""
     package = write_runner_package(tmp_path, NODE_ERROR)
     node_runner = _modules(package)[2].NodeRunner
     text = "over the limit " * 500_000  # 7.5 MB: ZeroMQ's thread needs many writes for it
     context = zmq.Context()
     router = context.socket(zmq.ROUTER)
+    router.setsockopt(zmq.RCVBUF, SMALL_BUFFER)
     errors = f"tcp://127.0.0.1:{router.bind_to_random_port('tcp://127.0.0.1')}"
     pull = context.socket(zmq.PULL)
     goodbyes = f"tcp://127.0.0.1:{pull.bind_to_random_port('tcp://127.0.0.1')}"
@@ -304,6 +333,7 @@ def test_a_large_node_error_reaches_the_runner_though_the_process_ends_at_once(t
         async def fail() -> None:
             shared = zmq_asyncio.Context.instance()  # as noob's: one context for the node's sockets
             dealer = shared.socket(zmq.DEALER)
+            dealer.setsockopt(zmq.SNDBUF, SMALL_BUFFER)
             dealer.connect(errors)
             own = shared.socket(zmq.PUSH)
             own.connect(goodbyes)

@@ -121,8 +121,8 @@ ZeroMQ's I/O thread has not written yet is lost, and the runner waits for it for
 timeout). With noob alone that loses an error in some runs, and in most on a loaded machine. So, after
 ``run`` has returned (the node's own deinit done, its event loop closed), the sockets of the context the
 error went through are closed with this linger and the context ended: that returns as soon as every
-pending message is written, at once on a healthy machine, and this long only when nobody listens any
-more."""
+pending message is written, at once on a healthy machine, and this long (a second more at worst) only
+when nobody listens any more. A SIGTERM from the runner meanwhile ends the wait quietly."""
 
 
 class RunnerInternalsWarning(RuntimeWarning):
@@ -833,7 +833,8 @@ def flush_before_exit(context: Any) -> None:
         target=_destroy, args=(context, int(ERROR_FLUSH_SECONDS * 1000)), name="noobwire-flush", daemon=True
     )
     ending.start()
-    ending.join(ERROR_FLUSH_SECONDS + 1)
+    with contextlib.suppress(KeyboardInterrupt):  # noob's SIGTERM handler: the runner ends the node now
+        ending.join(ERROR_FLUSH_SECONDS + 1)
 
 
 def _destroy(context: Any, linger: int) -> None:
