@@ -34,14 +34,13 @@ import zmq
 from noobwire import Codec, EventMsg, decode
 from noobwire.bench.report import machine
 from noobwire.bench.workloads import TIMESTAMP, make_workload, workload_generation
-from noobwire.noob.runner_hook import _ReceivedFrames
 
 Scenario = Callable[[], Any]
 
 
 def _received(frames: list[Any]) -> Any:
-    """What the runner hook hands ``decode_frames``: zmq.Frames in a list of its own, the topic first."""
-    return _ReceivedFrames([zmq.Frame(b"event")] + [zmq.Frame(bytes(frame)) for frame in frames])
+    """What the runner hook hands ``decode_frames``: the zmq.Frames received, the topic first."""
+    return [zmq.Frame(b"event")] + [zmq.Frame(bytes(frame)) for frame in frames]
 
 
 def _paths(msg: Any, codec: Codec) -> tuple[Scenario, Scenario]:

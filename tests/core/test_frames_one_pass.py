@@ -161,8 +161,6 @@ def _encoded(name: str, threshold: int, options: Options) -> tuple[tuple[str, An
 
 
 def _forms(frames: list[Any]) -> dict[str, Any]:
-    from noobwire.noob.runner_hook import _ReceivedFrames
-
     as_bytes = [bytes(frame) for frame in frames]
     released = [memoryview(frame) for frame in as_bytes[:-1]]
     for view in released:
@@ -171,9 +169,7 @@ def _forms(frames: list[Any]) -> dict[str, Any]:
         "as encoded": list(frames),
         "bytes": as_bytes,
         "tuple": tuple(as_bytes),
-        "the runner hook's zmq frames": _ReceivedFrames(
-            [zmq.Frame(b"event")] + [zmq.Frame(f) for f in as_bytes]
-        ),
+        "the runner hook's zmq frames": [zmq.Frame(b"event")] + [zmq.Frame(f) for f in as_bytes],
         "bytearray buffers": [bytearray(frame) for frame in as_bytes[:-1]] + as_bytes[-1:],
         "a memoryview header": [*as_bytes[:-1], memoryview(as_bytes[-1])],
         "an envelope": [b"topic", b"id", *as_bytes],
@@ -263,15 +259,13 @@ def _general_paths(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 def test_what_noobs_runner_sends_is_written_and_read_in_one_pass(
     monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
-    from noobwire.noob.runner_hook import _ReceivedFrames
-
     if name not in MESSAGES:
         pytest.skip(f"{name} needs noob 1003")
     msg, generation = MESSAGES[name]
     with _general_paths(monkeypatch) as taken:
         codec = FrameCodec(get_backend("compiled"))
         frames = codec.encode_frames(msg, generation)
-        received = _ReceivedFrames([zmq.Frame(b"event")] + [zmq.Frame(bytes(frame)) for frame in frames])
+        received = [zmq.Frame(b"event")] + [zmq.Frame(bytes(frame)) for frame in frames]
         back = codec.decode_frames(received, generation)
         hook = Codec(generation=generation, backend="compiled").frames
         hook.decode_frames(hook.encode_frames_at(msg, 65536))

@@ -507,6 +507,37 @@ def test_a_small_event_and_other_messages_go_as_before(package: ModuleType, tmp_
     assert status.to_bytes() == b'{"type": "status", "node_id": "node", "value": "ready"}'
 
 
+def test_a_message_of_one_frame_goes_as_that_frame_as_noob_sends_it(
+    package: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message without buffers of its own is one frame: ``to_bytes()`` answers it as noob's would, and
+    noob's socket sends it as it sends its own (no wrapping, no ``copy=False``); it is still read back
+    through ``decode_frames``, as the receiving socket is patched."""
+    event_class = _modules(package)[0].EventMsg
+
+    def one_frame(msg: Any, threshold: int) -> list[Any]:
+        return [json.dumps({"node_id": msg.node_id, "value": msg.value}).encode()]
+
+    def decode_frames(frames: list[Any]) -> Any:
+        header = json.loads(frames[-1].bytes)
+        return event_class(header["node_id"], header["value"])
+
+    patch = patch_runner(package, encode_frames=one_frame, decode_frames=decode_frames)
+    sent: list[tuple[list[Any], bool]] = []
+    send_multipart = zmq_asyncio.Socket.send_multipart
+
+    def noting(self: Any, msg_parts: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append((list(msg_parts), kwargs.get("copy", True)))
+        return send_multipart(self, msg_parts, *args, **kwargs)
+
+    monkeypatch.setattr(zmq_asyncio.Socket, "send_multipart", noting)
+    received = _exchange(package, tmp_path, [1, 2])
+    assert type(received) is event_class
+    assert received.value == [1, 2]
+    assert sent == [([b"event", b'{"node_id": "node", "value": [1, 2]}'], True)]
+    assert (patch.sent_frames, patch.received_frames) == (1, 1)
+
+
 def test_outside_publish_events_to_bytes_is_one_frame(package: ModuleType) -> None:
     _patch(package)
     message = _modules(package)[0]

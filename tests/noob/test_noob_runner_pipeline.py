@@ -316,6 +316,51 @@ def test_every_process_keeps_its_memory_flat_over_2000_epochs_of_1_mib(
     assert hooked_active_backend.received_frames >= 2500
 
 
+class _CompletingScheduler:
+    """A scheduler whose epoch completes while it is asked: as noob's command node, in its own thread,
+    sets the epoch's future as the epoch ends, between the runner's making the future and its check."""
+
+    def __init__(self, futures: dict[Any, Any]) -> None:
+        self.futures = futures
+
+    def epoch_completed(self, epoch: Any) -> bool:
+        self.futures[epoch].set_result(epoch)
+        return True
+
+
+def _racing_runner() -> Any:
+    from types import SimpleNamespace
+
+    futures: dict[Any, Any] = {}
+    return SimpleNamespace(
+        _epoch_futures=futures, tube=SimpleNamespace(scheduler=_CompletingScheduler(futures))
+    )
+
+
+def test_an_epoch_the_command_node_completes_meanwhile_does_not_end_the_run() -> None:
+    """noob's ``_get_epoch_future`` raises ``InvalidStateError`` out of ``run()`` when the command node's
+    thread completes the epoch between its making the future and setting it; hooked, the future the
+    command node completed is returned."""
+    import concurrent.futures
+
+    from noob.runner.zmq.runner import ZMQRunner
+
+    noobs = vars(ZMQRunner)["_get_epoch_future"]
+    with pytest.raises(concurrent.futures.InvalidStateError):
+        noobs(_racing_runner(), 7)
+    patch = _hook(None)
+    try:
+        assert vars(ZMQRunner)["_get_epoch_future"] is not noobs
+        runner = _racing_runner()
+        future = ZMQRunner._get_epoch_future(runner, 7)
+        assert future is runner._epoch_futures[7]
+        assert future.result(timeout=0) == 7
+        assert ZMQRunner._get_epoch_future(_racing_runner(), 8).done()
+    finally:
+        unpatch(patch)
+    assert vars(ZMQRunner)["_get_epoch_future"] is noobs
+
+
 def test_the_pipeline_benchmark_runs_every_runner_and_checks_their_results() -> None:
     from noobwire.bench.pipeline import format_pipeline_report, run_pipelines
 

@@ -15,14 +15,16 @@ Where noob's runner (1000.0.0 to 1003.x, one layout throughout) moves messages:
   ``Message.from_bytes(frames)``. Events arrive on SUB sockets: a node's inbox (its upstream nodes' events
   and the command node's control messages) and the command node's inbox, subscribed to every outbox.
 
-The hook changes none of noob's functions' bodies; it wraps four attributes (five where noob has the
-fifth, six with the watch for unpatched nodes):
+The hook changes none of noob's functions' bodies; it wraps four attributes (more where noob has the
+others below, and with the watch for unpatched nodes):
 
 - ``NodeRunner.publish_events``: runs noob's own, inside a scope in which ``EventMsg.to_bytes()`` may
   answer with the message's frames instead of one frame; once noob's call has returned, it waits until
   ZeroMQ has let go of the buffers sent without a copy (see "Arrays" below);
-- ``EventMsg.to_bytes``: inside that scope, hands the message to ``encode_frames``; outside it, and when
-  ``encode_frames`` declines, it is what it was (noob's own, or ``install()``'s);
+- ``EventMsg.to_bytes``: inside that scope, hands the message to ``encode_frames`` (a message of one
+  frame, without buffers of its own, is answered as that frame, which noob's socket sends as it sends
+  its own); outside it, and when ``encode_frames`` declines, it is what it was (noob's own, or
+  ``install()``'s);
 - ``EventloopMixin.register_socket``: each socket registered from then on sends the frames such a
   ``to_bytes()`` answered with as ``[topic, *frames]`` with ``copy=False``, and each SUB socket that is
   polled receives with ``copy=False``;
@@ -31,6 +33,12 @@ fifth, six with the watch for unpatched nodes):
 - ``NodeRunner.error`` and ``NodeRunner.run`` (where noob has both): once a node has sent its error, the
   end of ``run`` (a node process's target) waits, at most :data:`ERROR_FLUSH_SECONDS`, until ZeroMQ has
   written what the node's sockets still hold, before the process ends (see there why);
+- ``ZMQRunner._get_epoch_future`` (where noob has it, in ``runner.zmq.runner``): noob's creates an
+  epoch's future and then, if the epoch has completed, sets its result; when the command node's thread
+  completes the epoch in between (it sets the future's result as the epoch ends), noob's
+  ``set_result`` raises ``InvalidStateError`` out of ``run()``. The wrapped one returns the future the
+  command node completed instead, as noob's command node itself ignores the error in the other order.
+  (noob alone meets this race too; the faster the messages, the more often.)
 - with ``is_legacy`` given (``install()`` gives it), the watch for nodes started without noobwire: each
   ROUTER socket that is polled (the command node's, which hears every node's identify, status and error
   messages) notes the nodes whose frames are noob's JSON, and ``CommandNode.await_ready`` (in
@@ -65,6 +73,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import concurrent.futures
 import contextlib
 import contextvars
 import importlib
@@ -523,7 +532,7 @@ def _apply(patch: RunnerPatch, message: ModuleType, loop: ModuleType, node: Modu
     runner = node.NodeRunner
     patch.active = True
     patch._replace(event_class, "to_bytes", _event_to_bytes(patch, event_class))
-    patch._replace(message_class, "from_bytes", classmethod(_from_bytes(patch, message_class)))
+    patch._replace(message_class, "from_bytes", classmethod(_from_bytes(patch, message_class, zmq.Frame)))
     patch._replace(
         mixin, "register_socket", _register_socket(patch, mixin.register_socket, zmq.SUB, zmq.ROUTER)
     )
@@ -532,6 +541,32 @@ def _apply(patch: RunnerPatch, message: ModuleType, loop: ModuleType, node: Modu
     if inspect.iscoroutinefunction(getattr(runner, "error", None)) and isinstance(run, classmethod):
         patch._replace(runner, "error", _error(patch, runner.error))
         patch._replace(runner, "run", classmethod(_run(run.__func__)))
+    zmq_runner = getattr(_optional_module(f"{patch.package.__name__}.{_RUNNER_MODULE}"), "ZMQRunner", None)
+    get_epoch_future = vars(zmq_runner).get("_get_epoch_future") if isinstance(zmq_runner, type) else None
+    if inspect.isfunction(get_epoch_future):
+        patch._replace(zmq_runner, "_get_epoch_future", _epoch_future(get_epoch_future))  # type: ignore[arg-type]
+
+
+def _optional_module(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def _epoch_future(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    def _get_epoch_future(self: Any, epoch: Any) -> Any:
+        """noob's ``ZMQRunner._get_epoch_future``; if the command node completed the epoch's future
+        while noob's was about to, that future (patched by noobwire: see the module's docstring)."""
+        try:
+            return original(self, epoch)
+        except concurrent.futures.InvalidStateError:
+            future = getattr(self, "_epoch_futures", {}).get(epoch)
+            if future is None or not future.done():
+                raise
+            return future
+
+    return _get_epoch_future
 
 
 class _OutgoingFrames:
@@ -591,12 +626,6 @@ _scope: contextvars.ContextVar[_PublishScope | None] = contextvars.ContextVar(
 )
 
 
-class _ReceivedFrames(list):  # type: ignore[type-arg]
-    """The ``zmq.Frame`` objects of one message received by a patched socket (for ``from_bytes``)."""
-
-    __slots__ = ()
-
-
 def _event_to_bytes(patch: RunnerPatch, event_class: type) -> Callable[[Any], Any]:
     previous = vars(event_class).get("to_bytes", _ABSENT)
     parent: Any = event_class.__mro__[1]  # its to_bytes is looked up at each call: install() may replace it
@@ -606,6 +635,8 @@ def _event_to_bytes(patch: RunnerPatch, event_class: type) -> Callable[[Any], An
         scope = _scope.get()
         if scope is not None and patch.active:
             frames = _encode(patch, self)
+            if frames is not None and len(frames) == 1 and type(frames[0]) is bytes:
+                return frames[0]  # no buffer of its own: one frame, which any socket sends as noob's
             if frames is not None:
                 outgoing = _OutgoingFrames(frames)
                 scope.outgoing.append(outgoing)
@@ -633,13 +664,13 @@ def _encode(patch: RunnerPatch, msg: Any) -> list[Any] | None:
     return frames
 
 
-def _from_bytes(patch: RunnerPatch, message_class: type) -> Callable[..., Any]:
+def _from_bytes(patch: RunnerPatch, message_class: type, frame_type: type) -> Callable[..., Any]:
     previous = vars(message_class)["from_bytes"]
 
     def from_bytes(cls: type, msg: Any) -> Any:
-        """Decode a message received as frames by a patched socket; anything else as before (patched by
-        noobwire)."""
-        if type(msg) is _ReceivedFrames:
+        """Decode a message received as frames by a patched socket (``zmq.Frame`` objects, which noob's
+        own ``recv_multipart()`` never gives); anything else as before (patched by noobwire)."""
+        if type(msg) is list and msg and type(msg[-1]) is frame_type:
             if patch.active:
                 decoded = patch.decode_frames(msg)
                 if decoded is not None:
@@ -760,13 +791,9 @@ def _receiving(patch: RunnerPatch, recv_multipart: Callable[..., Any]) -> Callab
     def receive(flags: int = 0, copy: bool = True, track: bool = False) -> Any:
         if not patch.active:
             return recv_multipart(flags=flags, copy=copy, track=track)
-        return _as_received(recv_multipart(flags=flags, copy=False, track=track))
+        return recv_multipart(flags=flags, copy=False, track=track)
 
     return receive
-
-
-async def _as_received(frames: Any) -> _ReceivedFrames:
-    return _ReceivedFrames(await frames)
 
 
 def _publish_events(patch: RunnerPatch, original: Callable[..., Any]) -> Callable[..., Any]:
