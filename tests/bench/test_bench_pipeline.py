@@ -58,6 +58,43 @@ def test_a_pipeline_without_raw_says_why_and_leaves_its_ratio_out() -> None:
     assert "not measured: raw pyzmq sends an array" in report
 
 
+def _reverse(order: list[str]) -> None:
+    order.reverse()
+
+
+class _FakeVariant:
+    """A variant whose every run of n epochs takes the next of ``seconds`` (times n), noting each call."""
+
+    def __init__(self, name: str, seconds: list[float], calls: list[tuple[str, int]]) -> None:
+        self.name, self.seconds, self.calls = name, iter(seconds), calls
+
+    def run(self, count: int) -> float:
+        self.calls.append((self.name, count))
+        return next(self.seconds) * count
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_round_is_made_of_turns_and_its_rate_is_the_median_of_its_turns() -> None:
+    calls: list[tuple[str, int]] = []
+    # seconds per epoch: two warm-up runs (the second sizes the turns: 0.01 s and 0.02 s an epoch), then
+    # two rounds of three turns
+    variants = {
+        "noob": _FakeVariant("noob", [0.01, 0.01, 0.01, 0.04, 0.02, 0.02, 0.02, 0.02], calls),
+        "noobwire": _FakeVariant("noobwire", [0.02, 0.02, 0.01, 0.01, 0.1, 0.01, 0.02, 0.04], calls),
+    }
+    shuffle = _reverse
+    rates = pipeline.measure(variants, seconds=6.0, rounds=2, slices=3, shuffle=shuffle)  # type: ignore[arg-type]
+    # a turn is 2 s: 200 epochs of noob, 100 of noobwire; a moment of load in one turn does not decide
+    assert rates["noob"] == [pytest.approx(50.0), pytest.approx(50.0)]  # of 100, 25, 50; of 50, 50, 50
+    assert rates["noobwire"] == [pytest.approx(100.0), pytest.approx(50.0)]  # of 100, 100, 10; 100, 50, 25
+    turns = calls[4:]
+    assert turns == [("noobwire", 100), ("noob", 200), ("noob", 200), ("noobwire", 100)] * 3
+    with pytest.raises(ValueError, match="slices"):
+        pipeline.measure(variants, seconds=1.0, rounds=1, slices=0, shuffle=list.reverse)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("name", "results", "error"),
     [

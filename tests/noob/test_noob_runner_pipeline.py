@@ -374,6 +374,31 @@ def test_the_pipeline_benchmark_runs_every_runner_and_checks_their_results() -> 
     assert active_runner_patch() is None  # the benchmark undid its hook
 
 
+def test_noob_alone_and_noobwire_are_driven_alike_differing_only_in_the_install() -> None:
+    """The benchmark drives each of noob's runners from a spawned process of its own (one driven from
+    the benchmark's own process ran faster, which is not noobwire's doing); only noobwire's has it
+    installed, and the benchmark's process has nothing installed by them."""
+    import noobwire.noob
+    from noobwire.bench.pipeline import _Setup
+
+    setup = _Setup("small", ["noob", "noobwire", "sync"])
+    try:
+        states = {variant: opened.state for variant, opened in setup.opened.items()}  # type: ignore[attr-defined]
+        assert {variant: state.installed for variant, state in states.items()} == {
+            "noob": False,
+            "noobwire": True,
+            "sync": False,
+        }
+        pids = {state.pid for state in states.values()}
+        assert len(pids) == 3
+        assert os.getpid() not in pids
+        assert all(opened.run(4) > 0 for opened in setup.opened.values())
+    finally:
+        setup.close()
+    assert noobwire.noob.active_installation() is None
+    assert active_runner_patch() is None
+
+
 def test_install_hooks_the_runner_and_every_message_is_noobwires() -> None:
     """With install() as a user has it: control messages and events in noobwire's frames, arrays out
     of band, and uninstall() takes the hook away again."""

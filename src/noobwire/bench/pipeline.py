@@ -7,17 +7,22 @@ Three pipelines (:mod:`noobwire.bench.pipeline_nodes`): ``A16M``, a source retur
 
 - ``noob``: noob's ``ZMQRunner`` (every node in a process of its own), as installed;
 - ``noobwire``: the same runner with ``noobwire.noob.install()``, as a user runs it: every message in
-  noobwire's frames, and event messages' large buffers out of band (its runner lives in a process of its
-  own, started by spawn, so that nothing of the install reaches the other variants);
+  noobwire's frames, and event messages' large buffers out of band;
 - ``sync``: noob's ``SynchronousRunner`` (one process, values handed over as they are): the framework's
   own ceiling;
 - ``raw``: for the array pipelines, pyzmq sending the same array from another process over ``ipc://``
   with ``copy=False``, and nothing else (:class:`noobwire.bench.throughput.ThroughputLink`): the
   transport's ceiling. It has one receiver where the runner has two (the sink and the command node).
 
-All four are set up first and then take turns, round by round in a shuffled order, each running for
-about the same time, so that a change in the machine's load falls on all of them alike; the rates are
-medians over the rounds, and each ratio is the median of the per-round ratios. Only ``runner.run(n)``
+Each of noob's runners is driven from a process of its own, started by spawn, the same driver for each
+(with ``install()`` for ``noobwire`` only), so that the runners differ in nothing but noobwire: a runner
+driven from the benchmark's own process ran some 10% faster than the same runner driven from a spawned
+one, which made noob alone look faster than noobwire when only noobwire's runner was driven from a
+process of its own. All are set up first and then take turns: each round is made of
+``slices`` turns, in each of which every variant runs for ``seconds / slices`` in a shuffled order, so
+that a change in the machine's load falls on all of them alike, also within a round. A round's rate is
+the median of its turns' rates; the rates are medians over the rounds, and each ratio is the median of
+the per-round ratios. Only ``runner.run(n)``
 (or the raw transfer) is timed, not starting the processes. Every run's results are checked: the sink's
 stamps must count up one by one (a frame that changed after it was sent, or a stale one, breaks that).
 
@@ -33,7 +38,7 @@ import itertools
 import random
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -43,8 +48,10 @@ from noobwire.bench.progress import Progress
 __all__ = [
     "PIPELINES",
     "VARIANTS",
+    "DriverState",
     "PipelineResult",
     "format_pipeline_report",
+    "measure",
     "noob_missing",
     "results_from_json",
     "results_to_json",
@@ -58,6 +65,8 @@ NAMES = {
     "sync": "SynchronousRunner",
     "raw": "raw pyzmq, ipc, copy=False",
 }
+_DRIVEN = {"noob": ("zmq", False), "noobwire": ("zmq", True), "sync": ("sync", False)}
+"""The variants that are noob runners: which runner, and whether noobwire is installed."""
 _MIN_EPOCHS = 2
 
 
@@ -145,11 +154,22 @@ class _SyncVariant:
         self.runner.deinit()
 
 
-class _InstalledVariant:
-    """A tube run by noob's ZeroMQ runner with ``install()``, driven in a spawned process of its own (the
-    runner's node processes fork from it, installed): the parent never has noobwire installed."""
+@dataclass(frozen=True)
+class DriverState:
+    """What a driver process says of itself once its runner is ready."""
 
-    def __init__(self, pipeline: str, timeout_s: float = 120.0) -> None:
+    pid: int
+    """The driver's process id (never the benchmark's own)."""
+    installed: bool
+    """Whether noobwire is installed there, its runner hook active."""
+
+
+class _DrivenVariant:
+    """A noob runner (``zmq`` or ``sync``) driven in a process of its own, started by spawn; with
+    ``install``, after ``noobwire.noob.install()`` (the runner's node processes fork from it,
+    installed). The benchmark's process never has noobwire installed by it."""
+
+    def __init__(self, pipeline: str, runner: str, install: bool, timeout_s: float = 120.0) -> None:
         import multiprocessing
 
         spawn = multiprocessing.get_context("spawn")
@@ -157,18 +177,22 @@ class _InstalledVariant:
         self._timeout_s = timeout_s
         # not a daemon: a daemon process may not start the runner's node processes
         self._process = spawn.Process(
-            target=_installed_driver, args=(pipeline, child_end), name="noobwire-bench-pipeline"
+            target=_driver, args=(pipeline, runner, install, child_end), name=f"noobwire-bench-{runner}"
         )
         self._process.start()
         child_end.close()
-        self._answer()  # ready
+        try:
+            self.state: DriverState = self._answer()  # ready
+        except BaseException:
+            self.close()
+            raise
 
     def _answer(self) -> Any:
         if not self._control.poll(self._timeout_s):
-            raise TimeoutError(f"the installed runner did not answer in {self._timeout_s:g} s")
+            raise TimeoutError(f"the runner's driver did not answer in {self._timeout_s:g} s")
         status, value = self._control.recv()
         if status != "ok":
-            raise RuntimeError(f"the installed runner failed: {value}")
+            raise RuntimeError(f"the runner's driver failed: {value}")
         return value
 
     def run(self, count: int) -> float:
@@ -186,20 +210,25 @@ class _InstalledVariant:
         self._control.close()
 
 
-def _installed_driver(pipeline: str, control: Any) -> None:
-    """The driver process of :class:`_InstalledVariant`: ``install()``, then the runner, run on request."""
+def _driver(pipeline: str, runner: str, install: bool, control: Any) -> None:
+    """The process of a :class:`_DrivenVariant`: its runner, set up, then run on request."""
+    import os
+
     try:
         import noobwire.noob
 
-        installation = noobwire.noob.install()
-        patch = installation.runner_patch
-        if patch is None or not patch.active:
-            raise RuntimeError("noobwire.noob.install() did not hook noob's runner (see its warning)")
-        variant = _ZmqVariant(pipeline)
+        if install:
+            installation = noobwire.noob.install()
+            patch = installation.runner_patch
+            if patch is None or not patch.active:
+                raise RuntimeError("noobwire.noob.install() did not hook noob's runner (see its warning)")
+        elif noobwire.noob.active_installation() is not None:  # NOOBWIRE_INSTALL in the environment
+            noobwire.noob.uninstall()
+        variant: _Variant = _ZmqVariant(pipeline) if runner == "zmq" else _SyncVariant(pipeline)
     except Exception as exc:
         control.send(("failed", f"{type(exc).__name__}: {exc}"))
         return
-    control.send(("ok", None))
+    control.send(("ok", DriverState(os.getpid(), noobwire.noob.active_installation() is not None)))
     try:
         while (count := control.recv()) is not None:
             try:
@@ -241,12 +270,9 @@ class _Setup:
     def _open(self, variant: str) -> None:
         if variant == "raw" and self.pipeline not in ARRAY_PIPELINES:
             self.not_measured[variant] = "raw pyzmq sends an array: array pipelines only"
-        elif variant == "noob":
-            self.opened[variant] = _ZmqVariant(self.pipeline)
-        elif variant == "noobwire":
-            self.opened[variant] = _InstalledVariant(self.pipeline)
-        elif variant == "sync":
-            self.opened[variant] = _SyncVariant(self.pipeline)
+        elif variant in _DRIVEN:
+            runner, install = _DRIVEN[variant]
+            self.opened[variant] = _DrivenVariant(self.pipeline, runner, install)
         elif variant == "raw":
             self.opened[variant] = _RawVariant(self.pipeline)
         else:
@@ -260,11 +286,11 @@ class _Setup:
                 opened.close()
 
 
-def _counts(setup: _Setup, seconds: float) -> dict[str, int]:
-    """How many epochs each variant runs per round: about ``seconds``' worth, by a first timed run (which
+def _counts(opened_variants: dict[str, _Variant], seconds: float) -> dict[str, int]:
+    """How many epochs each variant runs per turn: about ``seconds``' worth, by a first timed run (which
     also warms it up)."""
     counts = {}
-    for variant, opened in setup.opened.items():
+    for variant, opened in opened_variants.items():
         opened.run(_MIN_EPOCHS)  # the first run starts the processes' loops
         took = opened.run(_MIN_EPOCHS)
         counts[variant] = max(_MIN_EPOCHS, int(seconds / max(took / _MIN_EPOCHS, 1e-6)))
@@ -278,8 +304,10 @@ def run_pipelines(
     rounds: int = 5,
     progress: Progress | None = None,
     seed: int = 0,
+    slices: int = 8,
 ) -> list[PipelineResult]:
-    """Measure each pipeline with each variant: ``rounds`` rounds of about ``seconds`` per variant.
+    """Measure each pipeline with each variant: ``rounds`` rounds of about ``seconds`` per variant, each
+    round in ``slices`` turns (see :func:`measure`).
 
     Raises ``RuntimeError`` if noob is missing (see :func:`noob_missing`) or a run's results are wrong.
     """
@@ -294,22 +322,43 @@ def run_pipelines(
         setup = _Setup(pipeline, variants)
         try:
             result = PipelineResult(pipeline, not_measured=dict(setup.not_measured))
-            counts = _counts(setup, seconds)
-            order = list(setup.opened)
-            result.rates = {variant: [] for variant in order}
-            for done in range(rounds):
-                shuffle(order)
-                for variant in order:
-                    took = setup.opened[variant].run(counts[variant])
-                    result.rates[variant].append(counts[variant] / took)
-                if progress:
-                    progress.repeat(done + 1)
+            result.rates = measure(setup.opened, seconds, rounds, slices, shuffle, progress)
         finally:
             setup.close()
         if progress:
             progress.finish()
         results.append(result)
     return results
+
+
+def measure(
+    variants: dict[str, _Variant],
+    seconds: float,
+    rounds: int,
+    slices: int,
+    shuffle: Callable[[list[str]], None],
+    progress: Progress | None = None,
+) -> dict[str, list[float]]:
+    """Each variant's rate (epochs per second) in each of ``rounds`` rounds. A round is ``slices`` turns;
+    in each turn every variant, in an order ``shuffle`` draws, runs about ``seconds / slices``' worth of
+    epochs; a variant's rate in a round is the median of its turns' rates, so that a moment of load on
+    the machine during one turn does not decide the round."""
+    if slices < 1:
+        raise ValueError(f"slices must be at least 1, not {slices}")
+    counts = _counts(variants, seconds / slices)
+    order = list(variants)
+    rates: dict[str, list[float]] = {variant: [] for variant in order}
+    for done in range(rounds):
+        turns: dict[str, list[float]] = {variant: [] for variant in order}
+        for _ in range(slices):
+            shuffle(order)
+            for variant in order:
+                turns[variant].append(counts[variant] / variants[variant].run(counts[variant]))
+        for variant in rates:
+            rates[variant].append(statistics.median(turns[variant]))
+        if progress:
+            progress.repeat(done + 1)
+    return rates
 
 
 def _ratio(rates: dict[str, list[float]], mine: str, theirs: str) -> float | None:
