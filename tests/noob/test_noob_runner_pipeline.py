@@ -318,23 +318,27 @@ def test_every_process_keeps_its_memory_flat_over_2000_epochs_of_1_mib(
 
 class _CompletingScheduler:
     """A scheduler whose epoch completes while it is asked: as noob's command node, in its own thread,
-    sets the epoch's future as the epoch ends, between the runner's making the future and its check."""
+    sets the epoch's future as the epoch ends, between the runner's making the future and its check
+    (and, as noob 1000's does, drops it with ``drops``)."""
 
-    def __init__(self, futures: dict[Any, Any]) -> None:
-        self.futures = futures
+    def __init__(self, futures: dict[Any, Any], drops: bool) -> None:
+        self.futures, self.drops, self.completed = futures, drops, False
 
     def epoch_completed(self, epoch: Any) -> bool:
-        self.futures[epoch].set_result(epoch)
+        if not self.completed:
+            self.futures[epoch].set_result(epoch)
+            if self.drops:
+                del self.futures[epoch]
+            self.completed = True
         return True
 
 
-def _racing_runner() -> Any:
+def _racing_runner(drops: bool = False) -> Any:
     from types import SimpleNamespace
 
     futures: dict[Any, Any] = {}
-    return SimpleNamespace(
-        _epoch_futures=futures, tube=SimpleNamespace(scheduler=_CompletingScheduler(futures))
-    )
+    scheduler = _CompletingScheduler(futures, drops)
+    return SimpleNamespace(_epoch_futures=futures, tube=SimpleNamespace(scheduler=scheduler))
 
 
 def test_an_epoch_the_command_node_completes_meanwhile_does_not_end_the_run() -> None:
@@ -356,6 +360,11 @@ def test_an_epoch_the_command_node_completes_meanwhile_does_not_end_the_run() ->
         assert future is runner._epoch_futures[7]
         assert future.result(timeout=0) == 7
         assert ZMQRunner._get_epoch_future(_racing_runner(), 8).done()
+        # noob 1000's command node drops the future it completes: noob's then raised KeyError
+        with pytest.raises(KeyError):
+            noobs(_racing_runner(drops=True), 9)
+        dropped = ZMQRunner._get_epoch_future(_racing_runner(drops=True), 9)
+        assert dropped.result(timeout=0) == 9
     finally:
         unpatch(patch)
     assert vars(ZMQRunner)["_get_epoch_future"] is noobs
@@ -374,12 +383,19 @@ def test_the_pipeline_benchmark_runs_every_runner_and_checks_their_results() -> 
     assert active_runner_patch() is None  # the benchmark undid its hook
 
 
-def test_noob_alone_and_noobwire_are_driven_alike_differing_only_in_the_install() -> None:
+@pytest.mark.parametrize("install_request", [None, "1"])
+def test_noob_alone_and_noobwire_are_driven_alike_differing_only_in_the_install(
+    monkeypatch: pytest.MonkeyPatch, install_request: str | None
+) -> None:
     """The benchmark drives each of noob's runners from a spawned process of its own (one driven from
     the benchmark's own process ran faster, which is not noobwire's doing); only noobwire's has it
-    installed, and the benchmark's process has nothing installed by them."""
+    installed, also where NOOBWIRE_INSTALL asks every new process for it, and the benchmark's process
+    has nothing installed by them."""
     import noobwire.noob
     from noobwire.bench.pipeline import _Setup
+
+    if install_request is not None:
+        monkeypatch.setenv("NOOBWIRE_INSTALL", install_request)
 
     setup = _Setup("small", ["noob", "noobwire", "sync"])
     try:
@@ -397,6 +413,46 @@ def test_noob_alone_and_noobwire_are_driven_alike_differing_only_in_the_install(
         setup.close()
     assert noobwire.noob.active_installation() is None
     assert active_runner_patch() is None
+    assert os.environ.get("NOOBWIRE_INSTALL") == install_request
+
+
+def _process_group(group: int) -> list[int]:
+    """The live processes (not zombies) whose process group is ``group`` (Linux: from /proc)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if int(fields[2]) == group and fields[0] != "Z":
+                members.append(int(entry.name))
+    return members
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from Linux's /proc")
+def test_a_stuck_runner_s_driver_is_ended_with_its_node_processes() -> None:
+    """A run that does not answer (a node stopped) times out; closing the driver then ends it and every
+    node process of its runner, which would otherwise outlive it."""
+    import signal
+
+    from noobwire.bench.pipeline import _DrivenVariant
+
+    variant = _DrivenVariant("small", "zmq", False, timeout_s=5)
+    variant.close_grace_s = 1
+    group = variant.state.pid
+    nodes = [pid for pid in _process_group(group) if pid != group]
+    try:
+        assert len(nodes) == 3
+        os.kill(nodes[0], signal.SIGSTOP)
+        with pytest.raises(TimeoutError):
+            variant.run(10_000)
+    finally:
+        variant.close()
+    deadline = time.monotonic() + 10
+    while _process_group(group) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _process_group(group) == []
 
 
 def test_install_hooks_the_runner_and_every_message_is_noobwires() -> None:

@@ -36,9 +36,10 @@ others below, and with the watch for unpatched nodes):
 - ``ZMQRunner._get_epoch_future`` (where noob has it, in ``runner.zmq.runner``): noob's creates an
   epoch's future and then, if the epoch has completed, sets its result; when the command node's thread
   completes the epoch in between (it sets the future's result as the epoch ends), noob's
-  ``set_result`` raises ``InvalidStateError`` out of ``run()``. The wrapped one returns the future the
-  command node completed instead, as noob's command node itself ignores the error in the other order.
-  (noob alone meets this race too; the faster the messages, the more often.)
+  ``set_result`` raises ``InvalidStateError`` out of ``run()`` (in noob 1000, which drops the future it
+  completed, a ``KeyError``). The wrapped one returns the future the command node completed instead (a
+  completed one, where noob 1000 dropped it), as noob's command node itself ignores the error in the
+  other order. (noob alone meets this race too; the faster the messages, the more often.)
 - with ``is_legacy`` given (``install()`` gives it), the watch for nodes started without noobwire: each
   ROUTER socket that is polled (the command node's, which hears every node's identify, status and error
   messages) notes the nodes whose frames are noob's JSON, and ``CommandNode.await_ready`` (in
@@ -560,11 +561,16 @@ def _epoch_future(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any], A
         while noob's was about to, that future (patched by noobwire: see the module's docstring)."""
         try:
             return original(self, epoch)
-        except concurrent.futures.InvalidStateError:
-            future = getattr(self, "_epoch_futures", {}).get(epoch)
-            if future is None or not future.done():
-                raise
-            return future
+        except (concurrent.futures.InvalidStateError, KeyError):
+            future = self._epoch_futures.get(epoch)
+            if future is not None and future.done():
+                return future
+            # noob 1000 drops the future it completed (as the epoch ends), so noob's finds none
+            if future is None and self.tube.scheduler.epoch_completed(epoch):
+                done: concurrent.futures.Future[Any] = concurrent.futures.Future()
+                done.set_result(epoch)
+                return done
+            raise
 
     return _get_epoch_future
 
