@@ -197,9 +197,11 @@ def test_the_pipelines_can_be_chosen(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     chosen: list[list[str]] = []
+    turns: list[object] = []
 
     def fake_run(names: list[str], **settings: object) -> list[PipelineResult]:
         chosen.append(names)
+        turns.append(settings["slices"])
         return [PipelineResult(name, rates={"noob": [1.0], "noobwire": [2.0]}) for name in names]
 
     monkeypatch.setattr(pipeline, "noob_missing", lambda: None)
@@ -207,6 +209,7 @@ def test_the_pipelines_can_be_chosen(
     assert cli.main(["bench", "--pipeline", "small,A1M", "--quick"]) == 0
     assert cli.main(["bench", "--pipeline"]) == 0
     assert chosen == [["small", "A1M"], list(PIPELINES)]
+    assert turns == [cli_bench.PIPELINE_QUICK_TURNS, cli_bench.PIPELINE_TURNS] == [2, 8]
     assert "small: small values through 3 nodes" in capsys.readouterr().out
 
 

@@ -35,10 +35,12 @@ from __future__ import annotations
 import contextlib
 import importlib
 import itertools
+import os
 import random
+import signal
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -169,6 +171,9 @@ class _DrivenVariant:
     ``install``, after ``noobwire.noob.install()`` (the runner's node processes fork from it,
     installed). The benchmark's process never has noobwire installed by it."""
 
+    close_grace_s = 30.0
+    """How long :meth:`close` lets the driver end its runner when asked, before it sends SIGTERM."""
+
     def __init__(self, pipeline: str, runner: str, install: bool, timeout_s: float = 120.0) -> None:
         import multiprocessing
 
@@ -176,13 +181,24 @@ class _DrivenVariant:
         self._control, child_end = spawn.Pipe()
         self._timeout_s = timeout_s
         # not a daemon: a daemon process may not start the runner's node processes
+        # the runner starts its node processes as one started from here would (a spawned interpreter's
+        # default would be spawn)
+        start_method = multiprocessing.get_start_method()
         self._process = spawn.Process(
-            target=_driver, args=(pipeline, runner, install, child_end), name=f"noobwire-bench-{runner}"
+            target=_driver,
+            args=(pipeline, runner, install, start_method, child_end),
+            name=f"noobwire-bench-{runner}",
         )
-        self._process.start()
+        with _without_install_request():
+            self._process.start()
         child_end.close()
         try:
             self.state: DriverState = self._answer()  # ready
+            if self.state.installed != install:
+                raise RuntimeError(
+                    f"the driver of {runner} {'without' if install else 'with'} noobwire installed, "
+                    f"not as asked"
+                )
         except BaseException:
             self.close()
             raise
@@ -201,29 +217,59 @@ class _DrivenVariant:
         return seconds
 
     def close(self) -> None:
+        """Stop the runner and its driver: asked to, then by SIGTERM (on which the driver still ends its
+        runner), and at last, if the driver has not ended, by killing its process group (its node
+        processes too, which would otherwise outlive it)."""
         with contextlib.suppress(OSError, EOFError):
             self._control.send(None)
-        self._process.join(timeout=30)
+        self._process.join(timeout=self.close_grace_s)
         if self._process.is_alive():
             self._process.terminate()
+            self._process.join(timeout=10)
+        if self._process.is_alive() and self._process.pid is not None and hasattr(os, "killpg"):
+            with contextlib.suppress(OSError):  # the driver leads its group (see _driver)
+                os.killpg(self._process.pid, signal.SIGKILL)
             self._process.join(timeout=5)
         self._control.close()
 
 
-def _driver(pipeline: str, runner: str, install: bool, control: Any) -> None:
-    """The process of a :class:`_DrivenVariant`: its runner, set up, then run on request."""
-    import os
+@contextlib.contextmanager
+def _without_install_request() -> Iterator[None]:
+    """No ``NOOBWIRE_INSTALL`` in the environment while a driver starts: with it, the start-up hook would
+    install noobwire in noob alone's driver, or before ``install()`` in noobwire's."""
+    from _noobwire_environment import ENV_INSTALL
 
+    request = os.environ.pop(ENV_INSTALL, None)
     try:
+        yield
+    finally:
+        if request is not None:
+            os.environ[ENV_INSTALL] = request
+
+
+def _end_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(f"signal {signum}")
+
+
+def _driver(pipeline: str, runner: str, install: bool, start_method: str, control: Any) -> None:
+    """The process of a :class:`_DrivenVariant`: its runner, set up, then run on request. It leads a
+    process group of its own (its runner's node processes join it), and a SIGTERM ends it through its
+    runner's ``deinit()``."""
+    if hasattr(os, "setsid"):  # POSIX
+        os.setsid()
+    signal.signal(signal.SIGTERM, _end_on_sigterm)
+    try:
+        import multiprocessing
+
         import noobwire.noob
 
+        multiprocessing.set_start_method(start_method, force=True)
+
         if install:
-            installation = noobwire.noob.install()
-            patch = installation.runner_patch
+            noobwire.noob.install()
+            patch = noobwire.noob.hook_runner()
             if patch is None or not patch.active:
                 raise RuntimeError("noobwire.noob.install() did not hook noob's runner (see its warning)")
-        elif noobwire.noob.active_installation() is not None:  # NOOBWIRE_INSTALL in the environment
-            noobwire.noob.uninstall()
         variant: _Variant = _ZmqVariant(pipeline) if runner == "zmq" else _SyncVariant(pipeline)
     except Exception as exc:
         control.send(("failed", f"{type(exc).__name__}: {exc}"))

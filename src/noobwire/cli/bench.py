@@ -37,8 +37,12 @@ DEFAULT_REPEATS = 7
 PIPELINE_QUICK_SECONDS = 0.5
 """Seconds per runner and round of ``--pipeline --quick`` (under a minute for the three pipelines)."""
 PIPELINE_QUICK_ROUNDS = 3
+PIPELINE_QUICK_TURNS = 2
+"""Turns per round of ``--pipeline --quick``: turns of a sixteenth of its half second would time little
+more than the start of each ``run(n)``."""
 PIPELINE_SECONDS = 2.0
 PIPELINE_ROUNDS = 5
+PIPELINE_TURNS = 8
 
 NOOB_IMPORT_NOTICES = ("XDG_RUNTIME_DIR is not set",)
 """The starts of the warnings noob gives as it is imported (its ``RuntimeDirWarning`` where
@@ -219,7 +223,11 @@ def _run_pipelines(args: argparse.Namespace) -> int:
         )
         try:
             results = pipeline.run_pipelines(
-                names, seconds=seconds, rounds=rounds, progress=Progress(len(names))
+                names,
+                seconds=seconds,
+                rounds=rounds,
+                progress=Progress(len(names)),
+                slices=PIPELINE_QUICK_TURNS if args.quick else PIPELINE_TURNS,
             )
         except RuntimeError as exc:
             print(f"noobwire bench --pipeline: {exc}", file=sys.stderr)
