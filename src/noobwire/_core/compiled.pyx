@@ -835,7 +835,12 @@ cdef DtypeOut dtype_out(object dtype):
 
 
 cdef DtypeOut dtype_out_lookup(object dtype):
-    cdef PyObject* found = PyDict_GetItem(_dtypes_out, dtype)
+    cdef PyObject* found = NULL
+    cdef bint hashable = True
+    try:
+        found = PyDict_GetItemWithError(_dtypes_out, dtype)
+    except TypeError:  # a field title numpy cannot hash (a list): described below, never remembered
+        hashable = False
     if found != NULL:
         return None if found == <PyObject*>None else <DtypeOut>found
     cdef DtypeOut entry = None
@@ -843,7 +848,7 @@ cdef DtypeOut dtype_out_lookup(object dtype):
         entry = DtypeOut.__new__(DtypeOut)
         entry.descr = extensions._header_packer.pack(extensions.dtype_descr(dtype))
         entry.itemsize = dtype.itemsize
-    if len(_dtypes_out) < DTYPE_CACHE_SIZE:
+    if hashable and len(_dtypes_out) < DTYPE_CACHE_SIZE:
         _dtypes_out[dtype] = entry
     return entry
 
