@@ -15,6 +15,7 @@ from libc.stdint cimport INT64_MAX, int8_t, int16_t, int32_t, int64_t, uint8_t, 
 from libc.string cimport memcmp, memcpy, strcmp
 
 from cpython.datetime cimport (
+    PyDateTime_DATE_GET_FOLD,
     PyDateTime_DATE_GET_HOUR,
     PyDateTime_DATE_GET_MICROSECOND,
     PyDateTime_DATE_GET_MINUTE,
@@ -166,6 +167,8 @@ cdef uint8_t EXT_SET = wire.EXT_SET
 cdef uint8_t EXT_FROZENSET = wire.EXT_FROZENSET
 cdef int EXT_BIGINT = wire.EXT_BIGINT
 cdef int EXT_DATETIME = wire.EXT_DATETIME
+cdef Py_ssize_t DATETIME_NAIVE_SIZE = wire.DATETIME_NAIVE_SIZE
+cdef uint32_t FOLD_BIT = 1u << 31
 cdef int EXT_META_SIGNAL = wire.EXT_META_SIGNAL
 cdef int EXT_NDARRAY = wire.EXT_NDARRAY
 cdef int EXT_PICKLE = wire.EXT_PICKLE
@@ -492,11 +495,25 @@ cdef int write_timestamp(Enc* e, int64_t seconds, uint32_t nanoseconds) except -
 cdef int write_datetime(Enc* e, object dt) except -1:
     """An exact ``datetime``: the timestamp extension if its offset is zero, else ``EXT_DATETIME``."""
     cdef int64_t days, seconds
-    if datetime_tzinfo(dt) is _UTC:
+    cdef uint32_t nanoseconds_field
+    cdef char* at
+    tz = datetime_tzinfo(dt)
+    if tz is _UTC or tz is None:
         days = days_from_civil(PyDateTime_GET_YEAR(dt), PyDateTime_GET_MONTH(dt), PyDateTime_GET_DAY(dt))
         seconds = (days * SECONDS_PER_DAY + PyDateTime_DATE_GET_HOUR(dt) * 3600
                    + PyDateTime_DATE_GET_MINUTE(dt) * 60 + PyDateTime_DATE_GET_SECOND(dt))
-        return write_timestamp(e, seconds, <uint32_t>PyDateTime_DATE_GET_MICROSECOND(dt) * 1000)
+        if tz is _UTC:
+            return write_timestamp(e, seconds, <uint32_t>PyDateTime_DATE_GET_MICROSECOND(dt) * 1000)
+        # naive: its wall-clock time read as if it were UTC, the fold in the nanoseconds' top bit
+        # (extensions.datetime_payload, written here without a call)
+        nanoseconds_field = <uint32_t>PyDateTime_DATE_GET_MICROSECOND(dt) * 1000
+        if PyDateTime_DATE_GET_FOLD(dt):
+            nanoseconds_field |= FOLD_BIT
+        write_ext_header(e, DATETIME_NAIVE_SIZE, EXT_DATETIME)
+        at = enc_reserve(e, DATETIME_NAIVE_SIZE)
+        put32(at, nanoseconds_field)
+        put64(at + 4, <uint64_t>seconds)
+        return 0
     seconds_obj, nanoseconds, offset_us = extensions.datetime_parts(dt)
     if offset_us is not None and offset_us == 0:
         return write_timestamp(e, seconds_obj, nanoseconds)
@@ -2152,6 +2169,8 @@ cdef object read_ext(Dec* d, Py_ssize_t size, object buf):
         return extensions.ndarray_from_payload(PyMemoryView_FromObject(buf)[offset:offset + size])
     if d.received != NULL and FIRST_BUFFER_CODE <= code <= LAST_BUFFER_CODE:
         return resolve_received(d.received, code, payload, size)
+    if code == EXT_DATETIME and size == DATETIME_NAIVE_SIZE:
+        return read_naive_datetime(payload)
     data = PyBytes_FromStringAndSize_obj(<const char*>payload, size)
     if code == EXT_DATETIME:
         return extensions.datetime_from_payload(data)
@@ -2166,6 +2185,25 @@ cdef object read_ext(Dec* d, Py_ssize_t size, object buf):
     if d.buffers != NULL and FIRST_BUFFER_CODE <= code <= LAST_BUFFER_CODE:
         return (<object>d.buffers).resolve(code, data)
     raise _Refused("extension")
+
+
+cdef object read_naive_datetime(const uint8_t* payload):
+    """A naive datetime of ``EXT_DATETIME`` (``extensions.datetime_from_payload`` without a call); what
+    it does not read, the pure backend refuses."""
+    cdef uint32_t nanoseconds = get32(payload)
+    cdef int64_t seconds = <int64_t>get64(payload + 4)
+    cdef int fold = 1 if nanoseconds & FOLD_BIT else 0
+    cdef int year, month, day
+    nanoseconds &= ~FOLD_BIT
+    if nanoseconds > 999_999_999:
+        raise _Refused("datetime nanoseconds")
+    cdef int64_t days = floor_div(seconds, SECONDS_PER_DAY)
+    if days < MIN_DAYS or days > MAX_DAYS:
+        raise _Refused("datetime range")
+    cdef int64_t second_of_day = seconds - days * SECONDS_PER_DAY
+    civil_from_days(days, &year, &month, &day)
+    return datetime_new(year, month, day, <int>(second_of_day // 3600), <int>(second_of_day // 60 % 60),
+                        <int>(second_of_day % 60), <int>(nanoseconds // 1000), None, fold)
 
 
 cdef object read_timestamp(Dec* d, const uint8_t* payload, Py_ssize_t size):
