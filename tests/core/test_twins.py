@@ -633,3 +633,27 @@ def test_any_naive_datetime_payload_gets_the_pure_verdict(nanoseconds: int, seco
     assert_same_outcome(
         outcome(lambda: compiled_module.decode_frame(frame)), outcome(lambda: pure.decode_frame(frame))
     )
+
+
+class _Moment(datetime):
+    """A datetime subclass (as pandas' Timestamp is one)."""
+
+
+@pytest.mark.parametrize("allow_pickle", [True, False])
+@pytest.mark.parametrize(
+    "stamp", [_Moment(2026, 1, 1), _Moment(2026, 1, 1, tzinfo=UTC)], ids=["naive", "utc"]
+)
+def test_a_datetime_subclass_in_an_event_s_timestamp_is_written_as_its_datetime(
+    stamp: datetime, allow_pickle: bool
+) -> None:
+    """The compiled record writer pickled it (with pickle off: its internal error), where pure writes the
+    datetime; the frame it wrote did not decode on either backend."""
+    event = {"id": 1, "timestamp": stamp, "node_id": "n", "signal": "s", "epoch": 1, "value": 2}
+    msg = noobwire.EventMsg.model_construct(
+        node_id="n", timestamp=datetime(2026, 1, 1, tzinfo=UTC), value=[event]
+    )
+    options = Options(allow_pickle=allow_pickle)
+    frame = compiled_module.encode(msg, options=options)
+    assert frame == pure.encode(msg, options=options)
+    back = compiled_module.decode_frame(frame, options=options).value[0]["timestamp"]
+    assert (type(back), back) == (datetime, datetime(2026, 1, 1, tzinfo=stamp.tzinfo))

@@ -1551,7 +1551,10 @@ cdef int write_checked_record(Enc* e, CompiledGeneration c, CompiledRecord t, ob
     cdef Py_ssize_t i
     write_array_header(e, t.n)
     for i in range(t.n):
-        write_value(e, checked[i], t.level)
+        value = checked[i]
+        if t.kinds[i] == KIND_DATETIME and type(value) is not DATETIME:
+            value = pure._schema_datetime(value, "")  # a subclass, as its datetime (else it would be pickled)
+        write_value(e, value, t.level)
     return 0
 
 
