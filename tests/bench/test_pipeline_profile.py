@@ -3,22 +3,13 @@ sampled thread was doing). The profiling itself needs py-spy and ptrace rights, 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "pipeline_profile.py"
+from benchmark_scripts import load_benchmark
 
 
 def _profile() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("benchmarks_pipeline_profile", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("pipeline_profile")
 
 
 PARENT = 'process 100:"python pipeline_profile.py --child noob small 10 roles.json"'

@@ -3,27 +3,18 @@ asserted: a benchmark is a benchmark)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from benchmark_scripts import load_benchmark
+
 pytest.importorskip("zmq")
 pytest.importorskip("numpy")
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "runner_path.py"
-
 
 def _runner_path() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("benchmarks_runner_path", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("runner_path")
 
 
 def test_every_scenario_runs_and_every_row_is_computed() -> None:

@@ -2194,10 +2194,14 @@ cdef object read_naive_datetime(const uint8_t* payload):
     """A naive datetime of ``EXT_DATETIME`` (``extensions.datetime_from_payload`` without a call); what
     it does not read, the pure backend refuses."""
     cdef uint32_t nanoseconds = get32(payload)
-    cdef int64_t seconds = <int64_t>get64(payload + 4)
-    cdef int fold = 1 if nanoseconds & FOLD_BIT else 0
+    return datetime_at(<int64_t>get64(payload + 4), nanoseconds & ~FOLD_BIT, None,
+                       1 if nanoseconds & FOLD_BIT else 0)
+
+
+cdef inline object datetime_at(int64_t seconds, uint32_t nanoseconds, object tz, int fold):
+    """The datetime ``seconds`` (and ``nanoseconds``, to the microsecond) after 1970-01-01 00:00, with
+    ``tz`` and ``fold``; refused if not a datetime (nanoseconds past a second, a year outside 1-9999)."""
     cdef int year, month, day
-    nanoseconds &= ~FOLD_BIT
     if nanoseconds > 999_999_999:
         raise _Refused("datetime nanoseconds")
     cdef int64_t days = floor_div(seconds, SECONDS_PER_DAY)
@@ -2206,14 +2210,13 @@ cdef object read_naive_datetime(const uint8_t* payload):
     cdef int64_t second_of_day = seconds - days * SECONDS_PER_DAY
     civil_from_days(days, &year, &month, &day)
     return datetime_new(year, month, day, <int>(second_of_day // 3600), <int>(second_of_day // 60 % 60),
-                        <int>(second_of_day % 60), <int>(nanoseconds // 1000), None, fold)
+                        <int>(second_of_day % 60), <int>(nanoseconds // 1000), tz, fold)
 
 
 cdef object read_timestamp(Dec* d, const uint8_t* payload, Py_ssize_t size):
     cdef int64_t seconds
     cdef uint32_t nanoseconds
     cdef uint64_t data64
-    cdef int year, month, day
     if d.last_datetime != NULL and size == d.last_stamp_size and memcmp(payload, d.last_stamp, size) == 0:
         return <object>d.last_datetime  # datetimes are immutable: one read serves all its copies
     if size == 4:
@@ -2228,15 +2231,7 @@ cdef object read_timestamp(Dec* d, const uint8_t* payload, Py_ssize_t size):
         seconds = <int64_t>get64(payload + 4)
     else:
         raise _Refused("timestamp size")
-    if nanoseconds > 999_999_999:
-        raise _Refused("timestamp nanoseconds")
-    cdef int64_t days = floor_div(seconds, SECONDS_PER_DAY)
-    if days < MIN_DAYS or days > MAX_DAYS:
-        raise _Refused("timestamp range")
-    cdef int64_t second_of_day = seconds - days * SECONDS_PER_DAY
-    civil_from_days(days, &year, &month, &day)
-    result = datetime_new(year, month, day, <int>(second_of_day // 3600), <int>(second_of_day // 60 % 60),
-                          <int>(second_of_day % 60), <int>(nanoseconds // 1000), _UTC)
+    result = datetime_at(seconds, nanoseconds, _UTC, 0)
     Py_INCREF(result)
     if d.last_datetime != NULL:
         Py_DECREF(<object>d.last_datetime)
