@@ -85,14 +85,14 @@ def test_a_round_is_made_of_turns_and_its_rate_is_the_median_of_its_turns() -> N
         "noobwire": _FakeVariant("noobwire", [0.02, 0.02, 0.01, 0.01, 0.1, 0.01, 0.02, 0.04], calls),
     }
     shuffle = _reverse
-    rates = pipeline.measure(variants, seconds=6.0, rounds=2, slices=3, shuffle=shuffle)  # type: ignore[arg-type]
+    rates = pipeline.measure(variants, seconds=6.0, rounds=2, turns=3, shuffle=shuffle)  # type: ignore[arg-type]
     # a turn is 2 s: 200 epochs of noob, 100 of noobwire; a moment of load in one turn does not decide
     assert rates["noob"] == [pytest.approx(50.0), pytest.approx(50.0)]  # of 100, 25, 50; of 50, 50, 50
     assert rates["noobwire"] == [pytest.approx(100.0), pytest.approx(50.0)]  # of 100, 100, 10; 100, 50, 25
     turns = calls[4:]
     assert turns == [("noobwire", 100), ("noob", 200), ("noob", 200), ("noobwire", 100)] * 3
-    with pytest.raises(ValueError, match="slices"):
-        pipeline.measure(variants, seconds=1.0, rounds=1, slices=0, shuffle=list.reverse)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="turns"):
+        pipeline.measure(variants, seconds=1.0, rounds=1, turns=0, shuffle=list.reverse)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -201,7 +201,7 @@ def test_the_pipelines_can_be_chosen(
 
     def fake_run(names: list[str], **settings: object) -> list[PipelineResult]:
         chosen.append(names)
-        turns.append(settings["slices"])
+        turns.append(settings["turns"])
         return [PipelineResult(name, rates={"noob": [1.0], "noobwire": [2.0]}) for name in names]
 
     monkeypatch.setattr(pipeline, "noob_missing", lambda: None)

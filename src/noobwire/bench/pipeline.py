@@ -15,16 +15,16 @@ Three pipelines (:mod:`noobwire.bench.pipeline_nodes`): ``A16M``, a source retur
   transport's ceiling. It has one receiver where the runner has two (the sink and the command node).
 
 Each of noob's runners is driven from a process of its own, started by spawn, the same driver for each
-(with ``install()`` for ``noobwire`` only), so that the runners differ in nothing but noobwire: a runner
-driven from the benchmark's own process ran some 10% faster than the same runner driven from a spawned
-one, which made noob alone look faster than noobwire when only noobwire's runner was driven from a
-process of its own. All are set up first and then take turns: each round is made of
-``slices`` turns, in each of which every variant runs for ``seconds / slices`` in a shuffled order, so
-that a change in the machine's load falls on all of them alike, also within a round. A round's rate is
-the median of its turns' rates; the rates are medians over the rounds, and each ratio is the median of
-the per-round ratios. Only ``runner.run(n)``
-(or the raw transfer) is timed, not starting the processes. Every run's results are checked: the sink's
-stamps must count up one by one (a frame that changed after it was sent, or a stale one, breaks that).
+(with ``install()`` for ``noobwire`` only), whose runner starts its node processes as the benchmark's own
+process would (fork, where that is the default), so that the runners differ in nothing but noobwire.
+(When noob alone ran in the benchmark's process and noobwire's runner in a spawned one, whose nodes were
+then spawned too, noob alone ran some 10% faster for that alone.) All are set up first and then take
+turns: each round is made of ``turns`` turns, in each of which every variant runs for ``seconds / turns``
+in a shuffled order, so that a change in the machine's load falls on all of them alike, also within a
+round. A round's rate is the median of its turns' rates; the rates are medians over the rounds, and each
+ratio is the median of the per-round ratios. Only ``runner.run(n)`` (or the raw transfer) is timed, not
+starting the processes. Every run's results are checked: the sink's stamps must count up one by one (a
+frame that changed after it was sent, or a stale one, breaks that).
 
 Needs noob 1000 or later with its ZeroMQ runner (``pip install 'noob[zmq]'``); :func:`noob_missing`
 says why not when it is missing.
@@ -168,8 +168,8 @@ class DriverState:
 
 class _DrivenVariant:
     """A noob runner (``zmq`` or ``sync``) driven in a process of its own, started by spawn; with
-    ``install``, after ``noobwire.noob.install()`` (the runner's node processes fork from it,
-    installed). The benchmark's process never has noobwire installed by it."""
+    ``install``, after ``noobwire.noob.install()``. Its runner starts its node processes by the start
+    method of the benchmark's process. The benchmark's process never has noobwire installed by it."""
 
     close_grace_s = 30.0
     """How long :meth:`close` lets the driver end its runner when asked, before it sends SIGTERM."""
@@ -180,9 +180,8 @@ class _DrivenVariant:
         spawn = multiprocessing.get_context("spawn")
         self._control, child_end = spawn.Pipe()
         self._timeout_s = timeout_s
-        # not a daemon: a daemon process may not start the runner's node processes
         # the runner starts its node processes as one started from here would (a spawned interpreter's
-        # default would be spawn)
+        # default would be spawn); not a daemon: a daemon process may not start them
         start_method = multiprocessing.get_start_method()
         self._process = spawn.Process(
             target=_driver,
@@ -264,7 +263,6 @@ def _driver(pipeline: str, runner: str, install: bool, start_method: str, contro
         import noobwire.noob
 
         multiprocessing.set_start_method(start_method, force=True)
-
         if install:
             noobwire.noob.install()
             patch = noobwire.noob.hook_runner()
@@ -350,10 +348,10 @@ def run_pipelines(
     rounds: int = 5,
     progress: Progress | None = None,
     seed: int = 0,
-    slices: int = 8,
+    turns: int = 8,
 ) -> list[PipelineResult]:
     """Measure each pipeline with each variant: ``rounds`` rounds of about ``seconds`` per variant, each
-    round in ``slices`` turns (see :func:`measure`).
+    round in ``turns`` turns (see :func:`measure`).
 
     Raises ``RuntimeError`` if noob is missing (see :func:`noob_missing`) or a run's results are wrong.
     """
@@ -368,7 +366,7 @@ def run_pipelines(
         setup = _Setup(pipeline, variants)
         try:
             result = PipelineResult(pipeline, not_measured=dict(setup.not_measured))
-            result.rates = measure(setup.opened, seconds, rounds, slices, shuffle, progress)
+            result.rates = measure(setup.opened, seconds, rounds, turns, shuffle, progress)
         finally:
             setup.close()
         if progress:
@@ -381,27 +379,27 @@ def measure(
     variants: dict[str, _Variant],
     seconds: float,
     rounds: int,
-    slices: int,
+    turns: int,
     shuffle: Callable[[list[str]], None],
     progress: Progress | None = None,
 ) -> dict[str, list[float]]:
-    """Each variant's rate (epochs per second) in each of ``rounds`` rounds. A round is ``slices`` turns;
-    in each turn every variant, in an order ``shuffle`` draws, runs about ``seconds / slices``' worth of
+    """Each variant's rate (epochs per second) in each of ``rounds`` rounds. A round is ``turns`` turns;
+    in each turn every variant, in an order ``shuffle`` draws, runs about ``seconds / turns``' worth of
     epochs; a variant's rate in a round is the median of its turns' rates, so that a moment of load on
     the machine during one turn does not decide the round."""
-    if slices < 1:
-        raise ValueError(f"slices must be at least 1, not {slices}")
-    counts = _counts(variants, seconds / slices)
+    if turns < 1:
+        raise ValueError(f"turns must be at least 1, not {turns}")
+    counts = _counts(variants, seconds / turns)
     order = list(variants)
     rates: dict[str, list[float]] = {variant: [] for variant in order}
     for done in range(rounds):
-        turns: dict[str, list[float]] = {variant: [] for variant in order}
-        for _ in range(slices):
+        turn_rates: dict[str, list[float]] = {variant: [] for variant in order}
+        for _ in range(turns):
             shuffle(order)
             for variant in order:
-                turns[variant].append(counts[variant] / variants[variant].run(counts[variant]))
+                turn_rates[variant].append(counts[variant] / variants[variant].run(counts[variant]))
         for variant in rates:
-            rates[variant].append(statistics.median(turns[variant]))
+            rates[variant].append(statistics.median(turn_rates[variant]))
         if progress:
             progress.repeat(done + 1)
     return rates

@@ -227,7 +227,7 @@ def _run_pipelines(args: argparse.Namespace) -> int:
                 seconds=seconds,
                 rounds=rounds,
                 progress=Progress(len(names)),
-                slices=PIPELINE_QUICK_TURNS if args.quick else PIPELINE_TURNS,
+                turns=PIPELINE_QUICK_TURNS if args.quick else PIPELINE_TURNS,
             )
         except RuntimeError as exc:
             print(f"noobwire bench --pipeline: {exc}", file=sys.stderr)
